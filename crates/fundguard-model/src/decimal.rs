@@ -1,0 +1,223 @@
+//! Exact fixed-point numbers: money in fen, quantities and prices as scaled integers.
+//!
+//! Nothing here goes through `f64`. A value is an `i64` holding the decimal number times `10^scale`;
+//! the scale is a property of the column (money 2, quantity 4, unit price 6).
+
+use std::fmt;
+
+/// Money in fen (1/100 yuan). Every amount in the engine is one of these.
+pub type Fen = i64;
+
+/// Scale of money columns (`decimal(16,2)`).
+pub const MONEY_SCALE: u32 = 2;
+/// Scale of quantities, days of supply and per-day caps (`decimal(16,4)`).
+pub const QTY_SCALE: u32 = 4;
+/// Scale of unit prices and price caps (`decimal(16,6)`).
+pub const PRICE_SCALE: u32 = 6;
+
+/// Sentinel for "no value" in optional scaled-integer columns. Never a valid value: parsing rejects it.
+pub const NULL_I64: i64 = i64::MIN;
+
+/// Why a text could not be read as a decimal of the wanted scale.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecimalError {
+    #[error("not a decimal number")]
+    Syntax,
+    #[error("more than {0} decimal places")]
+    TooPrecise(u32),
+    #[error("out of range")]
+    Overflow,
+}
+
+const POW10: [i128; 19] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+];
+
+/// `10^n` for `n <= 18`.
+pub fn pow10(n: u32) -> i128 {
+    POW10[n as usize]
+}
+
+/// Parses a plain decimal (`-12.5`, `+3`, `.50`, `7.`) into an integer scaled by `10^scale`.
+///
+/// Surrounding ASCII whitespace is ignored. Digits beyond `scale` are accepted only when they are
+/// zeros (`12.3400` at scale 2), since dropping non-zero digits would change the amount.
+pub fn parse_decimal(text: &str, scale: u32) -> Result<i64, DecimalError> {
+    let s = text.trim().as_bytes();
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut int_part: i128 = 0;
+    let mut frac_part: i128 = 0;
+    let mut frac_digits = 0u32;
+    let mut seen_digit = false;
+    let mut seen_point = false;
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                seen_digit = true;
+                let d = i128::from(b - b'0');
+                if seen_point {
+                    if frac_digits < scale {
+                        frac_part = frac_part * 10 + d;
+                        frac_digits += 1;
+                    } else if d != 0 {
+                        return Err(DecimalError::TooPrecise(scale));
+                    }
+                } else {
+                    int_part = int_part * 10 + d;
+                    if int_part > i128::from(i64::MAX) {
+                        return Err(DecimalError::Overflow);
+                    }
+                }
+            }
+            b'.' if !seen_point => seen_point = true,
+            _ => return Err(DecimalError::Syntax),
+        }
+    }
+    if !seen_digit {
+        return Err(DecimalError::Syntax);
+    }
+    let value = int_part * pow10(scale) + frac_part * pow10(scale - frac_digits);
+    let value = if neg { -value } else { value };
+    i64::try_from(value)
+        .ok()
+        .filter(|v| *v != NULL_I64)
+        .ok_or(DecimalError::Overflow)
+}
+
+/// Re-scales an exact decimal `value * 10^-from` to scale `to`, refusing to drop non-zero digits.
+pub fn rescale(value: i128, from: u32, to: u32) -> Result<i64, DecimalError> {
+    let scaled = if from <= to {
+        value
+            .checked_mul(pow10(to - from))
+            .ok_or(DecimalError::Overflow)?
+    } else {
+        let div = pow10(from - to);
+        if value % div != 0 {
+            return Err(DecimalError::TooPrecise(to));
+        }
+        value / div
+    };
+    i64::try_from(scaled)
+        .ok()
+        .filter(|v| *v != NULL_I64)
+        .ok_or(DecimalError::Overflow)
+}
+
+/// Divides with rounding half away from zero, as cashiers round.
+pub fn div_round(num: i128, den: i128) -> i128 {
+    debug_assert!(den > 0);
+    let q = num / den;
+    let r = num % den;
+    if 2 * r.abs() >= den {
+        q + num.signum()
+    } else {
+        q
+    }
+}
+
+/// `quantity (scale 4) x unit_price (scale 6)` in fen, rounded half away from zero.
+pub fn line_amount_fen(quantity: i64, unit_price: i64) -> Fen {
+    let exact = i128::from(quantity) * i128::from(unit_price); // scale 10
+    div_round(exact, pow10(QTY_SCALE + PRICE_SCALE - MONEY_SCALE)) as Fen
+}
+
+/// A scaled integer shown as a decimal with exactly `scale` places (`-1234` at 2 → `-12.34`).
+#[derive(Clone, Copy)]
+pub struct Scaled(pub i64, pub u32);
+
+impl fmt::Display for Scaled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Scaled(value, scale) = *self;
+        let sign = if value < 0 { "-" } else { "" };
+        let abs = i128::from(value).unsigned_abs();
+        if scale == 0 {
+            return write!(f, "{sign}{abs}");
+        }
+        let div = pow10(scale) as u128;
+        write!(
+            f,
+            "{sign}{}.{:0width$}",
+            abs / div,
+            abs % div,
+            width = scale as usize
+        )
+    }
+}
+
+/// Fen shown as yuan with two places (`12345` → `123.45`).
+pub fn yuan(fen: Fen) -> Scaled {
+    Scaled(fen, MONEY_SCALE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_exactly() {
+        assert_eq!(parse_decimal("12.34", 2), Ok(1234));
+        assert_eq!(parse_decimal(" -0.5 ", 2), Ok(-50));
+        assert_eq!(parse_decimal("+3", 4), Ok(30_000));
+        assert_eq!(parse_decimal(".5", 2), Ok(50));
+        assert_eq!(parse_decimal("7.", 2), Ok(700));
+        assert_eq!(parse_decimal("12.3400", 2), Ok(1234));
+        // 0.1 + 0.2 style inputs stay exact.
+        assert_eq!(parse_decimal("0.1", 6).unwrap() + parse_decimal("0.2", 6).unwrap(), 300_000);
+    }
+
+    #[test]
+    fn refuses_what_it_cannot_keep_exactly() {
+        assert_eq!(parse_decimal("12.345", 2), Err(DecimalError::TooPrecise(2)));
+        assert_eq!(parse_decimal("1,000", 2), Err(DecimalError::Syntax));
+        assert_eq!(parse_decimal("", 2), Err(DecimalError::Syntax));
+        assert_eq!(parse_decimal("-", 2), Err(DecimalError::Syntax));
+        assert_eq!(parse_decimal("1.2.3", 2), Err(DecimalError::Syntax));
+        assert_eq!(parse_decimal("1e3", 2), Err(DecimalError::Syntax));
+        assert_eq!(parse_decimal("99999999999999999999", 2), Err(DecimalError::Overflow));
+    }
+
+    #[test]
+    fn rescales_without_losing_digits() {
+        assert_eq!(rescale(1234, 2, 4), Ok(123_400));
+        assert_eq!(rescale(123_400, 4, 2), Ok(1234));
+        assert_eq!(rescale(123_456, 4, 2), Err(DecimalError::TooPrecise(2)));
+    }
+
+    #[test]
+    fn line_amount_rounds_half_away_from_zero() {
+        // 3 x 12.345 = 37.035 -> 37.04
+        assert_eq!(line_amount_fen(30_000, 12_345_000), 3704);
+        assert_eq!(line_amount_fen(-30_000, 12_345_000), -3704);
+        assert_eq!(line_amount_fen(10_000, 50_000_000), 5000);
+    }
+
+    #[test]
+    fn displays_scaled() {
+        assert_eq!(yuan(-1234).to_string(), "-12.34");
+        assert_eq!(yuan(5).to_string(), "0.05");
+        assert_eq!(Scaled(15_000, 4).to_string(), "1.5000");
+        assert_eq!(Scaled(7, 0).to_string(), "7");
+    }
+}

@@ -1,0 +1,28 @@
+//! The shared vocabulary of fundguard: the contract's input tables as data ([`Table`],
+//! [`ColumnSpec`]), exact numbers ([`Fen`], [`parse_decimal`]), naive local time ([`Seconds`],
+//! [`parse_timestamp`]), dictionary-coded text ([`Dict`]) and the columnar in-memory dump ([`Dump`])
+//! that ingest fills and the rules sweep over.
+//!
+//! Nothing here reads files or knows about the command line.
+
+pub use decimal::{
+    div_round, line_amount_fen, parse_decimal, pow10, rescale, yuan, DecimalError, Fen, Scaled,
+    MONEY_SCALE, NULL_I64, PRICE_SCALE, QTY_SCALE,
+};
+pub use dict::{Dict, StrColumn, NONE};
+pub use dump::{
+    category, opt_code, opt_date, opt_i64, opt_time, Catalog, Dicts, Dump, LineItems, Patients,
+    ProviderType, Providers, Purchases, Sex, VisitType, Visits,
+};
+pub use schema::{ColumnSpec, Kind, Table};
+pub use time::{
+    civil_from_days, date, day_of, days_from_civil, days_in_month, parse_date, parse_hhmm,
+    parse_month, parse_timestamp, second_of_day, start_of_day, timestamp, Date, Days, Seconds, Ts,
+    NULL_DATE, NULL_TIME, SECONDS_PER_DAY,
+};
+
+pub mod decimal;
+pub mod dict;
+mod dump;
+pub mod schema;
+pub mod time;
