@@ -1,1 +1,281 @@
-//! placeholder
+//! Reads a claims dump directory (`shared/spec/data-contract.md`, section 1) and validates every row
+//! into fundguard's columnar [`Dump`]. Entry point: [`ingest`].
+//!
+//! Each table is `<table>.parquet`, `<table>.csv` or a folder `<table>/` of such files. CSV may be
+//! UTF-8 (with or without BOM) or GBK/GB18030, detected per file. A file lacking a required column,
+//! or a required table that is absent, makes the dump unusable ([`IngestError`]); everything else
+//! that is wrong with a row makes that row a [`Reject`] with its file, row, column, value and reason,
+//! so that for every table `read = accepted + rejected`.
+//!
+//! Only this crate touches input files.
+
+pub use error::IngestError;
+pub use read::{FileReport, Format};
+pub use rejects::write_rejects;
+
+use std::path::{Path, PathBuf};
+
+use fundguard_model::{Dicts, Dump, Table};
+use rayon::prelude::*;
+use serde::Serialize;
+
+mod error;
+mod read;
+mod rejects;
+mod tables;
+mod validate;
+
+/// Tunables of validation.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestOptions {
+    /// How far `amount` may be from `quantity x unit_price` (rounded to fen) before the line is
+    /// rejected. Real exports truncate or round; 1 fen covers both.
+    pub amount_tolerance_fen: i64,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        Self {
+            amount_tolerance_fen: 1,
+        }
+    }
+}
+
+/// An input row that was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reject {
+    pub table: Table,
+    pub file: PathBuf,
+    /// 1-based data row within the file (the header is not counted).
+    pub row: u64,
+    /// 1-based line in a CSV file (differs from `row + 1` only when quoted fields span lines).
+    pub line: Option<u64>,
+    /// The first offending column; `None` when the row as a whole is unusable.
+    pub column: Option<String>,
+    /// The offending value as found.
+    pub value: Option<String>,
+    /// Every problem of the row, `; `-separated.
+    pub reason: String,
+}
+
+/// What happened to one table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableReport {
+    pub table: Table,
+    pub present: bool,
+    pub files: Vec<FileReport>,
+    pub read: usize,
+    pub accepted: usize,
+    pub rejected: usize,
+    /// Rules that cannot run because this optional table is absent.
+    pub disables: Vec<&'static str>,
+}
+
+/// The account of an ingest: per table, rows read, accepted and rejected.
+#[derive(Debug, Clone, Serialize)]
+pub struct IngestReport {
+    pub input: PathBuf,
+    pub tables: Vec<TableReport>,
+}
+
+impl IngestReport {
+    pub fn table(&self, t: Table) -> &TableReport {
+        self.tables
+            .iter()
+            .find(|r| r.table == t)
+            .expect("every table is reported")
+    }
+
+    pub fn total_rejected(&self) -> usize {
+        self.tables.iter().map(|t| t.rejected).sum()
+    }
+}
+
+/// A validated dump with its account and rejects.
+pub struct Ingested {
+    pub dump: Dump,
+    pub report: IngestReport,
+    pub rejects: Vec<Reject>,
+}
+
+/// Finds the files of `table` in `dir`: `<table>.parquet`, `<table>.csv` (any case), or the
+/// `.parquet`/`.csv` files of a folder `<table>/`, sorted by name.
+pub fn locate(dir: &Path, table: Table) -> Result<Vec<PathBuf>, IngestError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| IngestError::io(dir, e))?;
+    let is_table_file = |p: &Path| {
+        p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("csv"))
+    };
+    let mut candidates = Vec::new();
+    for e in entries {
+        let path = e.map_err(|e| IngestError::io(dir, e))?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let stem = name.split('.').next().unwrap_or(name);
+        if !stem.eq_ignore_ascii_case(table.name()) {
+            continue;
+        }
+        if path.is_dir() || is_table_file(&path) {
+            candidates.push(path);
+        }
+    }
+    candidates.sort();
+    match candidates.len() {
+        0 => Ok(Vec::new()),
+        1 if candidates[0].is_dir() => {
+            let folder = &candidates[0];
+            let mut files = Vec::new();
+            for e in std::fs::read_dir(folder).map_err(|e| IngestError::io(folder, e))? {
+                let p = e.map_err(|e| IngestError::io(folder, e))?.path();
+                if p.is_file() && is_table_file(&p) {
+                    files.push(p);
+                }
+            }
+            files.sort();
+            Ok(files)
+        }
+        1 => Ok(candidates),
+        _ => Err(IngestError::Ambiguous {
+            table: table.name(),
+            files: candidates,
+        }),
+    }
+}
+
+/// Reads and validates the dump in `dir`.
+pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError> {
+    if !dir.is_dir() {
+        return Err(IngestError::NotADirectory {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let mut found = Vec::new();
+    for t in Table::ALL {
+        let files = locate(dir, t)?;
+        if files.is_empty() && t.required() {
+            return Err(IngestError::MissingTable {
+                table: t.name(),
+                dir: dir.to_path_buf(),
+            });
+        }
+        found.push((t, files));
+    }
+    // Tables are read in parallel; polars parallelises within each Parquet file.
+    let raws: Vec<Option<read::RawTable>> = found
+        .par_iter()
+        .map(|(t, files)| {
+            if files.is_empty() {
+                Ok(None)
+            } else {
+                read::read_table(*t, files).map(Some)
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    let raw = |t: Table| raws[t as usize].as_ref();
+
+    let mut dicts = Dicts::default();
+    let mut outcomes: Vec<(Table, tables::Outcome)> = Vec::new();
+    let mut dump = Dump::default();
+    // Reference tables first so that their codes come first in the dictionaries.
+    if let Some(r) = raw(Table::Providers) {
+        let (p, o) = tables::providers(r, &mut dicts);
+        dump.providers = Some(p);
+        outcomes.push((Table::Providers, o));
+    }
+    if let Some(r) = raw(Table::Patients) {
+        let (p, o) = tables::patients(r, &mut dicts);
+        dump.patients = Some(p);
+        outcomes.push((Table::Patients, o));
+    }
+    if let Some(r) = raw(Table::Catalog) {
+        let (c, o) = tables::catalog(r, &mut dicts);
+        dump.catalog = Some(c);
+        outcomes.push((Table::Catalog, o));
+    }
+    if let Some(r) = raw(Table::Purchases) {
+        let (p, o) = tables::purchases(r, &mut dicts);
+        dump.purchases = Some(p);
+        outcomes.push((Table::Purchases, o));
+    }
+    let visits_raw = raw(Table::Visits).expect("required table");
+    let (visits, o, raw_visit_ids) = tables::visits(visits_raw, &mut dicts);
+    outcomes.push((Table::Visits, o));
+    let lines_raw = raw(Table::LineItems).expect("required table");
+    let (lines, o) = tables::line_items(lines_raw, &mut dicts, &visits, &raw_visit_ids, opts);
+    drop(raw_visit_ids);
+    outcomes.push((Table::LineItems, o));
+    dump.visits = visits;
+    dump.lines = lines;
+    dump.dicts = dicts;
+
+    let mut rejects = Vec::new();
+    let mut reports = Vec::new();
+    for t in Table::ALL {
+        let Some(r) = raw(t) else {
+            reports.push(TableReport {
+                table: t,
+                present: false,
+                files: Vec::new(),
+                read: 0,
+                accepted: 0,
+                rejected: 0,
+                disables: t.needed_by().to_vec(),
+            });
+            continue;
+        };
+        let (_, outcome) = outcomes
+            .iter_mut()
+            .find(|(ot, _)| *ot == t)
+            .expect("every present table has an outcome");
+        let before = rejects.len();
+        collect_rejects(r, std::mem::take(&mut outcome.problems), &mut rejects);
+        let accepted = outcome.keep.iter().filter(|k| **k).count();
+        reports.push(TableReport {
+            table: t,
+            present: true,
+            files: r.files.clone(),
+            read: r.rows,
+            accepted,
+            rejected: rejects.len() - before,
+            disables: Vec::new(),
+        });
+    }
+    Ok(Ingested {
+        dump,
+        report: IngestReport {
+            input: dir.to_path_buf(),
+            tables: reports,
+        },
+        rejects,
+    })
+}
+
+/// One reject per bad row, in row order, listing all its problems.
+fn collect_rejects(raw: &read::RawTable, mut problems: Vec<validate::Problem>, out: &mut Vec<Reject>) {
+    problems.sort_by_key(|p| p.row);
+    for group in problems.chunk_by(|a, b| a.row == b.row) {
+        // A row unusable as a whole says only that.
+        let structural: Vec<_> = group.iter().filter(|p| p.column.is_none()).collect();
+        let shown: Vec<_> = if structural.is_empty() {
+            group.iter().collect()
+        } else {
+            structural
+        };
+        let o = raw.origin(group[0].row);
+        out.push(Reject {
+            table: raw.table,
+            file: o.file.to_path_buf(),
+            row: o.row,
+            line: o.line,
+            column: shown[0].column.map(str::to_string),
+            value: shown[0].value.clone(),
+            reason: shown
+                .iter()
+                .map(|p| p.reason.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        });
+    }
+}

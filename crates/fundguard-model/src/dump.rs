@@ -142,6 +142,7 @@ pub struct Dicts {
     pub diagnoses: Dict,
     pub terminals: Dict,
     pub regions: Dict,
+    pub provider_names: Dict,
     /// `med_type`, `insurance_type`, `level` and other short codes.
     pub codes: Dict,
 }

@@ -1,0 +1,485 @@
+//! Reading table files into raw columns: CSV (UTF-8 or GB18030, decoded per file) as text, Parquet
+//! through polars as typed series. Nothing is validated here beyond the file's structure.
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use fundguard_model::{ColumnSpec, StrColumn, Table};
+use polars::prelude::{DataType, ParquetReader, SerReader, Series, TimeUnit};
+use sha2::{Digest, Sha256};
+
+use crate::error::IngestError;
+
+/// The format of one table file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+/// One file of a table, as read.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FileReport {
+    pub path: PathBuf,
+    pub format: Format,
+    /// `utf-8` or `gb18030` for CSV.
+    pub encoding: Option<&'static str>,
+    pub rows: usize,
+    pub sha256: String,
+    /// Columns in the file that the contract does not name (ignored).
+    pub ignored_columns: Vec<String>,
+}
+
+/// A single cell as the file gave it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cell<'a> {
+    Null,
+    Text(&'a str),
+    Int(i64),
+    Float(f64),
+    /// Unscaled value and scale.
+    Decimal(i128, u32),
+    Bool(bool),
+    /// Seconds of the naive local clock.
+    Timestamp(i64),
+    /// Days since 1970-01-01.
+    Date(i32),
+    /// A type no contract column can hold (lists, binary, …), named.
+    Unsupported(&'static str),
+}
+
+impl Cell<'_> {
+    /// The cell as a person would read it, for reject messages.
+    pub(crate) fn display(&self) -> Option<String> {
+        use fundguard_model::{Date, Scaled, Ts};
+        match *self {
+            Cell::Null => None,
+            Cell::Text(s) => Some(s.to_string()),
+            Cell::Int(i) => Some(i.to_string()),
+            Cell::Float(f) => Some(f.to_string()),
+            Cell::Decimal(v, s) => Some(match i64::try_from(v) {
+                Ok(v) => Scaled(v, s).to_string(),
+                Err(_) => format!("{v}e-{s}"),
+            }),
+            Cell::Bool(b) => Some(b.to_string()),
+            Cell::Timestamp(t) => Some(Ts(t).to_string()),
+            Cell::Date(d) => Some(Date(d).to_string()),
+            Cell::Unsupported(t) => Some(format!("<{t}>")),
+        }
+    }
+}
+
+/// One file's part of a column.
+pub(crate) enum Chunk {
+    /// CSV text; the empty string stands for null.
+    Text(StrColumn),
+    Series(Series),
+    /// The file lacks this (optional) column.
+    Missing(usize),
+}
+
+/// A column over all files of a table, in file order.
+#[derive(Default)]
+pub(crate) struct RawColumn {
+    chunks: Vec<Chunk>,
+}
+
+impl RawColumn {
+    /// Calls `f(row, cell)` for every row, numbering rows across files from 0.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(usize, Cell<'_>)) {
+        let mut row = 0;
+        for chunk in &self.chunks {
+            match chunk {
+                Chunk::Text(col) => {
+                    for s in col.iter() {
+                        let s = s.trim();
+                        f(row, if s.is_empty() { Cell::Null } else { Cell::Text(s) });
+                        row += 1;
+                    }
+                }
+                Chunk::Missing(n) => {
+                    for _ in 0..*n {
+                        f(row, Cell::Null);
+                        row += 1;
+                    }
+                }
+                Chunk::Series(s) => row = series_for_each(s, row, &mut f),
+            }
+        }
+    }
+}
+
+fn series_for_each(s: &Series, mut row: usize, f: &mut impl FnMut(usize, Cell<'_>)) -> usize {
+    macro_rules! each {
+        ($iter:expr, $map:expr) => {{
+            for v in $iter {
+                f(row, v.map_or(Cell::Null, $map));
+                row += 1;
+            }
+        }};
+    }
+    match s.dtype() {
+        DataType::String => each!(s.str().expect("dtype checked").iter(), |v: &str| {
+            let v = v.trim();
+            if v.is_empty() {
+                Cell::Null
+            } else {
+                Cell::Text(v)
+            }
+        }),
+        DataType::Boolean => each!(s.bool().expect("dtype checked").iter(), Cell::Bool),
+        DataType::Decimal(_, scale) => {
+            let scale = *scale as u32;
+            each!(
+                s.decimal().expect("dtype checked").physical().iter(),
+                |v| Cell::Decimal(v, scale)
+            )
+        }
+        DataType::Datetime(unit, tz) => {
+            // Naive timestamps are local wall-clock time already; zoned ones are instants, shown
+            // on the bureaus' clock (UTC+8, no daylight saving in China).
+            let shift = if tz.is_some() { 8 * 3600 } else { 0 };
+            let per_sec = match unit {
+                TimeUnit::Nanoseconds => 1_000_000_000,
+                TimeUnit::Microseconds => 1_000_000,
+                TimeUnit::Milliseconds => 1_000,
+            };
+            each!(
+                s.datetime().expect("dtype checked").physical().iter(),
+                |v: i64| Cell::Timestamp(v.div_euclid(per_sec) + shift)
+            )
+        }
+        DataType::Date => each!(
+            s.date().expect("dtype checked").physical().iter(),
+            Cell::Date
+        ),
+        DataType::Null => {
+            for _ in 0..s.len() {
+                f(row, Cell::Null);
+                row += 1;
+            }
+        }
+        dt if dt.is_integer() => match s.cast(&DataType::Int64) {
+            Ok(c) => each!(c.i64().expect("cast to i64").iter(), Cell::Int),
+            Err(_) => each!((0..s.len()).map(|_| Some(())), |_| Cell::Unsupported(
+                "integer beyond i64"
+            )),
+        },
+        dt if dt.is_float() => {
+            let c = s.cast(&DataType::Float64).expect("float to f64");
+            each!(c.f64().expect("cast to f64").iter(), Cell::Float)
+        }
+        _ => {
+            for _ in 0..s.len() {
+                f(row, Cell::Unsupported("unsupported column type"));
+                row += 1;
+            }
+        }
+    }
+    row
+}
+
+/// Where a row came from.
+pub(crate) struct Origin<'a> {
+    pub file: &'a Path,
+    /// 1-based data row within the file (header not counted).
+    pub row: u64,
+    /// 1-based physical line (CSV only).
+    pub line: Option<u64>,
+}
+
+/// All files of one table, column by column in contract order.
+pub(crate) struct RawTable {
+    pub table: Table,
+    pub files: Vec<FileReport>,
+    /// Per contract column; `None` when no file has it.
+    pub columns: Vec<Option<RawColumn>>,
+    pub rows: usize,
+    /// Global index of each file's first row.
+    file_starts: Vec<usize>,
+    /// Per file, the CSV line of each data row.
+    csv_lines: Vec<Option<Vec<u64>>>,
+    /// Rows unusable as a whole (wrong field count, undecodable bytes), with the reason.
+    pub broken: Vec<(usize, String)>,
+}
+
+impl RawTable {
+    pub(crate) fn origin(&self, row: usize) -> Origin<'_> {
+        let f = self.file_starts.partition_point(|s| *s <= row) - 1;
+        let local = row - self.file_starts[f];
+        Origin {
+            file: &self.files[f].path,
+            row: local as u64 + 1,
+            line: self.csv_lines[f].as_ref().map(|l| l[local]),
+        }
+    }
+
+    pub(crate) fn column(&self, name: &str) -> Option<&RawColumn> {
+        let i = self.table.columns().iter().position(|c| c.name == name)?;
+        self.columns[i].as_ref()
+    }
+}
+
+/// Reads the given files of `table` (all of one table, in order).
+pub(crate) fn read_table(table: Table, paths: &[PathBuf]) -> Result<RawTable, IngestError> {
+    let specs = table.columns();
+    let mut out = RawTable {
+        table,
+        files: Vec::new(),
+        columns: specs.iter().map(|_| None).collect(),
+        rows: 0,
+        file_starts: Vec::new(),
+        csv_lines: Vec::new(),
+        broken: Vec::new(),
+    };
+    for path in paths {
+        let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+        let sha256 = hex(&Sha256::digest(&bytes));
+        let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+        let file = if is_parquet {
+            read_parquet(table, path, bytes, specs)?
+        } else {
+            read_csv(table, path, &bytes, specs)?
+        };
+        out.file_starts.push(out.rows);
+        for (slot, chunk) in out.columns.iter_mut().zip(file.chunks) {
+            match (slot, chunk) {
+                (None, Chunk::Missing(_)) => {}
+                (slot @ None, chunk) => {
+                    *slot = Some(RawColumn {
+                        chunks: vec![Chunk::Missing(out.rows), chunk],
+                    })
+                }
+                (Some(col), chunk) => col.chunks.push(chunk),
+            }
+        }
+        out.broken
+            .extend(file.broken.into_iter().map(|(r, why)| (r + out.rows, why)));
+        out.csv_lines.push(file.csv_lines);
+        out.files.push(FileReport {
+            path: path.clone(),
+            format: if is_parquet { Format::Parquet } else { Format::Csv },
+            encoding: file.encoding,
+            rows: file.rows,
+            sha256,
+            ignored_columns: file.ignored,
+        });
+        out.rows += file.rows;
+    }
+    // Chunks were created lazily; drop the leading zero-length placeholders.
+    for col in out.columns.iter_mut().flatten() {
+        col.chunks.retain(|c| !matches!(c, Chunk::Missing(0)));
+    }
+    Ok(out)
+}
+
+struct FileColumns {
+    rows: usize,
+    /// One per contract column, `Missing` when absent.
+    chunks: Vec<Chunk>,
+    encoding: Option<&'static str>,
+    csv_lines: Option<Vec<u64>>,
+    broken: Vec<(usize, String)>,
+    ignored: Vec<String>,
+}
+
+fn check_required(
+    table: Table,
+    path: &Path,
+    specs: &[ColumnSpec],
+    has: impl Fn(&str) -> bool,
+) -> Result<(), IngestError> {
+    let missing: Vec<String> = specs
+        .iter()
+        .filter(|c| c.required && !has(c.name))
+        .map(|c| c.name.to_string())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(IngestError::MissingColumns {
+            table: table.name(),
+            file: path.to_path_buf(),
+            missing,
+        })
+    }
+}
+
+fn read_parquet(
+    table: Table,
+    path: &Path,
+    bytes: Vec<u8>,
+    specs: &[ColumnSpec],
+) -> Result<FileColumns, IngestError> {
+    let bad = |e: polars::prelude::PolarsError| IngestError::Unreadable {
+        file: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let mut reader = ParquetReader::new(std::io::Cursor::new(bytes));
+    let schema = reader.schema().map_err(bad)?;
+    let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+    check_required(table, path, specs, |c| names.iter().any(|n| n == c))?;
+    let wanted: Vec<String> = specs
+        .iter()
+        .filter(|c| names.iter().any(|n| n == c.name))
+        .map(|c| c.name.to_string())
+        .collect();
+    let ignored = names
+        .iter()
+        .filter(|n| !specs.iter().any(|c| c.name == n.as_str()))
+        .cloned()
+        .collect();
+    let df = reader.with_columns(Some(wanted)).finish().map_err(bad)?;
+    let rows = df.height();
+    let chunks = specs
+        .iter()
+        .map(|c| match df.column(c.name) {
+            Ok(col) => Chunk::Series(col.as_materialized_series().clone()),
+            Err(_) => Chunk::Missing(rows),
+        })
+        .collect();
+    Ok(FileColumns {
+        rows,
+        chunks,
+        encoding: None,
+        csv_lines: None,
+        broken: Vec::new(),
+        ignored,
+    })
+}
+
+/// Decodes CSV bytes: UTF-8 (BOM stripped) when valid, else GB18030 (a superset of GBK). The flag
+/// tells whether undecodable bytes were replaced by U+FFFD.
+pub(crate) fn decode(bytes: &[u8]) -> (Cow<'_, str>, &'static str, bool) {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Ok(s) = std::str::from_utf8(bytes) {
+        return (Cow::Borrowed(s), "utf-8", false);
+    }
+    let (text, replaced) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+    (text, "gb18030", replaced)
+}
+
+fn read_csv(
+    table: Table,
+    path: &Path,
+    bytes: &[u8],
+    specs: &[ColumnSpec],
+) -> Result<FileColumns, IngestError> {
+    let (text, encoding, replaced) = decode(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .map_err(|e| IngestError::Unreadable {
+            file: path.to_path_buf(),
+            message: format!("cannot read the header line: {e}"),
+        })?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    if let Some(dup) = header
+        .iter()
+        .enumerate()
+        .find(|(i, h)| !h.is_empty() && header[..*i].contains(h))
+    {
+        return Err(IngestError::Unreadable {
+            file: path.to_path_buf(),
+            message: format!("column `{}` appears twice in the header", dup.1),
+        });
+    }
+    check_required(table, path, specs, |c| header.iter().any(|h| h == c))?;
+    // For each contract column, its position in the file.
+    let positions: Vec<Option<usize>> = specs
+        .iter()
+        .map(|c| header.iter().position(|h| h == c.name))
+        .collect();
+    let ignored = header
+        .iter()
+        .filter(|h| !h.is_empty() && !specs.iter().any(|c| c.name == h.as_str()))
+        .cloned()
+        .collect();
+    let width = header.len();
+    let mut cols: Vec<StrColumn> = specs.iter().map(|_| StrColumn::default()).collect();
+    let mut lines = Vec::new();
+    let mut broken = Vec::new();
+    let mut record = csv::StringRecord::new();
+    let mut rows = 0usize;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                let extra_filled = record.iter().skip(width).any(|f| !f.trim().is_empty());
+                let problem = if record.len() < width || extra_filled {
+                    Some(format!(
+                        "expected {width} fields, found {}",
+                        record.len()
+                    ))
+                } else if replaced && record.iter().any(|f| f.contains('\u{FFFD}')) {
+                    Some("bytes that are neither UTF-8 nor GB18030".to_string())
+                } else {
+                    None
+                };
+                if let Some(p) = problem {
+                    broken.push((rows, p));
+                }
+                for (col, pos) in cols.iter_mut().zip(&positions) {
+                    let usable = broken.last().is_none_or(|(r, _)| *r != rows);
+                    col.push(match pos {
+                        Some(p) if usable => record.get(*p).unwrap_or(""),
+                        _ => "",
+                    });
+                }
+                lines.push(line);
+                rows += 1;
+            }
+            Err(e) => {
+                return Err(IngestError::Unreadable {
+                    file: path.to_path_buf(),
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+    let chunks = cols
+        .into_iter()
+        .zip(&positions)
+        .map(|(c, p)| match p {
+            Some(_) => Chunk::Text(c),
+            None => Chunk::Missing(rows),
+        })
+        .collect();
+    Ok(FileColumns {
+        rows,
+        chunks,
+        encoding: Some(encoding),
+        csv_lines: Some(lines),
+        broken,
+        ignored,
+    })
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_utf8_bom_and_gbk() {
+        let (t, enc, _) = decode("\u{FEFF}姓名".as_bytes());
+        assert_eq!((t.as_ref(), enc), ("姓名", "utf-8"));
+        let (gbk, _, _) = encoding_rs::GBK.encode("普通病房床位费");
+        let (t, enc, replaced) = decode(&gbk);
+        assert_eq!((t.as_ref(), enc, replaced), ("普通病房床位费", "gb18030", false));
+    }
+}

@@ -1,0 +1,1000 @@
+//! Injected frauds and their legitimate look-alikes.
+//!
+//! Person-level schemes take insured people of their own ("reserved": they have only the planned
+//! visits) and write their visits in full; provider-level schemes give a provider a role that changes
+//! what it bills during the honest generation. Every case leaves a [`Label`]: in `labels.parquet`
+//! for frauds, in `decoys.parquet` for look-alikes (with `scheme` = the family they imitate).
+
+use fundguard_model::VisitType;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::base;
+use crate::plan::{Line, Visit, DAY, HOUR, MIN};
+use crate::rng::Rng;
+use crate::world::{it, Person, World, ITEMS, LEVEL_PRIMARY, LEVEL_SECONDARY, LEVEL_TERTIARY};
+
+/// Per-provider roles that alter honest billing.
+pub(crate) struct Roles {
+    /// Probability of billing the expensive item of an interchangeable pair.
+    pub swap_share: Vec<f64>,
+    /// Multiplier on inpatient drug quantities.
+    pub inflate: Vec<i64>,
+    /// Bills ultrasound 25% above the price cap.
+    pub gouge: Vec<bool>,
+}
+
+/// The honest share of the expensive item of an interchangeable pair.
+pub(crate) const HONEST_SWAP_SHARE: f64 = 0.3;
+
+/// A visit planned for a reserved person: its index in that person's plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct VisitRef {
+    pub patient: u32,
+    pub idx: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Subject {
+    Provider(usize),
+    Patient(u32),
+    Visit(VisitRef),
+    Doctor(usize, usize),
+}
+
+/// Money a case added; some is known only after the honest generation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Amount {
+    Fen(i64),
+    /// Expensive-variant billing above the honest share.
+    Swap(usize),
+    /// Inflated inpatient drug quantities.
+    Inflate(usize),
+    /// Ultrasound billed above the cap.
+    Gouge(usize),
+    /// Billed beyond stock of (provider, item).
+    Shortfall(usize, usize),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Label {
+    pub scheme: &'static str,
+    /// The baseline rule (`rules.md` numbering) the case targets, e.g. `bed_hanging.1`.
+    pub rule: &'static str,
+    pub subject: Subject,
+    pub provider: Option<usize>,
+    pub patient: Option<u32>,
+    pub visit: Option<VisitRef>,
+    pub amount: Amount,
+    pub note: String,
+}
+
+/// Everything decided before the honest generation runs.
+pub(crate) struct Plan {
+    pub roles: Roles,
+    pub visits: FxHashMap<u32, Vec<Visit>>,
+    pub labels: Vec<Label>,
+    pub decoys: Vec<Label>,
+    /// (provider, item, stock as a fraction of what is billed): < 1 is a fraud, 1.0 a look-alike.
+    pub stock: Vec<(usize, usize, f64)>,
+    /// Deaths of reserved people, overriding their drawn attributes.
+    pub deaths: FxHashMap<u32, i32>,
+}
+
+/// How many cases of each kind: per 10,000 insured people, at least `min`.
+#[derive(Debug, Clone, Copy)]
+pub struct Rates {
+    pub per_10k: f64,
+    pub min: usize,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Rates {
+            per_10k: 2.0,
+            min: 3,
+        }
+    }
+}
+
+struct Planner<'w> {
+    w: &'w World,
+    r: Rng,
+    taken: FxHashSet<u32>,
+    busy_providers: FxHashSet<usize>,
+    plan: Plan,
+}
+
+fn t(w: &World, day: i32, hour: i64, minute: i64) -> i64 {
+    i64::from(w.m0 + day) * DAY + hour * HOUR + minute * MIN
+}
+
+impl<'w> Planner<'w> {
+    fn alive(&self, p: &Person) -> bool {
+        p.death.is_none()
+    }
+
+    /// A person for a case: not used before, alive, and matching `pred`.
+    fn take(&mut self, pred: impl Fn(&Person) -> bool) -> (u32, Person) {
+        loop {
+            let p = self.r.below(u64::from(self.w.patients)) as u32;
+            let person = self.w.person(p);
+            if !self.taken.contains(&p) && self.alive(&person) && pred(&person) {
+                self.taken.insert(p);
+                return (p, person);
+            }
+        }
+    }
+
+    /// A provider from `pool` not used by another provider-level case.
+    fn provider(&mut self, pool: &[usize]) -> usize {
+        let free: Vec<usize> = pool
+            .iter()
+            .copied()
+            .filter(|p| !self.busy_providers.contains(p))
+            .collect();
+        let p = if free.is_empty() {
+            *self.r.pick(pool)
+        } else {
+            *self.r.pick(&free)
+        };
+        self.busy_providers.insert(p);
+        p
+    }
+
+    /// A hospital of `level` for a person-level case (shared use is fine, but never one with a role).
+    fn hospital(&mut self, level: &str) -> usize {
+        let pool: Vec<usize> = self
+            .w
+            .hospitals
+            .iter()
+            .copied()
+            .filter(|h| {
+                self.w.providers[*h].level == Some(level) && !self.busy_providers.contains(h)
+            })
+            .collect();
+        *self.r.pick(&pool)
+    }
+
+    fn add(&mut self, patient: u32, v: Visit) -> VisitRef {
+        let list = self.plan.visits.entry(patient).or_default();
+        list.push(v);
+        VisitRef {
+            patient,
+            idx: list.len() - 1,
+        }
+    }
+
+    fn visit(&self, v: VisitRef) -> &Visit {
+        &self.plan.visits[&v.patient][v.idx]
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn label(
+        &mut self,
+        decoy: bool,
+        scheme: &'static str,
+        rule: &'static str,
+        subject: Subject,
+        patient: Option<u32>,
+        visit: Option<VisitRef>,
+        provider: usize,
+        amount: Amount,
+        note: String,
+    ) {
+        let l = Label {
+            scheme,
+            rule,
+            subject,
+            provider: Some(provider),
+            patient,
+            visit,
+            amount,
+            note,
+        };
+        if decoy {
+            self.plan.decoys.push(l);
+        } else {
+            self.plan.labels.push(l);
+        }
+    }
+
+    fn stay(&mut self, h: usize, day: i32, los: i32, diag: &'static str) -> Visit {
+        base::stay(self.w, &self.plan.roles, &mut self.r, h, day, los, (diag, false))
+    }
+
+    fn clinic(&mut self) -> usize {
+        *self.r.pick(&self.w.clinics)
+    }
+
+    fn free_pharmacy(&mut self) -> usize {
+        let pool = self.w.pharmacies.clone();
+        self.provider(&pool)
+    }
+}
+
+/// Plans every injected case and look-alike.
+pub(crate) fn plan(w: &World, rates: Rates) -> Plan {
+    let n_providers = w.providers.len();
+    let mut pl = Planner {
+        w,
+        r: Rng::new(w.seed, 0xCA5E_0000_0000_0000),
+        taken: FxHashSet::default(),
+        busy_providers: FxHashSet::default(),
+        plan: Plan {
+            roles: Roles {
+                swap_share: vec![HONEST_SWAP_SHARE; n_providers],
+                inflate: vec![1; n_providers],
+                gouge: vec![false; n_providers],
+            },
+            visits: FxHashMap::default(),
+            labels: Vec::new(),
+            decoys: Vec::new(),
+            stock: Vec::new(),
+            deaths: FxHashMap::default(),
+        },
+    };
+    let n = ((f64::from(w.patients) / 10_000.0 * rates.per_10k).round() as usize).max(rates.min);
+    // Provider-level cases are fewer: a city has far fewer providers than people.
+    let n_prov = (n / 10).max(1);
+    provider_roles(&mut pl, n_prov);
+    for _ in 0..n_prov {
+        pharmacy_cases(&mut pl);
+    }
+    for _ in 0..n {
+        bed_hanging(&mut pl);
+        duplicate_charges(&mut pl);
+        split_admission(&mut pl);
+        impersonation(&mut pl);
+        restricted_items(&mut pl);
+        phantom_and_supply(&mut pl);
+        same_card_two_places(&mut pl);
+    }
+    for _ in 0..(n / 20).max(1) {
+        busy_doctor(&mut pl, 130, false);
+        busy_doctor(&mut pl, 50, true);
+    }
+    pl.plan
+}
+
+fn provider_roles(pl: &mut Planner<'_>, n: usize) {
+    let tertiary: Vec<usize> = pl
+        .w
+        .hospitals
+        .iter()
+        .copied()
+        .filter(|h| pl.w.providers[*h].level == Some(LEVEL_TERTIARY))
+        .collect();
+    let secondary: Vec<usize> = pl
+        .w
+        .hospitals
+        .iter()
+        .copied()
+        .filter(|h| pl.w.providers[*h].level == Some(LEVEL_SECONDARY))
+        .collect();
+    for _ in 0..n {
+        let h = pl.provider(&tertiary);
+        pl.plan.roles.swap_share[h] = 0.95;
+        pl.label(false, "item_swap", "item_swap.2", Subject::Provider(h), None, None, h, Amount::Swap(h),
+            "bills the dispersible cefixime and colour ultrasound almost always".into());
+        let h = pl.provider(&tertiary);
+        pl.plan.roles.swap_share[h] = 0.4;
+        pl.label(true, "item_swap", "item_swap.2", Subject::Provider(h), None, None, h, Amount::Fen(0),
+            "somewhat more expensive variants than peers, within normal variation".into());
+
+        let h = pl.provider(&secondary);
+        pl.plan.roles.inflate[h] = 3;
+        pl.label(false, "peer_outlier", "peer_outlier.cost_per_day", Subject::Provider(h), None, None, h,
+            Amount::Inflate(h), "inpatient drug quantities three times the usual".into());
+
+        let h = pl.provider(&secondary);
+        pl.plan.roles.gouge[h] = true;
+        pl.label(false, "over_standard_price", "over_standard_price", Subject::Provider(h), None, None, h,
+            Amount::Gouge(h), "ultrasound billed 25% above the price cap".into());
+
+        let h = pl.provider(&tertiary);
+        pl.plan.stock.push((h, it::OMEPRAZOLE, 0.5));
+        pl.label(false, "item_swap", "item_swap.1", Subject::Provider(h), None, None, h,
+            Amount::Shortfall(h, it::OMEPRAZOLE), "bills twice the omeprazole it bought".into());
+        let h = pl.provider(&secondary);
+        pl.plan.stock.push((h, it::OMEPRAZOLE, 1.0));
+        pl.label(true, "item_swap", "item_swap.1", Subject::Provider(h), None, None, h, Amount::Fen(0),
+            "bought exactly what it billed".into());
+    }
+}
+
+/// One pharmacy visit for a reserved card, with the given basket.
+fn card_visit(pl: &mut Planner<'_>, ph: usize, time: i64, basket: &[(usize, i64)]) -> VisitRef {
+    let (p, _) = pl.take(|_| true);
+    let mut v = Visit::new(ph, VisitType::Pharmacy, time);
+    v.discharge = Some(time);
+    v.terminal = Some(0);
+    for &(item, n) in basket {
+        v.lines.push(Line::new(item, time, n).supply(10));
+    }
+    pl.add(p, v)
+}
+
+fn paid(pl: &Planner<'_>, refs: &[VisitRef]) -> i64 {
+    refs.iter()
+        .map(|r| {
+            let v = pl.visit(*r);
+            let (fund, account) = v.payments(&pl.w.person(r.patient));
+            fund + account
+        })
+        .sum()
+}
+
+fn pharmacy_cases(pl: &mut Planner<'_>) {
+    let w = pl.w;
+    // card_pooling.1: a burst of 12 cards, 20-50 s apart, on one terminal.
+    let ph = pl.free_pharmacy();
+    let day = pl.r.range(1, i64::from(w.nd) - 2) as i32;
+    let mut time = t(w, day, 14, pl.r.range(0, 50));
+    let mut refs = Vec::new();
+    for _ in 0..12 {
+        let (drug, per_day) = *pl.r.pick(crate::world::ORAL_DRUGS);
+        refs.push(card_visit(pl, ph, time, &[(drug, per_day * 10)]));
+        time += pl.r.range(20, 50);
+    }
+    let amount = paid(pl, &refs);
+    pl.label(false, "card_pooling", "card_pooling.1", Subject::Provider(ph), None, None, ph,
+        Amount::Fen(amount), "12 cards swiped within 10 minutes at one terminal".into());
+    // Look-alikes: a family of three at the counter together, and a genuinely busy hour.
+    let ph = pl.free_pharmacy();
+    let mut time = t(w, day, 10, 5);
+    for _ in 0..3 {
+        card_visit(pl, ph, time, &[(it::LIANHUA, 24)]);
+        time += pl.r.range(30, 90);
+    }
+    let mut time = t(w, day, 18, 0);
+    for _ in 0..8 {
+        card_visit(pl, ph, time, &[(it::AMLODIPINE, 30)]);
+        time += pl.r.range(180, 420);
+    }
+    pl.label(true, "card_pooling", "card_pooling.1", Subject::Provider(ph), None, None, ph, Amount::Fen(0),
+        "a family of three together, and eight customers over 40 minutes".into());
+
+    // card_pooling.2: the same basket on six cards in one day, spread out.
+    let ph = pl.free_pharmacy();
+    let basket = [(it::ATORVASTATIN, 28), (it::OMEPRAZOLE, 28), (it::LIUWEI, 60)];
+    let refs: Vec<VisitRef> = (0..6)
+        .map(|k| {
+            let time = t(w, day, 9 + 2 * k, pl.r.range(0, 59));
+            card_visit(pl, ph, time, &basket)
+        })
+        .collect();
+    let amount = paid(pl, &refs);
+    pl.label(false, "card_pooling", "card_pooling.2", Subject::Provider(ph), None, None, ph,
+        Amount::Fen(amount), "six cards with an identical three-item basket in one day".into());
+    let ph = pl.free_pharmacy();
+    for k in 0..2 {
+        card_visit(pl, ph, t(w, day, 11 + 3 * k, 10), &basket);
+    }
+    pl.label(true, "card_pooling", "card_pooling.2", Subject::Provider(ph), None, None, ph, Amount::Fen(0),
+        "two cards with the same basket".into());
+
+    // card_pooling.3: the same five cards together on four days.
+    let ph = pl.free_pharmacy();
+    let ring: Vec<(u32, Person)> = (0..5).map(|_| pl.take(|_| true)).collect();
+    let mut refs = Vec::new();
+    for k in 0..4 {
+        let day = 2 + 7 * k;
+        let mut time = t(w, day, 15, pl.r.range(0, 30));
+        for (p, _) in &ring {
+            let mut v = Visit::new(ph, VisitType::Pharmacy, time);
+            v.discharge = Some(time);
+            v.terminal = Some(0);
+            let (drug, per_day) = *pl.r.pick(crate::world::ORAL_DRUGS);
+            v.lines.push(Line::new(drug, time, per_day * 7).supply(7));
+            refs.push(pl.add(*p, v));
+            time += pl.r.range(40, 120);
+        }
+    }
+    let amount = paid(pl, &refs);
+    pl.label(false, "card_pooling", "card_pooling.3", Subject::Provider(ph), None, None, ph,
+        Amount::Fen(amount), "the same five cards swiped together on four days".into());
+    let ph = pl.free_pharmacy();
+    let family: Vec<(u32, Person)> = (0..3).map(|_| pl.take(|_| true)).collect();
+    for k in 0..3 {
+        let mut time = t(w, 3 + 9 * k, 10, 0);
+        for (p, _) in &family {
+            let mut v = Visit::new(ph, VisitType::Pharmacy, time);
+            v.discharge = Some(time);
+            v.terminal = Some(0);
+            v.lines.push(Line::new(it::LIANHUA, time, 24).supply(6));
+            pl.add(*p, v);
+            time += 60;
+        }
+    }
+    pl.label(true, "card_pooling", "card_pooling.3", Subject::Provider(ph), None, None, ph, Amount::Fen(0),
+        "a family of three shopping together on three days".into());
+
+    // card_pooling.4: settlements in the small hours.
+    let ph = pl.free_pharmacy();
+    let refs: Vec<VisitRef> = (0..5)
+        .map(|k| {
+            let time = t(w, 4 + 5 * k, pl.r.range(1, 4), pl.r.range(0, 59));
+            card_visit(pl, ph, time, &[(it::METFORMIN, 90)])
+        })
+        .collect();
+    let amount = paid(pl, &refs);
+    pl.label(false, "card_pooling", "card_pooling.4", Subject::Provider(ph), None, None, ph,
+        Amount::Fen(amount), "settlements between 01:00 and 05:00".into());
+    let ph = pl.free_pharmacy();
+    let close = pl.w.providers[ph].open.expect("pharmacy").1;
+    card_visit(pl, ph, t(w, 6, 0, i64::from(close) - 10), &[(it::METFORMIN, 90)]);
+    pl.label(true, "card_pooling", "card_pooling.4", Subject::Provider(ph), None, None, ph, Amount::Fen(0),
+        "a purchase ten minutes before closing".into());
+
+    // item_swap.3: face cream settled as a drug, round 200.00 baskets on many cards.
+    let ph = pl.free_pharmacy();
+    let refs: Vec<VisitRef> = (0..12)
+        .map(|k| {
+            let time = t(w, 1 + 2 * k, 16, pl.r.range(0, 59));
+            card_visit(pl, ph, time, &[(it::FACE_CREAM, 4)])
+        })
+        .collect();
+    let amount = refs.iter().map(|r| pl.visit(*r).total()).sum();
+    pl.label(false, "item_swap", "item_swap.3", Subject::Provider(ph), None, None, ph,
+        Amount::Fen(amount), "goods outside the drug catalogue settled as drugs, 200.00 a basket".into());
+    let ph = pl.free_pharmacy();
+    for k in 0..2 {
+        card_visit(pl, ph, t(w, 5 + k, 11, 0), &[(it::LIUWEI, 250)]);
+    }
+    pl.label(true, "item_swap", "item_swap.3", Subject::Provider(ph), None, None, ph, Amount::Fen(0),
+        "two catalogue purchases that happen to total 100.00".into());
+}
+
+fn amount_where(v: &Visit, pred: impl Fn(&Line) -> bool) -> i64 {
+    v.lines.iter().filter(|l| pred(l)).map(Line::amount).sum()
+}
+
+fn bed_hanging(pl: &mut Planner<'_>) {
+    let w = pl.w;
+    // bed_hanging.1: settlements elsewhere strictly inside the stay.
+    let (p, person) = pl.take(|p| p.age >= 18);
+    let h = pl.hospital(LEVEL_SECONDARY);
+    let day = pl.r.range(1, 12) as i32;
+    let stay = pl.stay(h, day, 10, "K29.700");
+    let sref = pl.add(p, stay);
+    let mut days = Vec::new();
+    for k in [3, 6] {
+        let d = day + k;
+        let c = pl.clinic();
+        let v = base::outpatient(w, &pl.plan.roles, &mut pl.r, &person, c, d);
+        pl.add(p, v);
+        days.push(w.m0 + d);
+        let ph = *pl.r.pick(&w.pharmacies);
+        let v = base::pharmacy(w, &pl.plan.roles, &mut pl.r, ph, d + 1);
+        pl.add(p, v);
+        days.push(w.m0 + d + 1);
+    }
+    let amount = amount_where(pl.visit(sref), |l| {
+        matches!(l.item, it::BED | it::NURSING) && days.contains(&((l.time / DAY) as i32))
+    });
+    pl.label(false, "bed_hanging", "bed_hanging.1", Subject::Visit(sref), Some(p), Some(sref), h,
+        Amount::Fen(amount), "four settlements at other providers during the stay".into());
+    // Look-alike: a pharmacy visit on the admission day, before admission.
+    let (p, _) = pl.take(|p| p.age >= 18);
+    let h = pl.hospital(LEVEL_SECONDARY);
+    let stay = pl.stay(h, day, 6, "J18.900");
+    let sref = pl.add(p, stay);
+    let ph = *pl.r.pick(&w.pharmacies);
+    let mut v = base::pharmacy(w, &pl.plan.roles, &mut pl.r, ph, day);
+    v.admit = t(w, day, 7, 10);
+    v.discharge = Some(v.admit);
+    for l in &mut v.lines {
+        l.time = v.admit;
+    }
+    pl.add(p, v);
+    pl.label(true, "bed_hanging", "bed_hanging.1", Subject::Visit(sref), Some(p), Some(sref), h,
+        Amount::Fen(0), "pharmacy on the morning of admission".into());
+
+    // bed_hanging.2: hollow bed-days (only bed, nursing and consultation after day 3).
+    let (p, _) = pl.take(|p| p.age >= 40);
+    let h = pl.hospital(LEVEL_PRIMARY);
+    let day = pl.r.range(0, 14) as i32;
+    let mut stay = pl.stay(h, day, 12, "I10.x00");
+    let hollow_from = i64::from(w.m0 + day + 3) * DAY;
+    let discharge_day = i64::from(w.m0 + day + 12) * DAY;
+    stay.lines.retain(|l| {
+        l.time < hollow_from
+            || l.time >= discharge_day
+            || matches!(l.item, it::BED | it::NURSING | it::INP_CONSULT)
+    });
+    let amount = amount_where(&stay, |l| l.time >= hollow_from && l.time < discharge_day);
+    let sref = pl.add(p, stay);
+    pl.label(false, "bed_hanging", "bed_hanging.2", Subject::Visit(sref), Some(p), Some(sref), h,
+        Amount::Fen(amount), "nine of twelve days with only bed, nursing and consultation fees".into());
+    let (p, _) = pl.take(|p| p.age >= 40);
+    let mut stay = pl.stay(h, day, 6, "I10.x00");
+    let quiet = [w.m0 + day + 4, w.m0 + day + 5];
+    stay.lines.retain(|l| {
+        !quiet.contains(&((l.time / DAY) as i32))
+            || matches!(l.item, it::BED | it::NURSING | it::INP_CONSULT)
+    });
+    let sref = pl.add(p, stay);
+    pl.label(true, "bed_hanging", "bed_hanging.2", Subject::Visit(sref), Some(p), Some(sref), h,
+        Amount::Fen(0), "two quiet days before discharge".into());
+
+    // bed_hanging.3: two stays overlapping by several days.
+    let (p, _) = pl.take(|p| p.age >= 18);
+    let h1 = pl.hospital(LEVEL_TERTIARY);
+    let h2 = pl.hospital(LEVEL_PRIMARY);
+    let day = pl.r.range(0, 10) as i32;
+    let first = pl.stay(h1, day, 9, "S72.000");
+    pl.add(p, first);
+    let second = pl.stay(h2, day + 5, 8, "M54.500");
+    let overlap_end = i64::from(w.m0 + day + 9) * DAY;
+    let amount = amount_where(&second, |l| l.time < overlap_end);
+    let sref = pl.add(p, second);
+    pl.label(false, "bed_hanging", "bed_hanging.3", Subject::Visit(sref), Some(p), Some(sref), h2,
+        Amount::Fen(amount), "a second stay elsewhere overlapping the first by four days".into());
+    // Look-alike: a transfer, discharged in the morning and admitted elsewhere that afternoon.
+    let (p, _) = pl.take(|p| p.age >= 18);
+    let first = pl.stay(h1, day, 5, "I63.900");
+    let out = first.discharge.expect("stays end");
+    pl.add(p, first);
+    let mut second = pl.stay(h2, day + 5, 6, "I63.900");
+    let shift = out + 3 * HOUR - second.admit;
+    second.admit += shift;
+    for l in &mut second.lines {
+        l.time = l.time.max(second.admit);
+    }
+    let sref = pl.add(p, second);
+    pl.label(true, "bed_hanging", "bed_hanging.3", Subject::Visit(sref), Some(p), Some(sref), h2,
+        Amount::Fen(0), "a same-day transfer between hospitals".into());
+
+    // bed_hanging.4: six neighbours admitted together, discharged together, same chapter.
+    let h = pl.hospital(LEVEL_PRIMARY);
+    let district = pl.r.below(crate::world::DISTRICTS.len() as u64) as usize;
+    let day = pl.r.range(0, 15) as i32;
+    let mut fund = 0;
+    for k in 0..6 {
+        let (p, person) = pl.take(|p| p.district == district && p.age >= 50);
+        let stay = pl.stay(h, day, 8 + (k % 2), "J44.100");
+        fund += stay.payments(&person).0;
+        pl.add(p, stay);
+    }
+    pl.label(false, "bed_hanging", "bed_hanging.4", Subject::Provider(h), None, None, h, Amount::Fen(fund),
+        "six neighbours admitted the same day with the same chapter".into());
+    let h = pl.hospital(LEVEL_PRIMARY);
+    const MIXED: [&str; 6] = ["J44.100", "I10.x00", "K80.200", "E11.900", "S72.000", "N39.000"];
+    for (k, diag) in MIXED.iter().enumerate() {
+        let (p, _) = pl.take(|p| p.district == district && p.age >= 50);
+        let stay = pl.stay(h, day, 4 + 2 * k as i32, diag);
+        pl.add(p, stay);
+    }
+    pl.label(true, "bed_hanging", "bed_hanging.4", Subject::Provider(h), None, None, h, Amount::Fen(0),
+        "six admissions one day, different illnesses and discharge days".into());
+}
+
+fn outpatient_at(pl: &mut Planner<'_>, person: &Person, provider: usize, day: i32) -> Visit {
+    let mut v = base::outpatient(pl.w, &pl.plan.roles, &mut pl.r, person, provider, day);
+    // Case visits are clean: no reversed-and-rebilled noise unless the case adds it.
+    let mut seen = FxHashSet::default();
+    v.lines.retain(|l| l.qty > 0 && seen.insert(l.item));
+    v
+}
+
+fn duplicate_charges(pl: &mut Planner<'_>) {
+    let w = pl.w;
+    let h = pl.hospital(LEVEL_TERTIARY);
+    // duplicate_charge.1: the same line twice.
+    let (p, person) = pl.take(|_| true);
+    let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
+    let mut v = outpatient_at(pl, &person, h, day);
+    v.lines.push(Line::new(it::CT, v.admit + 20 * MIN, 1));
+    let dup = v.lines.last().expect("just pushed").clone();
+    let amount = dup.amount();
+    v.lines.push(dup);
+    let r = pl.add(p, v);
+    pl.label(false, "duplicate_charge", "duplicate_charge.1", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(amount), "CT billed twice at the same minute".into());
+    let (p, person) = pl.take(|_| true);
+    let mut v = outpatient_at(pl, &person, h, day);
+    let ct = Line::new(it::CT, v.admit + 20 * MIN, 1);
+    v.lines.push(ct.clone());
+    v.lines.push(ct.reversed(ct.time + 10 * MIN));
+    v.lines.push(Line { time: ct.time + 15 * MIN, ..ct });
+    let r = pl.add(p, v);
+    pl.label(true, "duplicate_charge", "duplicate_charge.1", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(0), "CT billed, reversed and billed again".into());
+
+    // duplicate_charge.2: bed fee twice a day on three days.
+    let (p, _) = pl.take(|p| p.age >= 18);
+    let day = pl.r.range(0, 15) as i32;
+    let mut stay = pl.stay(h, day, 8, "J18.900");
+    let extra: Vec<Line> = stay
+        .lines
+        .iter()
+        .filter(|l| l.item == it::BED)
+        .take(3)
+        .map(|l| Line { time: l.time + 6 * HOUR, ..l.clone() })
+        .collect();
+    let amount = extra.iter().map(Line::amount).sum();
+    stay.lines.extend(extra);
+    let r = pl.add(p, stay);
+    pl.label(false, "duplicate_charge", "duplicate_charge.2", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(amount), "bed fee billed twice a day on three days".into());
+    let (p, _) = pl.take(|p| p.age >= 18);
+    let mut stay = pl.stay(h, day, 8, "J18.900");
+    let bed = stay.lines.iter().find(|l| l.item == it::BED).expect("bed").clone();
+    stay.lines.push(bed.reversed(bed.time + HOUR));
+    stay.lines.push(Line { time: bed.time + 2 * HOUR, ..bed });
+    let r = pl.add(p, stay);
+    pl.label(true, "duplicate_charge", "duplicate_charge.2", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(0), "bed fee reversed and rebilled the same day".into());
+
+    // duplicate_charge.3: emergency monitoring (includes the bed fee) billed with the bed fee.
+    let (p, _) = pl.take(|p| p.age >= 18);
+    let mut stay = pl.stay(h, day, 6, "I63.900");
+    let first_bed = stay.lines.iter().find(|l| l.item == it::BED).expect("bed").clone();
+    stay.lines.push(Line::new(it::MONITOR, first_bed.time + 30 * MIN, 1));
+    let amount = first_bed.amount();
+    let r = pl.add(p, stay);
+    pl.label(false, "duplicate_charge", "duplicate_charge.3", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(amount), "bed fee billed on a day of emergency monitoring, which includes it".into());
+    let (p, person) = pl.take(|p| p.age >= 18);
+    let mut er = outpatient_at(pl, &person, h, day);
+    er.lines.push(Line::new(it::MONITOR, er.admit + 10 * MIN, 1));
+    pl.add(p, er);
+    let stay = pl.stay(h, day + 1, 5, "I63.900");
+    let r = pl.add(p, stay);
+    pl.label(true, "duplicate_charge", "duplicate_charge.3", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(0), "emergency monitoring the day before admission".into());
+
+    // duplicate_charge.4: HbA1c (at most once per 15 days) twice within five days.
+    let (p, person) = pl.take(|p| p.age >= 45);
+    let c = pl.hospital(LEVEL_SECONDARY);
+    let day = pl.r.range(0, i64::from(w.nd) - 7) as i32;
+    let mut first = outpatient_at(pl, &person, c, day);
+    first.lines.retain(|l| l.item != it::HBA1C);
+    first.lines.push(Line::new(it::HBA1C, first.admit + 10 * MIN, 1));
+    pl.add(p, first);
+    let mut second = outpatient_at(pl, &person, c, day + 5);
+    second.lines.retain(|l| l.item != it::HBA1C);
+    second.lines.push(Line::new(it::HBA1C, second.admit + 10 * MIN, 1));
+    let amount = second.lines.last().expect("pushed").amount();
+    let r = pl.add(p, second);
+    pl.label(false, "duplicate_charge", "duplicate_charge.4", Subject::Patient(p), Some(p), Some(r), c,
+        Amount::Fen(amount), "HbA1c twice within five days (cap: once per 15 days)".into());
+    let (p, person) = pl.take(|p| p.age >= 45);
+    let mut first = outpatient_at(pl, &person, c, 1);
+    first.lines.retain(|l| l.item != it::HBA1C);
+    first.lines.push(Line::new(it::HBA1C, first.admit + 10 * MIN, 1));
+    first.lines.push(Line::new(it::BLOOD, first.admit + 10 * MIN, 1));
+    pl.add(p, first);
+    let mut second = outpatient_at(pl, &person, c, 1 + 20.min(w.nd - 2));
+    second.lines.retain(|l| l.item != it::HBA1C);
+    second.lines.push(Line::new(it::HBA1C, second.admit + 10 * MIN, 1));
+    second.lines.push(Line::new(it::BLOOD, second.admit + 10 * MIN, 1));
+    let r = pl.add(p, second);
+    pl.label(true, "duplicate_charge", "duplicate_charge.4", Subject::Patient(p), Some(p), Some(r), c,
+        Amount::Fen(0), "HbA1c and blood count repeated 20 days apart".into());
+
+    // duplicate_charge.5: the same settlement submitted twice the same day.
+    let (p, person) = pl.take(|_| true);
+    let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
+    let v = outpatient_at(pl, &person, c, day);
+    let mut again = v.clone();
+    let shift = 2 * HOUR;
+    again.admit += shift;
+    again.discharge = again.discharge.map(|d| d + shift);
+    for l in &mut again.lines {
+        l.time += shift;
+    }
+    let amount = again.total();
+    pl.add(p, v);
+    let r = pl.add(p, again);
+    pl.label(false, "duplicate_charge", "duplicate_charge.5", Subject::Visit(r), Some(p), Some(r), c,
+        Amount::Fen(amount), "an identical settlement resubmitted two hours later".into());
+    let (p, person) = pl.take(|_| true);
+    let mut morning = outpatient_at(pl, &person, c, day);
+    morning.lines.retain(|l| l.item != it::XRAY);
+    let mut afternoon = morning.clone();
+    let shift = 5 * HOUR;
+    afternoon.admit += shift;
+    afternoon.discharge = afternoon.discharge.map(|d| d + shift);
+    afternoon.lines = vec![
+        Line::new(it::REGISTRATION, afternoon.admit, 1),
+        Line::new(it::XRAY, afternoon.admit + 10 * MIN, 1),
+    ];
+    pl.add(p, morning);
+    let r = pl.add(p, afternoon);
+    pl.label(true, "duplicate_charge", "duplicate_charge.5", Subject::Visit(r), Some(p), Some(r), c,
+        Amount::Fen(0), "a consultation in the morning and an X-ray in the afternoon".into());
+}
+
+fn split_admission(pl: &mut Planner<'_>) {
+    let (p, person) = pl.take(|p| p.age >= 50);
+    let h = pl.hospital(LEVEL_SECONDARY);
+    let day = pl.r.range(0, 6) as i32;
+    let first = pl.stay(h, day, 7, "I63.900");
+    pl.add(p, first);
+    let second = pl.stay(h, day + 7 + 4, 7, "I63.800");
+    let amount = second.payments(&person).0;
+    let r = pl.add(p, second);
+    pl.label(false, "split_admission", "split_admission", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(amount), "readmitted four days after discharge with the same I63 diagnosis".into());
+    // Look-alikes: chemotherapy cycles, and a readmission for something else.
+    let (p, _) = pl.take(|p| p.age >= 50);
+    for k in 0..2 {
+        let stay = pl.stay(h, day + 10 * k, 3, "Z51.100");
+        let r = pl.add(p, stay);
+        if k == 1 {
+            pl.label(true, "split_admission", "split_admission", Subject::Visit(r), Some(p), Some(r), h,
+                Amount::Fen(0), "planned chemotherapy cycles".into());
+        }
+    }
+    let (p, _) = pl.take(|p| p.age >= 50);
+    let first = pl.stay(h, day, 5, "K80.200");
+    pl.add(p, first);
+    let second = pl.stay(h, day + 9, 5, "J18.900");
+    let r = pl.add(p, second);
+    pl.label(true, "split_admission", "split_admission", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(0), "readmitted for a different illness".into());
+}
+
+fn impersonation(pl: &mut Planner<'_>) {
+    let w = pl.w;
+    // impersonation.1: a card used after its holder's death (the death is recorded in patients).
+    let (p, person) = pl.take(|p| p.age >= 60);
+    let death = w.m0 + pl.r.range(1, 10) as i32;
+    pl.plan_death(p, death);
+    let h = pl.clinic();
+    let v = outpatient_at(pl, &person, h, death - w.m0 + 6);
+    let ph = *pl.r.pick(&w.pharmacies);
+    let v2 = base::pharmacy(w, &pl.plan.roles, &mut pl.r, ph, death - w.m0 + 9);
+    let amount = v.total() + v2.total();
+    let r = pl.add(p, v);
+    pl.add(p, v2);
+    pl.label(false, "impersonation", "impersonation.1", Subject::Patient(p), Some(p), Some(r), h,
+        Amount::Fen(amount), "an outpatient visit and a purchase after the holder's death".into());
+    let (p, _) = pl.take(|p| p.age >= 60);
+    let h = pl.hospital(LEVEL_TERTIARY);
+    let day = pl.r.range(3, 15) as i32;
+    let stay = pl.stay(h, day, 6, "I63.900");
+    pl.plan_death(p, w.m0 + day + 6);
+    let r = pl.add(p, stay);
+    pl.label(true, "impersonation", "impersonation.1", Subject::Patient(p), Some(p), Some(r), h,
+        Amount::Fen(0), "died in hospital on the day of discharge".into());
+
+    // impersonation.2: a female-only exam on a man's card; a children's item on an adult's.
+    let (p, person) = pl.take(|p| p.sex == fundguard_model::Sex::Male && p.age >= 30);
+    let h = pl.hospital(LEVEL_SECONDARY);
+    let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
+    let mut v = outpatient_at(pl, &person, h, day);
+    let l = Line::new(it::US_VAGINAL, v.admit + 15 * MIN, 1);
+    let amount = l.amount();
+    v.lines.push(l);
+    let r = pl.add(p, v);
+    pl.label(false, "impersonation", "impersonation.2", Subject::Patient(p), Some(p), Some(r), h,
+        Amount::Fen(amount), "transvaginal ultrasound on a man's card".into());
+    let (p, person) = pl.take(|p| p.age >= 30);
+    let ph = *pl.r.pick(&w.pharmacies);
+    let mut v = base::pharmacy(w, &pl.plan.roles, &mut pl.r, ph, day);
+    let _ = person;
+    let l = Line::new(it::CHILD_LUNG, v.admit, 6).supply(3);
+    let amount = l.amount();
+    v.lines.push(l);
+    let r = pl.add(p, v);
+    pl.label(false, "impersonation", "impersonation.2", Subject::Patient(p), Some(p), Some(r), ph,
+        Amount::Fen(amount), "a children's medicine on an adult's card".into());
+    let (p, person) = pl.take(|p| p.sex == fundguard_model::Sex::Female && p.age >= 25);
+    let mut v = outpatient_at(pl, &person, h, day);
+    v.lines.push(Line::new(it::US_VAGINAL, v.admit + 15 * MIN, 1));
+    let r = pl.add(p, v);
+    pl.label(true, "impersonation", "impersonation.2", Subject::Patient(p), Some(p), Some(r), h,
+        Amount::Fen(0), "transvaginal ultrasound for a woman".into());
+}
+
+fn restricted_items(pl: &mut Planner<'_>) {
+    let w = pl.w;
+    let day = pl.r.range(0, 14) as i32;
+    // Batch 4: an inpatient-only infusion in an outpatient visit.
+    let (p, person) = pl.take(|p| p.age >= 18);
+    let h = pl.hospital(LEVEL_TERTIARY);
+    let mut v = outpatient_at(pl, &person, h, day);
+    let l = Line::new(it::FAT_EMULSION, v.admit + 20 * MIN, 1);
+    let amount = l.amount();
+    v.lines.push(l);
+    let r = pl.add(p, v);
+    pl.label(false, "restricted_item", "restricted_item.visit_type", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(amount), "an inpatient-only drug billed in an outpatient visit".into());
+    let (p, _) = pl.take(|p| p.age >= 18);
+    let mut stay = pl.stay(h, day, 8, "K80.200");
+    let t0 = stay.admit + 2 * HOUR;
+    stay.lines.push(Line::new(it::FAT_EMULSION, t0, 1));
+    let r = pl.add(p, stay);
+    pl.label(true, "restricted_item", "restricted_item.visit_type", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(0), "the same drug for an inpatient".into());
+
+    // Batch 5: a drug for secondary-level institutions and above, at a primary one.
+    let (p, _) = pl.take(|p| p.age >= 50);
+    let h1 = pl.hospital(LEVEL_PRIMARY);
+    let mut stay = pl.stay(h1, day, 6, "I63.900");
+    let t0 = stay.admit + HOUR;
+    let l = Line::new(it::SHENMAI, t0, 2);
+    let amount = l.amount();
+    stay.lines.push(l);
+    let r = pl.add(p, stay);
+    pl.label(false, "restricted_item", "restricted_item.level", Subject::Visit(r), Some(p), Some(r), h1,
+        Amount::Fen(amount), "a drug limited to level-2 institutions billed at a level-1 one".into());
+    let (p, _) = pl.take(|p| p.age >= 50);
+    let mut stay = pl.stay(h, day, 6, "I63.900");
+    let t0 = stay.admit + HOUR;
+    stay.lines.push(Line::new(it::SHENMAI, t0, 2));
+    let r = pl.add(p, stay);
+    pl.label(true, "restricted_item", "restricted_item.level", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(0), "the same drug at a tertiary hospital".into());
+
+    // Batch 6: ozagrel paid for at most 14 days, billed for 18.
+    let (p, _) = pl.take(|p| p.age >= 50);
+    let h2 = pl.hospital(LEVEL_SECONDARY);
+    let mut stay = pl.stay(h2, day, 18, "I63.900");
+    stay.lines.retain(|l| l.item != it::OZAGREL);
+    let mut amount = 0;
+    for d in 0..18 {
+        let l = Line::new(it::OZAGREL, i64::from(w.m0 + day + d) * DAY + 10 * HOUR, 1);
+        if d >= 14 {
+            amount += l.amount();
+        }
+        stay.lines.push(l);
+    }
+    let r = pl.add(p, stay);
+    pl.label(false, "restricted_item", "restricted_item.course", Subject::Visit(r), Some(p), Some(r), h2,
+        Amount::Fen(amount), "ozagrel billed for 18 days (paid course 14)".into());
+
+    // Batch 3: a work-injury-only drug for an ordinary insured person.
+    let (p, person) = pl.take(|p| p.age >= 18);
+    let mut v = outpatient_at(pl, &person, h2, day);
+    let l = Line::new(it::SCAR_CREAM, v.admit + 20 * MIN, 2);
+    let amount = l.amount();
+    v.lines.push(l);
+    let r = pl.add(p, v);
+    pl.label(false, "restricted_item", "restricted_item.insurance_type", Subject::Visit(r), Some(p), Some(r), h2,
+        Amount::Fen(amount), "a work-injury-only drug on basic medical insurance".into());
+
+    // Batch 2: two operations of one group in a stay, both at full price.
+    let (p, _) = pl.take(|p| p.age >= 50);
+    let mut stay = pl.stay(h, day, 10, "C15.900");
+    let t0 = stay.admit + 20 * HOUR;
+    stay.lines.push(Line::new(it::OP_ESOPHAGUS, t0, 1));
+    let second = Line::new(it::OP_STRICTURE, t0 + HOUR, 1);
+    let amount = second.amount() / 2;
+    stay.lines.push(second);
+    let r = pl.add(p, stay);
+    pl.label(false, "restricted_item", "restricted_item.secondary_operation", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(amount), "a second operation of the same group billed at full price".into());
+    let (p, _) = pl.take(|p| p.age >= 50);
+    let mut stay = pl.stay(h, day, 10, "C15.900");
+    let t0 = stay.admit + 20 * HOUR;
+    stay.lines.push(Line::new(it::OP_ESOPHAGUS, t0, 1));
+    let mut second = Line::new(it::OP_STRICTURE, t0 + HOUR, 1);
+    second.price /= 2;
+    stay.lines.push(second);
+    let r = pl.add(p, stay);
+    pl.label(true, "restricted_item", "restricted_item.secondary_operation", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(0), "the second operation billed at half price".into());
+    let _ = ITEMS;
+}
+
+fn phantom_and_supply(pl: &mut Planner<'_>) {
+    let w = pl.w;
+    // phantom_service.1: charges two and three days after discharge.
+    let (p, _) = pl.take(|p| p.age >= 18);
+    let h = pl.hospital(LEVEL_SECONDARY);
+    let day = pl.r.range(0, 15) as i32;
+    let mut stay = pl.stay(h, day, 6, "J18.900");
+    let out = stay.discharge.expect("stays end");
+    let late = [
+        Line::new(it::CT, out + 2 * DAY, 1),
+        Line::new(it::CEFTRIAXONE, out + 3 * DAY, 2),
+    ];
+    let amount = late.iter().map(Line::amount).sum();
+    stay.lines.extend(late);
+    let r = pl.add(p, stay);
+    pl.label(false, "phantom_service", "phantom_service.1", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(amount), "items charged two and three days after discharge".into());
+    let (p, _) = pl.take(|p| p.age >= 18);
+    let mut stay = pl.stay(h, day, 6, "J18.900");
+    let out = stay.discharge.expect("stays end");
+    stay.lines.push(Line::new(it::OMEPRAZOLE, out + 5 * HOUR, 14).supply(7));
+    let r = pl.add(p, stay);
+    pl.label(true, "phantom_service", "phantom_service.1", Subject::Visit(r), Some(p), Some(r), h,
+        Amount::Fen(0), "take-home drugs billed on the evening of discharge".into());
+
+    // excessive_supply: 90 days of metformin within 20 days.
+    let (p, _) = pl.take(|p| p.age >= 45);
+    let ph = *pl.r.pick(&w.pharmacies);
+    let day = pl.r.range(0, i64::from(w.nd) - 21) as i32;
+    let mut amount = 0;
+    let mut last = None;
+    for k in 0..3 {
+        let time = t(w, day + 10 * k, 10, 0);
+        let mut v = Visit::new(ph, VisitType::Pharmacy, time);
+        v.discharge = Some(time);
+        v.terminal = Some(0);
+        let l = Line::new(it::METFORMIN, time, 90).supply(30);
+        if k > 0 {
+            amount += l.amount();
+        }
+        v.lines.push(l);
+        last = Some(pl.add(p, v));
+    }
+    pl.label(false, "excessive_supply", "excessive_supply", Subject::Patient(p), Some(p), last, ph,
+        Amount::Fen(amount), "90 days of metformin bought within 20 days".into());
+    let (p, _) = pl.take(|p| p.age >= 45);
+    let mut last = None;
+    for k in 0..2 {
+        let time = t(w, day + 18 * k, 10, 0);
+        let mut v = Visit::new(ph, VisitType::Pharmacy, time);
+        v.discharge = Some(time);
+        v.terminal = Some(0);
+        v.lines.push(Line::new(it::METFORMIN, time, 60).supply(20));
+        last = Some(pl.add(p, v));
+    }
+    pl.label(true, "excessive_supply", "excessive_supply", Subject::Patient(p), Some(p), last, ph,
+        Amount::Fen(0), "two 20-day supplies 18 days apart".into());
+}
+
+fn same_card_two_places(pl: &mut Planner<'_>) {
+    let w = pl.w;
+    let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
+    for (decoy, gap) in [(false, 12 * MIN), (true, 5 * HOUR)] {
+        let (p, _) = pl.take(|p| p.age >= 18);
+        let a = w.by_district[0][2][0];
+        let b = *pl.r.pick(&w.by_district[4][2]);
+        let t0 = t(w, day, 10, pl.r.range(0, 30));
+        let mut refs = Vec::new();
+        for (k, ph) in [a, b].into_iter().enumerate() {
+            let time = t0 + k as i64 * gap;
+            let mut v = Visit::new(ph, VisitType::Pharmacy, time);
+            v.discharge = Some(time);
+            v.terminal = Some(0);
+            v.lines.push(Line::new(it::ATORVASTATIN, time, 14).supply(14));
+            refs.push(pl.add(p, v));
+        }
+        let person = pl.w.person(p);
+        let amount = if decoy { 0 } else { pl.visit(refs[1]).payments(&person).1 + pl.visit(refs[1]).payments(&person).0 };
+        let note = if decoy {
+            "the same card at two pharmacies five hours apart"
+        } else {
+            "the same card at pharmacies in two districts twelve minutes apart"
+        };
+        pl.label(decoy, "card_pooling", "card_pooling.5", Subject::Patient(p), Some(p), Some(refs[1]), b,
+            Amount::Fen(amount), note.into());
+    }
+}
+
+fn busy_doctor(pl: &mut Planner<'_>, patients: usize, decoy: bool) {
+    let w = pl.w;
+    let h = pl.hospital(LEVEL_TERTIARY);
+    let doctor = pl.r.below(w.providers[h].doctors.len() as u64) as usize;
+    let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
+    let mut total = 0;
+    for k in 0..patients {
+        let (p, _) = pl.take(|p| p.age >= 18);
+        let admit = t(w, day, 8, 0) + (k as i64 * 9 * HOUR) / patients as i64;
+        let mut v = Visit::new(h, VisitType::Outpatient, admit);
+        v.discharge = Some(admit + 5 * MIN);
+        v.doctor = Some(doctor);
+        v.diag = Some("J06.900");
+        v.lines.push(Line::new(it::REGISTRATION, admit, 1));
+        v.lines.push(Line::new(it::OUT_CONSULT, admit + MIN, 1));
+        v.lines.push(Line::new(it::BLOOD, admit + 2 * MIN, 1));
+        total += v.total();
+        pl.add(p, v);
+    }
+    let note = format!("{patients} outpatients of one doctor in one day");
+    pl.label(decoy, "phantom_service", "phantom_service.2", Subject::Doctor(h, doctor), None, None, h,
+        Amount::Fen(if decoy { 0 } else { total }), note);
+}
+
+impl Planner<'_> {
+    /// Records that reserved person `p` died on `day` (written to the patients table).
+    fn plan_death(&mut self, p: u32, day: i32) {
+        self.plan.deaths.insert(p, day);
+    }
+}

@@ -1,0 +1,231 @@
+//! Visits as planned (a provider, times and billed lines) and the columnar chunk they are emitted
+//! into. Base activity and injected cases both go through [`Chunk::push_visit`], so their rows are
+//! alike in every column.
+
+use fundguard_model::{line_amount_fen, StrColumn, VisitType, NULL_TIME, QTY_SCALE};
+use rustc_hash::FxHashMap;
+
+use crate::world::{Person, World, ITEMS};
+
+/// Minutes and days as timestamps.
+pub(crate) const MIN: i64 = 60;
+pub(crate) const HOUR: i64 = 3600;
+pub(crate) const DAY: i64 = 86_400;
+
+/// Quantity of whole units at scale 4.
+pub(crate) fn units(n: i64) -> i64 {
+    n * 10i64.pow(QTY_SCALE)
+}
+
+/// Fen to the unit-price scale (6).
+pub(crate) fn price(fen: i64) -> i64 {
+    fen * 10_000
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Line {
+    pub item: usize,
+    pub time: i64,
+    /// Scale 4; negative on reversals.
+    pub qty: i64,
+    /// Scale 6.
+    pub price: i64,
+    pub days_supply: Option<i64>,
+}
+
+impl Line {
+    /// `n` units of `item` at its list price.
+    pub(crate) fn new(item: usize, time: i64, n: i64) -> Self {
+        Line {
+            item,
+            time,
+            qty: units(n),
+            price: price(ITEMS[item].price_fen),
+            days_supply: None,
+        }
+    }
+
+    pub(crate) fn amount(&self) -> i64 {
+        line_amount_fen(self.qty, self.price)
+    }
+
+    pub(crate) fn supply(mut self, days: i64) -> Self {
+        self.days_supply = Some(days);
+        self
+    }
+
+    pub(crate) fn reversed(&self, time: i64) -> Self {
+        Line {
+            qty: -self.qty,
+            time,
+            ..self.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Visit {
+    pub provider: usize,
+    pub vtype: VisitType,
+    pub admit: i64,
+    pub discharge: Option<i64>,
+    pub diag: Option<&'static str>,
+    pub doctor: Option<usize>,
+    pub terminal: Option<usize>,
+    pub refund: bool,
+    pub lines: Vec<Line>,
+}
+
+impl Visit {
+    pub(crate) fn new(provider: usize, vtype: VisitType, admit: i64) -> Self {
+        Visit {
+            provider,
+            vtype,
+            admit,
+            discharge: None,
+            diag: None,
+            doctor: None,
+            terminal: None,
+            refund: false,
+            lines: Vec::new(),
+        }
+    }
+
+    pub(crate) fn total(&self) -> i64 {
+        self.lines.iter().map(Line::amount).sum()
+    }
+
+    /// What the pooled fund and the personal account pay (fen), by insurance and visit type.
+    pub(crate) fn payments(&self, person: &Person) -> (i64, i64) {
+        let total = self.total();
+        let pct = match (self.vtype, person.employee) {
+            (VisitType::Inpatient, true) => 85,
+            (VisitType::Inpatient, false) => 70,
+            (VisitType::Pharmacy, true) => 0,
+            (VisitType::Pharmacy, false) => 50,
+            (_, true) => 60,
+            (_, false) => 50,
+        };
+        let fund = total * pct / 100;
+        let account = if self.vtype == VisitType::Pharmacy && person.employee {
+            total
+        } else {
+            0
+        };
+        (fund, account)
+    }
+
+    /// A refund settlement that reverses this visit whole, `after` seconds later.
+    pub(crate) fn refund_of(&self, after: i64) -> Visit {
+        let t = self.discharge.unwrap_or(self.admit) + after;
+        Visit {
+            admit: t,
+            discharge: Some(t),
+            refund: true,
+            lines: self.lines.iter().map(|l| l.reversed(t)).collect(),
+            ..self.clone()
+        }
+    }
+}
+
+pub(crate) fn visit_id(w: &World, patient: u32, seq: usize) -> String {
+    format!("{:04}{:02}{patient:010}{seq:03}", w.year, w.month)
+}
+
+/// Emitted rows of a range of patients, in the contract's columns.
+#[derive(Default)]
+pub(crate) struct Chunk {
+    pub v_id: StrColumn,
+    pub v_patient: StrColumn,
+    pub v_provider: Vec<u32>,
+    pub v_type: Vec<VisitType>,
+    pub v_admit: Vec<i64>,
+    pub v_discharge: Vec<i64>,
+    pub v_settle: Vec<i64>,
+    pub v_diag: Vec<Option<&'static str>>,
+    pub v_dept: Vec<&'static str>,
+    pub v_doctor: Vec<Option<(u32, u32)>>,
+    pub v_terminal: Vec<Option<(u32, u32)>>,
+    pub v_total: Vec<i64>,
+    pub v_fund: Vec<i64>,
+    pub v_account: Vec<i64>,
+    pub v_cash: Vec<i64>,
+    pub v_refund: Vec<bool>,
+    pub v_employee: Vec<bool>,
+    pub l_id: StrColumn,
+    pub l_visit: StrColumn,
+    pub l_item: Vec<u16>,
+    pub l_time: Vec<i64>,
+    pub l_qty: Vec<i64>,
+    pub l_price: Vec<i64>,
+    pub l_amount: Vec<i64>,
+    pub l_doctor: Vec<Option<(u32, u32)>>,
+    pub l_dept: Vec<&'static str>,
+    pub l_supply: Vec<Option<i64>>,
+    /// Net billed quantity per (provider, item), for the purchases table.
+    pub billed: FxHashMap<(u32, u16), i64>,
+}
+
+fn dept_of(v: &Visit) -> &'static str {
+    match v.vtype {
+        VisitType::Inpatient => "0301",
+        VisitType::Outpatient => "0101",
+        VisitType::Pharmacy => "9901",
+        VisitType::Other => "9999",
+    }
+}
+
+impl Chunk {
+    pub(crate) fn push_visit(
+        &mut self,
+        w: &World,
+        patient: u32,
+        person: &Person,
+        seq: usize,
+        v: &Visit,
+    ) {
+        let id = visit_id(w, patient, seq);
+        let (fund, account) = v.payments(person);
+        let total = v.total();
+        let doctor = v.doctor.map(|d| (v.provider as u32, d as u32));
+        let dept = dept_of(v);
+        self.v_id.push(&id);
+        self.v_patient.push(&w.patient_id(patient));
+        self.v_provider.push(v.provider as u32);
+        self.v_type.push(v.vtype);
+        self.v_admit.push(v.admit);
+        self.v_discharge.push(v.discharge.unwrap_or(NULL_TIME));
+        self.v_settle.push(if v.vtype == VisitType::Pharmacy {
+            v.admit
+        } else {
+            v.discharge.unwrap_or(v.admit)
+        });
+        self.v_diag.push(v.diag);
+        self.v_dept.push(dept);
+        self.v_doctor.push(doctor);
+        self.v_terminal
+            .push(v.terminal.map(|t| (v.provider as u32, t as u32)));
+        self.v_total.push(total);
+        self.v_fund.push(fund);
+        self.v_account.push(account);
+        self.v_cash.push(total - fund - account);
+        self.v_refund.push(v.refund);
+        self.v_employee.push(person.employee);
+        for (k, l) in v.lines.iter().enumerate() {
+            self.l_id.push(&format!("{id}{:04}", k + 1));
+            self.l_visit.push(&id);
+            self.l_item.push(l.item as u16);
+            self.l_time.push(l.time);
+            self.l_qty.push(l.qty);
+            self.l_price.push(l.price);
+            self.l_amount.push(l.amount());
+            self.l_doctor.push(doctor);
+            self.l_dept.push(dept);
+            self.l_supply.push(l.days_supply);
+            *self
+                .billed
+                .entry((v.provider as u32, l.item as u16))
+                .or_default() += l.qty;
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Writing tables as Parquet (contract types: decimals, naive timestamps, dates) or as CSV in UTF-8
+//! or GBK. A table is written batch by batch, so memory stays bounded by one batch.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Decimal128Array, Int64Array, RecordBatch,
+    StringArray, TimestampMicrosecondArray,
+};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use fundguard_model::{Date, Scaled, Ts};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::SynthError;
+
+/// How the dump's tables are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Parquet,
+    Csv(Encoding),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Gbk,
+}
+
+/// Column types of the contract.
+pub(crate) fn text(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Utf8, nullable)
+}
+pub(crate) fn timestamp(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Timestamp(TimeUnit::Microsecond, None), nullable)
+}
+pub(crate) fn decimal(name: &str, scale: i8, nullable: bool) -> Field {
+    Field::new(name, DataType::Decimal128(16, scale), nullable)
+}
+pub(crate) fn date(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Date32, nullable)
+}
+
+pub(crate) fn str_array<'a>(it: impl IntoIterator<Item = Option<&'a str>>) -> ArrayRef {
+    Arc::new(StringArray::from_iter(it))
+}
+pub(crate) fn str_values<'a>(it: impl IntoIterator<Item = &'a str>) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(it))
+}
+pub(crate) fn ts_array(it: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
+    Arc::new(TimestampMicrosecondArray::from_iter(
+        it.into_iter().map(|t| t.map(|s| s * 1_000_000)),
+    ))
+}
+pub(crate) fn dec_array(scale: i8, it: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
+    Arc::new(
+        Decimal128Array::from_iter(it.into_iter().map(|v| v.map(i128::from)))
+            .with_precision_and_scale(16, scale)
+            .expect("precision 16 holds every i64 amount we write"),
+    )
+}
+pub(crate) fn date_array(it: impl IntoIterator<Item = Option<i32>>) -> ArrayRef {
+    Arc::new(Date32Array::from_iter(it))
+}
+pub(crate) fn bool_array(it: impl IntoIterator<Item = Option<bool>>) -> ArrayRef {
+    Arc::new(BooleanArray::from_iter(it))
+}
+pub(crate) fn int_array(it: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
+    Arc::new(Int64Array::from_iter(it))
+}
+
+/// A table being written, one batch at a time.
+pub(crate) enum TableWriter {
+    Parquet {
+        path: PathBuf,
+        writer: ArrowWriter<File>,
+    },
+    Csv {
+        path: PathBuf,
+        out: BufWriter<File>,
+        encoding: Encoding,
+    },
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> SynthError + '_ {
+    move |source| SynthError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn pq(path: &Path) -> impl Fn(parquet::errors::ParquetError) -> SynthError + '_ {
+    move |e| SynthError::Write {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+impl TableWriter {
+    pub(crate) fn create(
+        dir: &Path,
+        name: &str,
+        schema: SchemaRef,
+        format: Format,
+    ) -> Result<Self, SynthError> {
+        match format {
+            Format::Parquet => {
+                let path = dir.join(format!("{name}.parquet"));
+                let file = File::create(&path).map_err(io(&path))?;
+                let props = WriterProperties::builder()
+                    .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).expect("valid")))
+                    .set_max_row_group_row_count(Some(1 << 20))
+                    .build();
+                let writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(pq(&path))?;
+                Ok(TableWriter::Parquet { path, writer })
+            }
+            Format::Csv(encoding) => {
+                let path = dir.join(format!("{name}.csv"));
+                let file = File::create(&path).map_err(io(&path))?;
+                let mut w = TableWriter::Csv {
+                    path,
+                    out: BufWriter::with_capacity(1 << 20, file),
+                    encoding,
+                };
+                let header = schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                w.write_text(&(header + "\n"))?;
+                Ok(w)
+            }
+        }
+    }
+
+    fn write_text(&mut self, s: &str) -> Result<(), SynthError> {
+        let TableWriter::Csv { path, out, encoding } = self else {
+            unreachable!("text goes to CSV only")
+        };
+        let bytes = match encoding {
+            Encoding::Utf8 => std::borrow::Cow::Borrowed(s.as_bytes()),
+            Encoding::Gbk => encoding_rs::GBK.encode(s).0,
+        };
+        out.write_all(&bytes).map_err(io(path))
+    }
+
+    pub(crate) fn write(&mut self, batch: &RecordBatch) -> Result<(), SynthError> {
+        match self {
+            TableWriter::Parquet { path, writer } => writer.write(batch).map_err(pq(path)),
+            TableWriter::Csv { .. } => {
+                let text = csv_text(batch);
+                self.write_text(&text)
+            }
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<PathBuf, SynthError> {
+        match self {
+            TableWriter::Parquet { path, writer } => {
+                writer.close().map_err(pq(&path))?;
+                Ok(path)
+            }
+            TableWriter::Csv { path, mut out, .. } => {
+                out.flush().map_err(io(&path))?;
+                Ok(path)
+            }
+        }
+    }
+}
+
+/// Writes one batch as a whole Parquet file.
+pub(crate) fn write_table(
+    dir: &Path,
+    name: &str,
+    batch: &RecordBatch,
+    format: Format,
+) -> Result<PathBuf, SynthError> {
+    let mut w = TableWriter::create(dir, name, batch.schema(), format)?;
+    w.write(batch)?;
+    w.finish()
+}
+
+fn push_field(out: &mut String, s: &str) {
+    if s.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&s.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(s);
+    }
+}
+
+/// The rows of a batch as CSV lines, in the contract's text formats.
+fn csv_text(batch: &RecordBatch) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(batch.num_rows() * 128);
+    let cols = batch.columns();
+    for row in 0..batch.num_rows() {
+        for (i, col) in cols.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            if col.is_null(row) {
+                continue;
+            }
+            match col.data_type() {
+                DataType::Utf8 => push_field(&mut out, col.as_string::<i32>().value(row)),
+                DataType::Decimal128(_, s) => {
+                    let v = col.as_primitive::<arrow::datatypes::Decimal128Type>().value(row);
+                    let _ = write!(out, "{}", Scaled(v as i64, *s as u32));
+                }
+                DataType::Timestamp(_, _) => {
+                    let v = col
+                        .as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+                        .value(row);
+                    let _ = write!(out, "{}", Ts(v / 1_000_000));
+                }
+                DataType::Date32 => {
+                    let v = col.as_primitive::<arrow::datatypes::Date32Type>().value(row);
+                    let _ = write!(out, "{}", Date(v));
+                }
+                DataType::Boolean => {
+                    let _ = write!(out, "{}", col.as_boolean().value(row));
+                }
+                DataType::Int64 => {
+                    let _ = write!(
+                        out,
+                        "{}",
+                        col.as_primitive::<arrow::datatypes::Int64Type>().value(row)
+                    );
+                }
+                other => unreachable!("no contract column is {other}"),
+            }
+        }
+        out.push('\n');
+    }
+    out
+}
+
+pub(crate) fn schema(fields: Vec<Field>) -> SchemaRef {
+    Arc::new(Schema::new(fields))
+}
