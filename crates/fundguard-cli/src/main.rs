@@ -1,1 +1,283 @@
-fn main() {}
+//! The `fundguard` command line. Only this crate knows about clap, the terminal and exit codes.
+//!
+//! Exit codes: 0 success; 2 usage error; 3 the input dump is unusable (a required table or column
+//! is missing, a file cannot be read); 4 an output could not be written.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use fundguard_ingest::{ingest, write_rejects, IngestError, IngestOptions, Ingested};
+use fundguard_synth::{Encoding, Format, SynthConfig};
+
+/// Finds fraud in medical-insurance claims dumps.
+#[derive(Parser)]
+#[command(name = "fundguard", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generates a small synthetic month, validates it and says where everything is.
+    Demo {
+        /// Where to put the demo's dump and outputs.
+        #[arg(long, default_value = "out/demo")]
+        out: PathBuf,
+        /// Insured people in the demo month.
+        #[arg(long, default_value_t = 20_000)]
+        patients: u32,
+    },
+    /// Reads and validates a dump; every row is accepted or rejected with a reason.
+    Validate {
+        /// The dump directory (visits, line_items, and optional patients, providers, catalog,
+        /// purchases; each as .parquet, .csv or a folder of such files).
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write rejects.parquet and ingest.json (nothing is written without it).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Most rejects to print.
+        #[arg(long, default_value_t = 10)]
+        show: usize,
+    },
+    /// Writes a synthetic month with injected, labelled frauds and look-alikes.
+    Synth {
+        #[arg(long)]
+        out: PathBuf,
+        /// Insured people (about 20 line items each).
+        #[arg(long, default_value_t = 10_000)]
+        patients: u32,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The month, YYYY-MM.
+        #[arg(long, default_value = "2026-03", value_parser = parse_month)]
+        month: (i32, u32),
+        #[arg(long, value_enum, default_value_t = FormatArg::Parquet)]
+        format: FormatArg,
+        /// Text encoding of CSV output.
+        #[arg(long, value_enum, default_value_t = EncodingArg::Utf8)]
+        encoding: EncodingArg,
+        /// Injected cases of each kind per 10,000 people (at least 3 of each).
+        #[arg(long, default_value_t = 2.0)]
+        cases_per_10k: f64,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Parquet,
+    Csv,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum EncodingArg {
+    Utf8,
+    Gbk,
+}
+
+fn parse_month(s: &str) -> Result<(i32, u32), String> {
+    let (y, m) = s
+        .split_once('-')
+        .ok_or_else(|| format!("`{s}` is not YYYY-MM"))?;
+    let y: i32 = y.parse().map_err(|_| format!("`{s}` is not YYYY-MM"))?;
+    let m: u32 = m.parse().map_err(|_| format!("`{s}` is not YYYY-MM"))?;
+    if (1..=12).contains(&m) {
+        Ok((y, m))
+    } else {
+        Err(format!("`{s}`: month must be 01-12"))
+    }
+}
+
+/// Failure kinds with their documented exit codes.
+enum Failure {
+    Input(anyhow::Error),
+    Output(anyhow::Error),
+}
+
+impl Failure {
+    fn code(&self) -> u8 {
+        match self {
+            Failure::Input(_) => 3,
+            Failure::Output(_) => 4,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo { out, patients } => demo(&out, patients),
+        Command::Validate { input, out, show } => validate(&input, out.as_deref(), show).map(|_| ()),
+        Command::Synth {
+            out,
+            patients,
+            seed,
+            month,
+            format,
+            encoding,
+            cases_per_10k,
+        } => {
+            let cfg = SynthConfig {
+                patients,
+                seed,
+                year: month.0,
+                month: month.1,
+                format: match (format, encoding) {
+                    (FormatArg::Parquet, _) => Format::Parquet,
+                    (FormatArg::Csv, EncodingArg::Utf8) => Format::Csv(Encoding::Utf8),
+                    (FormatArg::Csv, EncodingArg::Gbk) => Format::Csv(Encoding::Gbk),
+                },
+                rates: fundguard_synth::Rates {
+                    per_10k: cases_per_10k,
+                    ..Default::default()
+                },
+            };
+            synth(&cfg, &out)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            let (Failure::Input(e) | Failure::Output(e)) = &f;
+            eprintln!("error: {e:#}");
+            ExitCode::from(f.code())
+        }
+    }
+}
+
+fn synth(cfg: &SynthConfig, out: &Path) -> Result<(), Failure> {
+    let started = Instant::now();
+    let s = fundguard_synth::generate(cfg, out)
+        .with_context(|| format!("writing a synthetic dump to {}", out.display()))
+        .map_err(Failure::Output)?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "wrote {} visits and {} line items for {} people, {} providers ({secs:.1} s, {:.0} line items/s)",
+        s.visits,
+        s.line_items,
+        s.patients,
+        s.providers,
+        s.line_items as f64 / secs.max(1e-9)
+    );
+    println!(
+        "injected cases: {} in labels.parquet; look-alikes: {} in decoys.parquet",
+        s.labels, s.decoys
+    );
+    println!("dump: {}", out.display());
+    Ok(())
+}
+
+fn validate(input: &Path, out: Option<&Path>, show: usize) -> Result<Ingested, Failure> {
+    let started = Instant::now();
+    let ingested = ingest(input, &IngestOptions::default())
+        .map_err(|e: IngestError| Failure::Input(e.into()))?;
+    let secs = started.elapsed().as_secs_f64();
+    print_report(&ingested, secs, show);
+    if let Some(out) = out {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("creating {}", out.display()))
+            .map_err(Failure::Output)?;
+        let path = out.join("rejects.parquet");
+        write_rejects(&path, &ingested.rejects).map_err(|e| Failure::Output(e.into()))?;
+        let json = serde_json::to_string_pretty(&ingested.report).expect("report serialises");
+        let report = out.join("ingest.json");
+        std::fs::write(&report, json + "\n")
+            .with_context(|| format!("writing {}", report.display()))
+            .map_err(Failure::Output)?;
+        println!(
+            "rejects: {} ({} rows); account: {}",
+            path.display(),
+            ingested.rejects.len(),
+            report.display()
+        );
+    }
+    Ok(ingested)
+}
+
+fn print_report(ing: &Ingested, secs: f64, show: usize) {
+    println!(
+        "{:<12} {:>5} {:>12} {:>12} {:>10}",
+        "table", "files", "read", "accepted", "rejected"
+    );
+    let mut read_total = 0;
+    for t in &ing.report.tables {
+        if !t.present {
+            continue;
+        }
+        read_total += t.read;
+        let enc: Vec<&str> = t.files.iter().filter_map(|f| f.encoding).collect();
+        let enc = if enc.is_empty() {
+            String::new()
+        } else {
+            let mut e = enc.clone();
+            e.dedup();
+            format!("  ({})", e.join(", "))
+        };
+        println!(
+            "{:<12} {:>5} {:>12} {:>12} {:>10}{enc}",
+            t.table.name(),
+            t.files.len(),
+            t.read,
+            t.accepted,
+            t.rejected
+        );
+    }
+    for t in ing.report.tables.iter().filter(|t| !t.present) {
+        println!(
+            "absent: {} — disables {}",
+            t.table.name(),
+            t.disables.join("; ")
+        );
+    }
+    for t in &ing.report.tables {
+        for f in &t.files {
+            if !f.ignored_columns.is_empty() {
+                println!(
+                    "note: {} has columns the contract does not name (ignored): {}",
+                    f.path.display(),
+                    f.ignored_columns.join(", ")
+                );
+            }
+        }
+    }
+    for r in ing.rejects.iter().take(show) {
+        let line = r.line.map(|l| format!(" line {l}")).unwrap_or_default();
+        println!(
+            "rejected {} row {}{line} of {}: {}",
+            r.table.name(),
+            r.row,
+            r.file.display(),
+            r.reason
+        );
+    }
+    if ing.rejects.len() > show {
+        println!("… and {} more rejects", ing.rejects.len() - show);
+    }
+    println!(
+        "read {read_total} rows in {secs:.2} s ({:.0} rows/s), rejected {}",
+        read_total as f64 / secs.max(1e-9),
+        ing.report.total_rejected()
+    );
+}
+
+fn demo(out: &Path, patients: u32) -> Result<(), Failure> {
+    let dump = out.join("dump");
+    let cfg = SynthConfig {
+        patients,
+        seed: 2026,
+        ..Default::default()
+    };
+    println!("== generating a synthetic month ({patients} insured people)");
+    synth(&cfg, &dump)?;
+    println!("\n== validating it");
+    let run = out.join("run");
+    validate(&dump, Some(&run), 10)?;
+    println!("\nthe dump is in {}", dump.display());
+    println!("labels of injected frauds: {}", dump.join("labels.parquet").display());
+    println!("run outputs: {}", run.display());
+    Ok(())
+}

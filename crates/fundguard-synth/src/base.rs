@@ -65,6 +65,13 @@ pub(crate) fn stay(
                 it::OMEPRAZOLE
             };
             v.lines.push(Line::new(drug, t + HOUR, inflate));
+            let (oral, per_day) = *r.pick(ORAL_DRUGS);
+            if oral != it::CEFIXIME {
+                v.lines.push(Line::new(oral, t + 4 * HOUR, per_day));
+            }
+            if r.chance(0.5) {
+                v.lines.push(Line::new(it::CEFTRIAXONE, t + 3 * HOUR, inflate));
+            }
             if diag.1 && level != Some(crate::world::LEVEL_PRIMARY) && r.chance(0.3) {
                 v.lines.push(Line::new(it::SHENMAI, t + HOUR, inflate));
             }
@@ -120,8 +127,11 @@ pub(crate) fn outpatient(
         t,
         1,
     ));
-    if r.chance(0.35) {
+    if r.chance(0.5) {
         v.lines.push(Line::new(it::BLOOD, t + 10 * MIN, 1));
+    }
+    if r.chance(0.25) {
+        v.lines.push(Line::new(it::LIVER, t + 10 * MIN, 1));
     }
     if hospital && r.chance(0.12) {
         v.lines.push(Line::new(it::XRAY, t + 15 * MIN, 1));
@@ -148,8 +158,11 @@ pub(crate) fn outpatient(
     if person.age < 14 && !hospital && r.chance(0.05) {
         v.lines.push(Line::new(it::CHILD_DENTAL, t + 10 * MIN, 1));
     }
-    for _ in 0..r.range(1, 2) {
+    for _ in 0..r.range(1, 3) {
         let (drug, per_day) = pick_oral(r, roles, provider);
+        if v.lines.iter().any(|l| l.item == drug) {
+            continue;
+        }
         let days = r.range(3, 7);
         v.lines
             .push(Line::new(drug, t + 20 * MIN, per_day * days).supply(days));
@@ -199,7 +212,7 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
     }
     // Days taken by a stay or another visit: one visit a day, none during a stay.
     let mut busy = vec![false; w.nd as usize];
-    let p_stay = if person.age >= 60 { 0.06 } else { 0.025 };
+    let p_stay = if person.age >= 60 { 0.16 } else { 0.07 };
     if r.chance(p_stay) {
         let los = r.range(3, 12) as i32;
         let day = r.range(0, i64::from(w.nd - los - 1)) as i32;
@@ -221,7 +234,7 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
         }
         None
     };
-    let mean_out = if person.age >= 60 { 1.6 } else { 1.0 };
+    let mean_out = if person.age >= 60 { 2.2 } else { 1.4 };
     for _ in 0..r.poisson(mean_out) {
         let Some(day) = free_day(&mut r) else { break };
         let [hosp, clinics, _] = &w.by_district[person.district];
@@ -232,7 +245,7 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
         };
         out.push(outpatient(w, roles, &mut r, person, provider, day));
     }
-    let mean_pharm = if person.age >= 60 { 1.5 } else if person.age < 14 { 0.3 } else { 0.9 };
+    let mean_pharm = if person.age >= 60 { 2.0 } else if person.age < 14 { 0.4 } else { 1.2 };
     let pharmacies = &w.by_district[person.district][2];
     let home = pharmacies[(p as usize) % pharmacies.len()];
     for _ in 0..r.poisson(mean_pharm) {

@@ -148,11 +148,14 @@ impl<'w> Planner<'w> {
             .hospitals
             .iter()
             .copied()
-            .filter(|h| {
-                self.w.providers[*h].level == Some(level) && !self.busy_providers.contains(h)
-            })
+            .filter(|h| self.w.providers[*h].level == Some(level))
             .collect();
-        *self.r.pick(&pool)
+        let free: Vec<usize> = pool
+            .iter()
+            .copied()
+            .filter(|h| !self.busy_providers.contains(h))
+            .collect();
+        *self.r.pick(if free.is_empty() { &pool } else { &free })
     }
 
     fn add(&mut self, patient: u32, v: Visit) -> VisitRef {

@@ -51,19 +51,15 @@ pub(crate) mod it {
     pub const BLOOD: usize = 7;
     pub const LIVER: usize = 8;
     pub const HBA1C: usize = 9;
-    pub const HCG: usize = 10;
     pub const XRAY: usize = 11;
     pub const US_PLAIN: usize = 12;
     pub const US_COLOR: usize = 13;
     pub const US_VAGINAL: usize = 14;
     pub const CT: usize = 15;
     pub const INFUSION: usize = 16;
-    pub const INJECTION: usize = 17;
     pub const CHILD_DENTAL: usize = 18;
     pub const OP_ESOPHAGUS: usize = 19;
     pub const OP_STRICTURE: usize = 20;
-    pub const OP_HEMATOMA: usize = 21;
-    pub const OP_DRAINAGE: usize = 22;
     pub const INFUSION_SET: usize = 23;
     pub const OMEPRAZOLE: usize = 24;
     pub const AMLODIPINE: usize = 25;
@@ -77,7 +73,6 @@ pub(crate) mod it {
     pub const SHENMAI: usize = 33;
     pub const FAT_EMULSION: usize = 34;
     pub const SCAR_CREAM: usize = 35;
-    pub const APALUTAMIDE: usize = 36;
     pub const CHILD_LUNG: usize = 37;
     pub const LIANHUA: usize = 38;
     pub const LIUWEI: usize = 39;
@@ -208,7 +203,7 @@ impl World {
     pub(crate) fn new(seed: u64, patients: u32, year: i32, month: u32) -> Self {
         let mut rng = Rng::new(seed, u64::MAX);
         let scale = f64::from(patients.max(1));
-        let n_hosp = ((scale / 4000.0) as usize).max(9);
+        let n_hosp = ((scale / 4000.0) as usize).max(18);
         let n_clinic = ((scale / 1500.0) as usize).max(6);
         let n_pharm = ((scale / 800.0) as usize).max(10);
         let mut providers = Vec::new();
