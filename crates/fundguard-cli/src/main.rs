@@ -111,7 +111,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo { out, patients } => demo(&out, patients),
-        Command::Validate { input, out, show } => validate(&input, out.as_deref(), show).map(|_| ()),
+        Command::Validate { input, out, show } => {
+            validate(&input, out.as_deref(), show).map(|_| ())
+        }
         Command::Synth {
             out,
             patients,
@@ -277,7 +279,10 @@ fn demo(out: &Path, patients: u32) -> Result<(), Failure> {
     let run = out.join("run");
     validate(&dump, Some(&run), 10)?;
     println!("\nthe dump is in {}", dump.display());
-    println!("labels of injected frauds: {}", dump.join("labels.parquet").display());
+    println!(
+        "labels of injected frauds: {}",
+        dump.join("labels.parquet").display()
+    );
     println!("run outputs: {}", run.display());
     Ok(())
 }

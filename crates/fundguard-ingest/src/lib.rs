@@ -253,7 +253,11 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
 }
 
 /// One reject per bad row, in row order, listing all its problems.
-fn collect_rejects(raw: &read::RawTable, mut problems: Vec<validate::Problem>, out: &mut Vec<Reject>) {
+fn collect_rejects(
+    raw: &read::RawTable,
+    mut problems: Vec<validate::Problem>,
+    out: &mut Vec<Reject>,
+) {
     problems.sort_by_key(|p| p.row);
     for group in problems.chunk_by(|a, b| a.row == b.row) {
         // A row unusable as a whole says only that.

@@ -94,7 +94,14 @@ impl RawColumn {
                 Chunk::Text(col) => {
                     for s in col.iter() {
                         let s = s.trim();
-                        f(row, if s.is_empty() { Cell::Null } else { Cell::Text(s) });
+                        f(
+                            row,
+                            if s.is_empty() {
+                                Cell::Null
+                            } else {
+                                Cell::Text(s)
+                            },
+                        );
                         row += 1;
                     }
                 }
@@ -131,10 +138,9 @@ fn series_for_each(s: &Series, mut row: usize, f: &mut impl FnMut(usize, Cell<'_
         DataType::Boolean => each!(s.bool().expect("dtype checked").iter(), Cell::Bool),
         DataType::Decimal(_, scale) => {
             let scale = *scale as u32;
-            each!(
-                s.decimal().expect("dtype checked").physical().iter(),
-                |v| Cell::Decimal(v, scale)
-            )
+            each!(s.decimal().expect("dtype checked").physical().iter(), |v| {
+                Cell::Decimal(v, scale)
+            })
         }
         DataType::Datetime(unit, tz) => {
             // Naive timestamps are local wall-clock time already; zoned ones are instants, shown
@@ -236,7 +242,9 @@ pub(crate) fn read_table(table: Table, paths: &[PathBuf]) -> Result<RawTable, In
     for path in paths {
         let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
         let sha256 = hex(&Sha256::digest(&bytes));
-        let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+        let is_parquet = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
         let file = if is_parquet {
             read_parquet(table, path, bytes, specs)?
         } else {
@@ -259,7 +267,11 @@ pub(crate) fn read_table(table: Table, paths: &[PathBuf]) -> Result<RawTable, In
         out.csv_lines.push(file.csv_lines);
         out.files.push(FileReport {
             path: path.clone(),
-            format: if is_parquet { Format::Parquet } else { Format::Csv },
+            format: if is_parquet {
+                Format::Parquet
+            } else {
+                Format::Csv
+            },
             encoding: file.encoding,
             rows: file.rows,
             sha256,
@@ -414,10 +426,7 @@ fn read_csv(
                 let line = record.position().map_or(0, |p| p.line());
                 let extra_filled = record.iter().skip(width).any(|f| !f.trim().is_empty());
                 let problem = if record.len() < width || extra_filled {
-                    Some(format!(
-                        "expected {width} fields, found {}",
-                        record.len()
-                    ))
+                    Some(format!("expected {width} fields, found {}", record.len()))
                 } else if replaced && record.iter().any(|f| f.contains('\u{FFFD}')) {
                     Some("bytes that are neither UTF-8 nor GB18030".to_string())
                 } else {
@@ -480,6 +489,9 @@ mod tests {
         assert_eq!((t.as_ref(), enc), ("姓名", "utf-8"));
         let (gbk, _, _) = encoding_rs::GBK.encode("普通病房床位费");
         let (t, enc, replaced) = decode(&gbk);
-        assert_eq!((t.as_ref(), enc, replaced), ("普通病房床位费", "gb18030", false));
+        assert_eq!(
+            (t.as_ref(), enc, replaced),
+            ("普通病房床位费", "gb18030", false)
+        );
     }
 }

@@ -281,7 +281,12 @@ pub(crate) fn providers(raw: &RawTable, dicts: &mut Dicts) -> (Providers, Outcom
     let close = v.numbers("close_time", -1);
     for (row, b) in beds.iter().enumerate() {
         if *b != NULL_I64 && *b < 0 {
-            v.report(row, "beds", Some(b.to_string()), "beds: negative".to_string());
+            v.report(
+                row,
+                "beds",
+                Some(b.to_string()),
+                "beds: negative".to_string(),
+            );
         }
     }
     v.reject_duplicates("provider_id", &keys_of(&id));
@@ -296,7 +301,10 @@ pub(crate) fn providers(raw: &RawTable, dicts: &mut Dicts) -> (Providers, Outcom
             .iter()
             .zip(keep)
             .filter(|(_, k)| **k)
-            .map(|(l, _)| l.as_deref().map_or(fundguard_model::NONE, |l| dicts.codes.intern(l)))
+            .map(|(l, _)| {
+                l.as_deref()
+                    .map_or(fundguard_model::NONE, |l| dicts.codes.intern(l))
+            })
             .collect(),
         region: v2.intern("region_code", keep, &mut dicts.regions),
         beds: filter(&beds, keep),

@@ -61,7 +61,9 @@ pub(crate) fn to_time(c: &Cell<'_>) -> Result<i64, String> {
 
 pub(crate) fn to_date(c: &Cell<'_>) -> Result<i32, String> {
     match *c {
-        Cell::Text(s) => parse_date(s).ok_or_else(|| "not a date (expected YYYY-MM-DD)".to_string()),
+        Cell::Text(s) => {
+            parse_date(s).ok_or_else(|| "not a date (expected YYYY-MM-DD)".to_string())
+        }
         Cell::Date(d) => Ok(d),
         Cell::Timestamp(t) => Ok(fundguard_model::day_of(t)),
         Cell::Int(i) => {
@@ -183,11 +185,7 @@ impl<'a> Validator<'a> {
 
     /// Visits every cell of a column (nothing when the column is absent), reporting empty required
     /// values; `f` sees only non-null cells and returns a problem description for bad ones.
-    fn scan(
-        &mut self,
-        name: &str,
-        mut f: impl FnMut(usize, &Cell<'_>) -> Result<(), String>,
-    ) {
+    fn scan(&mut self, name: &str, mut f: impl FnMut(usize, &Cell<'_>) -> Result<(), String>) {
         let spec = self.spec(name);
         let Some(col) = self.raw.column(spec.name) else {
             return;
@@ -339,10 +337,16 @@ mod tests {
         assert_eq!(to_decimal(&Cell::Float(0.1), 2), Ok(10));
         assert_eq!(to_decimal(&Cell::Int(5), 2), Ok(500));
         assert!(to_decimal(&Cell::Text("12,30"), 2).is_err());
-        assert_eq!(to_text(&Cell::Text("001109000010000")).unwrap(), "001109000010000");
+        assert_eq!(
+            to_text(&Cell::Text("001109000010000")).unwrap(),
+            "001109000010000"
+        );
         assert_eq!(to_text(&Cell::Int(42)).unwrap(), "42");
         assert!(to_time(&Cell::Text("2026-02-30 00:00:00")).is_err());
-        assert_eq!(to_time(&Cell::Int(20_260_301)), to_time(&Cell::Text("2026-03-01")));
+        assert_eq!(
+            to_time(&Cell::Int(20_260_301)),
+            to_time(&Cell::Text("2026-03-01"))
+        );
         assert_eq!(to_bool(&Cell::Text("是")), Ok(true));
         assert!(to_bool(&Cell::Text("maybe")).is_err());
     }

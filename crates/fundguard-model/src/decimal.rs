@@ -184,7 +184,10 @@ mod tests {
         assert_eq!(parse_decimal("7.", 2), Ok(700));
         assert_eq!(parse_decimal("12.3400", 2), Ok(1234));
         // 0.1 + 0.2 style inputs stay exact.
-        assert_eq!(parse_decimal("0.1", 6).unwrap() + parse_decimal("0.2", 6).unwrap(), 300_000);
+        assert_eq!(
+            parse_decimal("0.1", 6).unwrap() + parse_decimal("0.2", 6).unwrap(),
+            300_000
+        );
     }
 
     #[test]
@@ -195,7 +198,10 @@ mod tests {
         assert_eq!(parse_decimal("-", 2), Err(DecimalError::Syntax));
         assert_eq!(parse_decimal("1.2.3", 2), Err(DecimalError::Syntax));
         assert_eq!(parse_decimal("1e3", 2), Err(DecimalError::Syntax));
-        assert_eq!(parse_decimal("99999999999999999999", 2), Err(DecimalError::Overflow));
+        assert_eq!(
+            parse_decimal("99999999999999999999", 2),
+            Err(DecimalError::Overflow)
+        );
     }
 
     #[test]

@@ -71,8 +71,7 @@ pub fn start_of_day(d: Days) -> Seconds {
 /// Builds a timestamp from wall-clock parts; `None` when a part is out of range.
 pub fn timestamp(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> Option<Seconds> {
     let day = date(y, mo, d)?;
-    (h < 24 && mi < 60 && s < 60)
-        .then(|| start_of_day(day) + i64::from(h * 3600 + mi * 60 + s))
+    (h < 24 && mi < 60 && s < 60).then(|| start_of_day(day) + i64::from(h * 3600 + mi * 60 + s))
 }
 
 /// Builds a date from its parts; `None` when out of range (years 1900-2199 only: anything else in a

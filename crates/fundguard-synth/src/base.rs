@@ -70,7 +70,8 @@ pub(crate) fn stay(
                 v.lines.push(Line::new(oral, t + 4 * HOUR, per_day));
             }
             if r.chance(0.5) {
-                v.lines.push(Line::new(it::CEFTRIAXONE, t + 3 * HOUR, inflate));
+                v.lines
+                    .push(Line::new(it::CEFTRIAXONE, t + 3 * HOUR, inflate));
             }
             if diag.1 && level != Some(crate::world::LEVEL_PRIMARY) && r.chance(0.3) {
                 v.lines.push(Line::new(it::SHENMAI, t + HOUR, inflate));
@@ -123,7 +124,11 @@ pub(crate) fn outpatient(
     let t = admit + 5 * MIN;
     v.lines.push(Line::new(it::REGISTRATION, admit, 1));
     v.lines.push(Line::new(
-        if hospital { it::OUT_CONSULT } else { it::GENERAL },
+        if hospital {
+            it::OUT_CONSULT
+        } else {
+            it::GENERAL
+        },
         t,
         1,
     ));
@@ -171,19 +176,16 @@ pub(crate) fn outpatient(
     if r.chance(0.01) {
         let l = v.lines[1].clone();
         v.lines.push(l.reversed(l.time + 5 * MIN));
-        v.lines.push(Line { time: l.time + 10 * MIN, ..l });
+        v.lines.push(Line {
+            time: l.time + 10 * MIN,
+            ..l
+        });
     }
     v
 }
 
 /// An ordinary pharmacy purchase on `day`.
-pub(crate) fn pharmacy(
-    w: &World,
-    roles: &Roles,
-    r: &mut Rng,
-    provider: usize,
-    day: i32,
-) -> Visit {
+pub(crate) fn pharmacy(w: &World, roles: &Roles, r: &mut Rng, provider: usize, day: i32) -> Visit {
     let p = &w.providers[provider];
     let (open, close) = p.open.expect("pharmacies have hours");
     let minute = r.range(i64::from(open) + 20, i64::from(close) - 20);
@@ -245,12 +247,22 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
         };
         out.push(outpatient(w, roles, &mut r, person, provider, day));
     }
-    let mean_pharm = if person.age >= 60 { 2.0 } else if person.age < 14 { 0.4 } else { 1.2 };
+    let mean_pharm = if person.age >= 60 {
+        2.0
+    } else if person.age < 14 {
+        0.4
+    } else {
+        1.2
+    };
     let pharmacies = &w.by_district[person.district][2];
     let home = pharmacies[(p as usize) % pharmacies.len()];
     for _ in 0..r.poisson(mean_pharm) {
         let Some(day) = free_day(&mut r) else { break };
-        let provider = if r.chance(0.8) { home } else { *r.pick(pharmacies) };
+        let provider = if r.chance(0.8) {
+            home
+        } else {
+            *r.pick(pharmacies)
+        };
         let v = pharmacy(w, roles, &mut r, provider, day);
         // A purchase refunded at the counter: a refund settlement with negated lines.
         let refund = r.chance(0.005).then(|| v.refund_of(20 * MIN));

@@ -202,7 +202,15 @@ impl<'w> Planner<'w> {
     }
 
     fn stay(&mut self, h: usize, day: i32, los: i32, diag: &'static str) -> Visit {
-        base::stay(self.w, &self.plan.roles, &mut self.r, h, day, los, (diag, false))
+        base::stay(
+            self.w,
+            &self.plan.roles,
+            &mut self.r,
+            h,
+            day,
+            los,
+            (diag, false),
+        )
     }
 
     fn clinic(&mut self) -> usize {
@@ -260,48 +268,100 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Plan {
 }
 
 fn provider_roles(pl: &mut Planner<'_>, n: usize) {
-    let tertiary: Vec<usize> = pl
-        .w
-        .hospitals
-        .iter()
-        .copied()
-        .filter(|h| pl.w.providers[*h].level == Some(LEVEL_TERTIARY))
-        .collect();
-    let secondary: Vec<usize> = pl
-        .w
-        .hospitals
-        .iter()
-        .copied()
-        .filter(|h| pl.w.providers[*h].level == Some(LEVEL_SECONDARY))
-        .collect();
+    let tertiary: Vec<usize> =
+        pl.w.hospitals
+            .iter()
+            .copied()
+            .filter(|h| pl.w.providers[*h].level == Some(LEVEL_TERTIARY))
+            .collect();
+    let secondary: Vec<usize> =
+        pl.w.hospitals
+            .iter()
+            .copied()
+            .filter(|h| pl.w.providers[*h].level == Some(LEVEL_SECONDARY))
+            .collect();
     for _ in 0..n {
         let h = pl.provider(&tertiary);
         pl.plan.roles.swap_share[h] = 0.95;
-        pl.label(false, "item_swap", "item_swap.2", Subject::Provider(h), None, None, h, Amount::Swap(h),
-            "bills the dispersible cefixime and colour ultrasound almost always".into());
+        pl.label(
+            false,
+            "item_swap",
+            "item_swap.2",
+            Subject::Provider(h),
+            None,
+            None,
+            h,
+            Amount::Swap(h),
+            "bills the dispersible cefixime and colour ultrasound almost always".into(),
+        );
         let h = pl.provider(&tertiary);
         pl.plan.roles.swap_share[h] = 0.4;
-        pl.label(true, "item_swap", "item_swap.2", Subject::Provider(h), None, None, h, Amount::Fen(0),
-            "somewhat more expensive variants than peers, within normal variation".into());
+        pl.label(
+            true,
+            "item_swap",
+            "item_swap.2",
+            Subject::Provider(h),
+            None,
+            None,
+            h,
+            Amount::Fen(0),
+            "somewhat more expensive variants than peers, within normal variation".into(),
+        );
 
         let h = pl.provider(&secondary);
         pl.plan.roles.inflate[h] = 3;
-        pl.label(false, "peer_outlier", "peer_outlier.cost_per_day", Subject::Provider(h), None, None, h,
-            Amount::Inflate(h), "inpatient drug quantities three times the usual".into());
+        pl.label(
+            false,
+            "peer_outlier",
+            "peer_outlier.cost_per_day",
+            Subject::Provider(h),
+            None,
+            None,
+            h,
+            Amount::Inflate(h),
+            "inpatient drug quantities three times the usual".into(),
+        );
 
         let h = pl.provider(&secondary);
         pl.plan.roles.gouge[h] = true;
-        pl.label(false, "over_standard_price", "over_standard_price", Subject::Provider(h), None, None, h,
-            Amount::Gouge(h), "ultrasound billed 25% above the price cap".into());
+        pl.label(
+            false,
+            "over_standard_price",
+            "over_standard_price",
+            Subject::Provider(h),
+            None,
+            None,
+            h,
+            Amount::Gouge(h),
+            "ultrasound billed 25% above the price cap".into(),
+        );
 
         let h = pl.provider(&tertiary);
         pl.plan.stock.push((h, it::OMEPRAZOLE, 0.5));
-        pl.label(false, "item_swap", "item_swap.1", Subject::Provider(h), None, None, h,
-            Amount::Shortfall(h, it::OMEPRAZOLE), "bills twice the omeprazole it bought".into());
+        pl.label(
+            false,
+            "item_swap",
+            "item_swap.1",
+            Subject::Provider(h),
+            None,
+            None,
+            h,
+            Amount::Shortfall(h, it::OMEPRAZOLE),
+            "bills twice the omeprazole it bought".into(),
+        );
         let h = pl.provider(&secondary);
         pl.plan.stock.push((h, it::OMEPRAZOLE, 1.0));
-        pl.label(true, "item_swap", "item_swap.1", Subject::Provider(h), None, None, h, Amount::Fen(0),
-            "bought exactly what it billed".into());
+        pl.label(
+            true,
+            "item_swap",
+            "item_swap.1",
+            Subject::Provider(h),
+            None,
+            None,
+            h,
+            Amount::Fen(0),
+            "bought exactly what it billed".into(),
+        );
     }
 }
 
@@ -340,8 +400,17 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         time += pl.r.range(20, 50);
     }
     let amount = paid(pl, &refs);
-    pl.label(false, "card_pooling", "card_pooling.1", Subject::Provider(ph), None, None, ph,
-        Amount::Fen(amount), "12 cards swiped within 10 minutes at one terminal".into());
+    pl.label(
+        false,
+        "card_pooling",
+        "card_pooling.1",
+        Subject::Provider(ph),
+        None,
+        None,
+        ph,
+        Amount::Fen(amount),
+        "12 cards swiped within 10 minutes at one terminal".into(),
+    );
     // Look-alikes: a family of three at the counter together, and a genuinely busy hour.
     let ph = pl.free_pharmacy();
     let mut time = t(w, day, 10, 5);
@@ -354,12 +423,25 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         card_visit(pl, ph, time, &[(it::AMLODIPINE, 30)]);
         time += pl.r.range(180, 420);
     }
-    pl.label(true, "card_pooling", "card_pooling.1", Subject::Provider(ph), None, None, ph, Amount::Fen(0),
-        "a family of three together, and eight customers over 40 minutes".into());
+    pl.label(
+        true,
+        "card_pooling",
+        "card_pooling.1",
+        Subject::Provider(ph),
+        None,
+        None,
+        ph,
+        Amount::Fen(0),
+        "a family of three together, and eight customers over 40 minutes".into(),
+    );
 
     // card_pooling.2: the same basket on six cards in one day, spread out.
     let ph = pl.free_pharmacy();
-    let basket = [(it::ATORVASTATIN, 28), (it::OMEPRAZOLE, 28), (it::LIUWEI, 60)];
+    let basket = [
+        (it::ATORVASTATIN, 28),
+        (it::OMEPRAZOLE, 28),
+        (it::LIUWEI, 60),
+    ];
     let refs: Vec<VisitRef> = (0..6)
         .map(|k| {
             let time = t(w, day, 9 + 2 * k, pl.r.range(0, 59));
@@ -367,14 +449,32 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         })
         .collect();
     let amount = paid(pl, &refs);
-    pl.label(false, "card_pooling", "card_pooling.2", Subject::Provider(ph), None, None, ph,
-        Amount::Fen(amount), "six cards with an identical three-item basket in one day".into());
+    pl.label(
+        false,
+        "card_pooling",
+        "card_pooling.2",
+        Subject::Provider(ph),
+        None,
+        None,
+        ph,
+        Amount::Fen(amount),
+        "six cards with an identical three-item basket in one day".into(),
+    );
     let ph = pl.free_pharmacy();
     for k in 0..2 {
         card_visit(pl, ph, t(w, day, 11 + 3 * k, 10), &basket);
     }
-    pl.label(true, "card_pooling", "card_pooling.2", Subject::Provider(ph), None, None, ph, Amount::Fen(0),
-        "two cards with the same basket".into());
+    pl.label(
+        true,
+        "card_pooling",
+        "card_pooling.2",
+        Subject::Provider(ph),
+        None,
+        None,
+        ph,
+        Amount::Fen(0),
+        "two cards with the same basket".into(),
+    );
 
     // card_pooling.3: the same five cards together on four days.
     let ph = pl.free_pharmacy();
@@ -394,8 +494,17 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         }
     }
     let amount = paid(pl, &refs);
-    pl.label(false, "card_pooling", "card_pooling.3", Subject::Provider(ph), None, None, ph,
-        Amount::Fen(amount), "the same five cards swiped together on four days".into());
+    pl.label(
+        false,
+        "card_pooling",
+        "card_pooling.3",
+        Subject::Provider(ph),
+        None,
+        None,
+        ph,
+        Amount::Fen(amount),
+        "the same five cards swiped together on four days".into(),
+    );
     let ph = pl.free_pharmacy();
     let family: Vec<(u32, Person)> = (0..3).map(|_| pl.take(|_| true)).collect();
     for k in 0..3 {
@@ -409,8 +518,17 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
             time += 60;
         }
     }
-    pl.label(true, "card_pooling", "card_pooling.3", Subject::Provider(ph), None, None, ph, Amount::Fen(0),
-        "a family of three shopping together on three days".into());
+    pl.label(
+        true,
+        "card_pooling",
+        "card_pooling.3",
+        Subject::Provider(ph),
+        None,
+        None,
+        ph,
+        Amount::Fen(0),
+        "a family of three shopping together on three days".into(),
+    );
 
     // card_pooling.4: settlements in the small hours.
     let ph = pl.free_pharmacy();
@@ -421,13 +539,36 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         })
         .collect();
     let amount = paid(pl, &refs);
-    pl.label(false, "card_pooling", "card_pooling.4", Subject::Provider(ph), None, None, ph,
-        Amount::Fen(amount), "settlements between 01:00 and 05:00".into());
+    pl.label(
+        false,
+        "card_pooling",
+        "card_pooling.4",
+        Subject::Provider(ph),
+        None,
+        None,
+        ph,
+        Amount::Fen(amount),
+        "settlements between 01:00 and 05:00".into(),
+    );
     let ph = pl.free_pharmacy();
     let close = pl.w.providers[ph].open.expect("pharmacy").1;
-    card_visit(pl, ph, t(w, 6, 0, i64::from(close) - 10), &[(it::METFORMIN, 90)]);
-    pl.label(true, "card_pooling", "card_pooling.4", Subject::Provider(ph), None, None, ph, Amount::Fen(0),
-        "a purchase ten minutes before closing".into());
+    card_visit(
+        pl,
+        ph,
+        t(w, 6, 0, i64::from(close) - 10),
+        &[(it::METFORMIN, 90)],
+    );
+    pl.label(
+        true,
+        "card_pooling",
+        "card_pooling.4",
+        Subject::Provider(ph),
+        None,
+        None,
+        ph,
+        Amount::Fen(0),
+        "a purchase ten minutes before closing".into(),
+    );
 
     // item_swap.3: face cream settled as a drug, round 200.00 baskets on many cards.
     let ph = pl.free_pharmacy();
@@ -438,14 +579,32 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         })
         .collect();
     let amount = refs.iter().map(|r| pl.visit(*r).total()).sum();
-    pl.label(false, "item_swap", "item_swap.3", Subject::Provider(ph), None, None, ph,
-        Amount::Fen(amount), "goods outside the drug catalogue settled as drugs, 200.00 a basket".into());
+    pl.label(
+        false,
+        "item_swap",
+        "item_swap.3",
+        Subject::Provider(ph),
+        None,
+        None,
+        ph,
+        Amount::Fen(amount),
+        "goods outside the drug catalogue settled as drugs, 200.00 a basket".into(),
+    );
     let ph = pl.free_pharmacy();
     for k in 0..2 {
         card_visit(pl, ph, t(w, 5 + k, 11, 0), &[(it::LIUWEI, 250)]);
     }
-    pl.label(true, "item_swap", "item_swap.3", Subject::Provider(ph), None, None, ph, Amount::Fen(0),
-        "two catalogue purchases that happen to total 100.00".into());
+    pl.label(
+        true,
+        "item_swap",
+        "item_swap.3",
+        Subject::Provider(ph),
+        None,
+        None,
+        ph,
+        Amount::Fen(0),
+        "two catalogue purchases that happen to total 100.00".into(),
+    );
 }
 
 fn amount_where(v: &Visit, pred: impl Fn(&Line) -> bool) -> i64 {
@@ -475,8 +634,17 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     let amount = amount_where(pl.visit(sref), |l| {
         matches!(l.item, it::BED | it::NURSING) && days.contains(&((l.time / DAY) as i32))
     });
-    pl.label(false, "bed_hanging", "bed_hanging.1", Subject::Visit(sref), Some(p), Some(sref), h,
-        Amount::Fen(amount), "four settlements at other providers during the stay".into());
+    pl.label(
+        false,
+        "bed_hanging",
+        "bed_hanging.1",
+        Subject::Visit(sref),
+        Some(p),
+        Some(sref),
+        h,
+        Amount::Fen(amount),
+        "four settlements at other providers during the stay".into(),
+    );
     // Look-alike: a pharmacy visit on the admission day, before admission.
     let (p, _) = pl.take(|p| p.age >= 18);
     let h = pl.hospital(LEVEL_SECONDARY);
@@ -490,8 +658,17 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         l.time = v.admit;
     }
     pl.add(p, v);
-    pl.label(true, "bed_hanging", "bed_hanging.1", Subject::Visit(sref), Some(p), Some(sref), h,
-        Amount::Fen(0), "pharmacy on the morning of admission".into());
+    pl.label(
+        true,
+        "bed_hanging",
+        "bed_hanging.1",
+        Subject::Visit(sref),
+        Some(p),
+        Some(sref),
+        h,
+        Amount::Fen(0),
+        "pharmacy on the morning of admission".into(),
+    );
 
     // bed_hanging.2: hollow bed-days (only bed, nursing and consultation after day 3).
     let (p, _) = pl.take(|p| p.age >= 40);
@@ -507,8 +684,17 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     });
     let amount = amount_where(&stay, |l| l.time >= hollow_from && l.time < discharge_day);
     let sref = pl.add(p, stay);
-    pl.label(false, "bed_hanging", "bed_hanging.2", Subject::Visit(sref), Some(p), Some(sref), h,
-        Amount::Fen(amount), "nine of twelve days with only bed, nursing and consultation fees".into());
+    pl.label(
+        false,
+        "bed_hanging",
+        "bed_hanging.2",
+        Subject::Visit(sref),
+        Some(p),
+        Some(sref),
+        h,
+        Amount::Fen(amount),
+        "nine of twelve days with only bed, nursing and consultation fees".into(),
+    );
     let (p, _) = pl.take(|p| p.age >= 40);
     let mut stay = pl.stay(h, day, 6, "I10.x00");
     let quiet = [w.m0 + day + 4, w.m0 + day + 5];
@@ -517,8 +703,17 @@ fn bed_hanging(pl: &mut Planner<'_>) {
             || matches!(l.item, it::BED | it::NURSING | it::INP_CONSULT)
     });
     let sref = pl.add(p, stay);
-    pl.label(true, "bed_hanging", "bed_hanging.2", Subject::Visit(sref), Some(p), Some(sref), h,
-        Amount::Fen(0), "two quiet days before discharge".into());
+    pl.label(
+        true,
+        "bed_hanging",
+        "bed_hanging.2",
+        Subject::Visit(sref),
+        Some(p),
+        Some(sref),
+        h,
+        Amount::Fen(0),
+        "two quiet days before discharge".into(),
+    );
 
     // bed_hanging.3: two stays overlapping by several days.
     let (p, _) = pl.take(|p| p.age >= 18);
@@ -531,8 +726,17 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     let overlap_end = i64::from(w.m0 + day + 9) * DAY;
     let amount = amount_where(&second, |l| l.time < overlap_end);
     let sref = pl.add(p, second);
-    pl.label(false, "bed_hanging", "bed_hanging.3", Subject::Visit(sref), Some(p), Some(sref), h2,
-        Amount::Fen(amount), "a second stay elsewhere overlapping the first by four days".into());
+    pl.label(
+        false,
+        "bed_hanging",
+        "bed_hanging.3",
+        Subject::Visit(sref),
+        Some(p),
+        Some(sref),
+        h2,
+        Amount::Fen(amount),
+        "a second stay elsewhere overlapping the first by four days".into(),
+    );
     // Look-alike: a transfer, discharged in the morning and admitted elsewhere that afternoon.
     let (p, _) = pl.take(|p| p.age >= 18);
     let first = pl.stay(h1, day, 5, "I63.900");
@@ -545,8 +749,17 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         l.time = l.time.max(second.admit);
     }
     let sref = pl.add(p, second);
-    pl.label(true, "bed_hanging", "bed_hanging.3", Subject::Visit(sref), Some(p), Some(sref), h2,
-        Amount::Fen(0), "a same-day transfer between hospitals".into());
+    pl.label(
+        true,
+        "bed_hanging",
+        "bed_hanging.3",
+        Subject::Visit(sref),
+        Some(p),
+        Some(sref),
+        h2,
+        Amount::Fen(0),
+        "a same-day transfer between hospitals".into(),
+    );
 
     // bed_hanging.4: six neighbours admitted together, discharged together, same chapter.
     let h = pl.hospital(LEVEL_PRIMARY);
@@ -559,17 +772,37 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         fund += stay.payments(&person).0;
         pl.add(p, stay);
     }
-    pl.label(false, "bed_hanging", "bed_hanging.4", Subject::Provider(h), None, None, h, Amount::Fen(fund),
-        "six neighbours admitted the same day with the same chapter".into());
+    pl.label(
+        false,
+        "bed_hanging",
+        "bed_hanging.4",
+        Subject::Provider(h),
+        None,
+        None,
+        h,
+        Amount::Fen(fund),
+        "six neighbours admitted the same day with the same chapter".into(),
+    );
     let h = pl.hospital(LEVEL_PRIMARY);
-    const MIXED: [&str; 6] = ["J44.100", "I10.x00", "K80.200", "E11.900", "S72.000", "N39.000"];
+    const MIXED: [&str; 6] = [
+        "J44.100", "I10.x00", "K80.200", "E11.900", "S72.000", "N39.000",
+    ];
     for (k, diag) in MIXED.iter().enumerate() {
         let (p, _) = pl.take(|p| p.district == district && p.age >= 50);
         let stay = pl.stay(h, day, 4 + 2 * k as i32, diag);
         pl.add(p, stay);
     }
-    pl.label(true, "bed_hanging", "bed_hanging.4", Subject::Provider(h), None, None, h, Amount::Fen(0),
-        "six admissions one day, different illnesses and discharge days".into());
+    pl.label(
+        true,
+        "bed_hanging",
+        "bed_hanging.4",
+        Subject::Provider(h),
+        None,
+        None,
+        h,
+        Amount::Fen(0),
+        "six admissions one day, different illnesses and discharge days".into(),
+    );
 }
 
 fn outpatient_at(pl: &mut Planner<'_>, person: &Person, provider: usize, day: i32) -> Visit {
@@ -592,17 +825,38 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     let amount = dup.amount();
     v.lines.push(dup);
     let r = pl.add(p, v);
-    pl.label(false, "duplicate_charge", "duplicate_charge.1", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(amount), "CT billed twice at the same minute".into());
+    pl.label(
+        false,
+        "duplicate_charge",
+        "duplicate_charge.1",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(amount),
+        "CT billed twice at the same minute".into(),
+    );
     let (p, person) = pl.take(|_| true);
     let mut v = outpatient_at(pl, &person, h, day);
     let ct = Line::new(it::CT, v.admit + 20 * MIN, 1);
     v.lines.push(ct.clone());
     v.lines.push(ct.reversed(ct.time + 10 * MIN));
-    v.lines.push(Line { time: ct.time + 15 * MIN, ..ct });
+    v.lines.push(Line {
+        time: ct.time + 15 * MIN,
+        ..ct
+    });
     let r = pl.add(p, v);
-    pl.label(true, "duplicate_charge", "duplicate_charge.1", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(0), "CT billed, reversed and billed again".into());
+    pl.label(
+        true,
+        "duplicate_charge",
+        "duplicate_charge.1",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(0),
+        "CT billed, reversed and billed again".into(),
+    );
 
     // duplicate_charge.2: bed fee twice a day on three days.
     let (p, _) = pl.take(|p| p.age >= 18);
@@ -613,39 +867,93 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
         .iter()
         .filter(|l| l.item == it::BED)
         .take(3)
-        .map(|l| Line { time: l.time + 6 * HOUR, ..l.clone() })
+        .map(|l| Line {
+            time: l.time + 6 * HOUR,
+            ..l.clone()
+        })
         .collect();
     let amount = extra.iter().map(Line::amount).sum();
     stay.lines.extend(extra);
     let r = pl.add(p, stay);
-    pl.label(false, "duplicate_charge", "duplicate_charge.2", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(amount), "bed fee billed twice a day on three days".into());
+    pl.label(
+        false,
+        "duplicate_charge",
+        "duplicate_charge.2",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(amount),
+        "bed fee billed twice a day on three days".into(),
+    );
     let (p, _) = pl.take(|p| p.age >= 18);
     let mut stay = pl.stay(h, day, 8, "J18.900");
-    let bed = stay.lines.iter().find(|l| l.item == it::BED).expect("bed").clone();
+    let bed = stay
+        .lines
+        .iter()
+        .find(|l| l.item == it::BED)
+        .expect("bed")
+        .clone();
     stay.lines.push(bed.reversed(bed.time + HOUR));
-    stay.lines.push(Line { time: bed.time + 2 * HOUR, ..bed });
+    stay.lines.push(Line {
+        time: bed.time + 2 * HOUR,
+        ..bed
+    });
     let r = pl.add(p, stay);
-    pl.label(true, "duplicate_charge", "duplicate_charge.2", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(0), "bed fee reversed and rebilled the same day".into());
+    pl.label(
+        true,
+        "duplicate_charge",
+        "duplicate_charge.2",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(0),
+        "bed fee reversed and rebilled the same day".into(),
+    );
 
     // duplicate_charge.3: emergency monitoring (includes the bed fee) billed with the bed fee.
     let (p, _) = pl.take(|p| p.age >= 18);
     let mut stay = pl.stay(h, day, 6, "I63.900");
-    let first_bed = stay.lines.iter().find(|l| l.item == it::BED).expect("bed").clone();
-    stay.lines.push(Line::new(it::MONITOR, first_bed.time + 30 * MIN, 1));
+    let first_bed = stay
+        .lines
+        .iter()
+        .find(|l| l.item == it::BED)
+        .expect("bed")
+        .clone();
+    stay.lines
+        .push(Line::new(it::MONITOR, first_bed.time + 30 * MIN, 1));
     let amount = first_bed.amount();
     let r = pl.add(p, stay);
-    pl.label(false, "duplicate_charge", "duplicate_charge.3", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(amount), "bed fee billed on a day of emergency monitoring, which includes it".into());
+    pl.label(
+        false,
+        "duplicate_charge",
+        "duplicate_charge.3",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(amount),
+        "bed fee billed on a day of emergency monitoring, which includes it".into(),
+    );
     let (p, person) = pl.take(|p| p.age >= 18);
     let mut er = outpatient_at(pl, &person, h, day);
-    er.lines.push(Line::new(it::MONITOR, er.admit + 10 * MIN, 1));
+    er.lines
+        .push(Line::new(it::MONITOR, er.admit + 10 * MIN, 1));
     pl.add(p, er);
     let stay = pl.stay(h, day + 1, 5, "I63.900");
     let r = pl.add(p, stay);
-    pl.label(true, "duplicate_charge", "duplicate_charge.3", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(0), "emergency monitoring the day before admission".into());
+    pl.label(
+        true,
+        "duplicate_charge",
+        "duplicate_charge.3",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(0),
+        "emergency monitoring the day before admission".into(),
+    );
 
     // duplicate_charge.4: HbA1c (at most once per 15 days) twice within five days.
     let (p, person) = pl.take(|p| p.age >= 45);
@@ -653,28 +961,58 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     let day = pl.r.range(0, i64::from(w.nd) - 7) as i32;
     let mut first = outpatient_at(pl, &person, c, day);
     first.lines.retain(|l| l.item != it::HBA1C);
-    first.lines.push(Line::new(it::HBA1C, first.admit + 10 * MIN, 1));
+    first
+        .lines
+        .push(Line::new(it::HBA1C, first.admit + 10 * MIN, 1));
     pl.add(p, first);
     let mut second = outpatient_at(pl, &person, c, day + 5);
     second.lines.retain(|l| l.item != it::HBA1C);
-    second.lines.push(Line::new(it::HBA1C, second.admit + 10 * MIN, 1));
+    second
+        .lines
+        .push(Line::new(it::HBA1C, second.admit + 10 * MIN, 1));
     let amount = second.lines.last().expect("pushed").amount();
     let r = pl.add(p, second);
-    pl.label(false, "duplicate_charge", "duplicate_charge.4", Subject::Patient(p), Some(p), Some(r), c,
-        Amount::Fen(amount), "HbA1c twice within five days (cap: once per 15 days)".into());
+    pl.label(
+        false,
+        "duplicate_charge",
+        "duplicate_charge.4",
+        Subject::Patient(p),
+        Some(p),
+        Some(r),
+        c,
+        Amount::Fen(amount),
+        "HbA1c twice within five days (cap: once per 15 days)".into(),
+    );
     let (p, person) = pl.take(|p| p.age >= 45);
     let mut first = outpatient_at(pl, &person, c, 1);
     first.lines.retain(|l| l.item != it::HBA1C);
-    first.lines.push(Line::new(it::HBA1C, first.admit + 10 * MIN, 1));
-    first.lines.push(Line::new(it::BLOOD, first.admit + 10 * MIN, 1));
+    first
+        .lines
+        .push(Line::new(it::HBA1C, first.admit + 10 * MIN, 1));
+    first
+        .lines
+        .push(Line::new(it::BLOOD, first.admit + 10 * MIN, 1));
     pl.add(p, first);
     let mut second = outpatient_at(pl, &person, c, 1 + 20.min(w.nd - 2));
     second.lines.retain(|l| l.item != it::HBA1C);
-    second.lines.push(Line::new(it::HBA1C, second.admit + 10 * MIN, 1));
-    second.lines.push(Line::new(it::BLOOD, second.admit + 10 * MIN, 1));
+    second
+        .lines
+        .push(Line::new(it::HBA1C, second.admit + 10 * MIN, 1));
+    second
+        .lines
+        .push(Line::new(it::BLOOD, second.admit + 10 * MIN, 1));
     let r = pl.add(p, second);
-    pl.label(true, "duplicate_charge", "duplicate_charge.4", Subject::Patient(p), Some(p), Some(r), c,
-        Amount::Fen(0), "HbA1c and blood count repeated 20 days apart".into());
+    pl.label(
+        true,
+        "duplicate_charge",
+        "duplicate_charge.4",
+        Subject::Patient(p),
+        Some(p),
+        Some(r),
+        c,
+        Amount::Fen(0),
+        "HbA1c and blood count repeated 20 days apart".into(),
+    );
 
     // duplicate_charge.5: the same settlement submitted twice the same day.
     let (p, person) = pl.take(|_| true);
@@ -690,8 +1028,17 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     let amount = again.total();
     pl.add(p, v);
     let r = pl.add(p, again);
-    pl.label(false, "duplicate_charge", "duplicate_charge.5", Subject::Visit(r), Some(p), Some(r), c,
-        Amount::Fen(amount), "an identical settlement resubmitted two hours later".into());
+    pl.label(
+        false,
+        "duplicate_charge",
+        "duplicate_charge.5",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        c,
+        Amount::Fen(amount),
+        "an identical settlement resubmitted two hours later".into(),
+    );
     let (p, person) = pl.take(|_| true);
     let mut morning = outpatient_at(pl, &person, c, day);
     morning.lines.retain(|l| l.item != it::XRAY);
@@ -705,8 +1052,17 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     ];
     pl.add(p, morning);
     let r = pl.add(p, afternoon);
-    pl.label(true, "duplicate_charge", "duplicate_charge.5", Subject::Visit(r), Some(p), Some(r), c,
-        Amount::Fen(0), "a consultation in the morning and an X-ray in the afternoon".into());
+    pl.label(
+        true,
+        "duplicate_charge",
+        "duplicate_charge.5",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        c,
+        Amount::Fen(0),
+        "a consultation in the morning and an X-ray in the afternoon".into(),
+    );
 }
 
 fn split_admission(pl: &mut Planner<'_>) {
@@ -718,16 +1074,34 @@ fn split_admission(pl: &mut Planner<'_>) {
     let second = pl.stay(h, day + 7 + 4, 7, "I63.800");
     let amount = second.payments(&person).0;
     let r = pl.add(p, second);
-    pl.label(false, "split_admission", "split_admission", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(amount), "readmitted four days after discharge with the same I63 diagnosis".into());
+    pl.label(
+        false,
+        "split_admission",
+        "split_admission",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(amount),
+        "readmitted four days after discharge with the same I63 diagnosis".into(),
+    );
     // Look-alikes: chemotherapy cycles, and a readmission for something else.
     let (p, _) = pl.take(|p| p.age >= 50);
     for k in 0..2 {
         let stay = pl.stay(h, day + 10 * k, 3, "Z51.100");
         let r = pl.add(p, stay);
         if k == 1 {
-            pl.label(true, "split_admission", "split_admission", Subject::Visit(r), Some(p), Some(r), h,
-                Amount::Fen(0), "planned chemotherapy cycles".into());
+            pl.label(
+                true,
+                "split_admission",
+                "split_admission",
+                Subject::Visit(r),
+                Some(p),
+                Some(r),
+                h,
+                Amount::Fen(0),
+                "planned chemotherapy cycles".into(),
+            );
         }
     }
     let (p, _) = pl.take(|p| p.age >= 50);
@@ -735,8 +1109,17 @@ fn split_admission(pl: &mut Planner<'_>) {
     pl.add(p, first);
     let second = pl.stay(h, day + 9, 5, "J18.900");
     let r = pl.add(p, second);
-    pl.label(true, "split_admission", "split_admission", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(0), "readmitted for a different illness".into());
+    pl.label(
+        true,
+        "split_admission",
+        "split_admission",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(0),
+        "readmitted for a different illness".into(),
+    );
 }
 
 fn impersonation(pl: &mut Planner<'_>) {
@@ -752,16 +1135,34 @@ fn impersonation(pl: &mut Planner<'_>) {
     let amount = v.total() + v2.total();
     let r = pl.add(p, v);
     pl.add(p, v2);
-    pl.label(false, "impersonation", "impersonation.1", Subject::Patient(p), Some(p), Some(r), h,
-        Amount::Fen(amount), "an outpatient visit and a purchase after the holder's death".into());
+    pl.label(
+        false,
+        "impersonation",
+        "impersonation.1",
+        Subject::Patient(p),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(amount),
+        "an outpatient visit and a purchase after the holder's death".into(),
+    );
     let (p, _) = pl.take(|p| p.age >= 60);
     let h = pl.hospital(LEVEL_TERTIARY);
     let day = pl.r.range(3, 15) as i32;
     let stay = pl.stay(h, day, 6, "I63.900");
     pl.plan_death(p, w.m0 + day + 6);
     let r = pl.add(p, stay);
-    pl.label(true, "impersonation", "impersonation.1", Subject::Patient(p), Some(p), Some(r), h,
-        Amount::Fen(0), "died in hospital on the day of discharge".into());
+    pl.label(
+        true,
+        "impersonation",
+        "impersonation.1",
+        Subject::Patient(p),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(0),
+        "died in hospital on the day of discharge".into(),
+    );
 
     // impersonation.2: a female-only exam on a man's card; a children's item on an adult's.
     let (p, person) = pl.take(|p| p.sex == fundguard_model::Sex::Male && p.age >= 30);
@@ -772,8 +1173,17 @@ fn impersonation(pl: &mut Planner<'_>) {
     let amount = l.amount();
     v.lines.push(l);
     let r = pl.add(p, v);
-    pl.label(false, "impersonation", "impersonation.2", Subject::Patient(p), Some(p), Some(r), h,
-        Amount::Fen(amount), "transvaginal ultrasound on a man's card".into());
+    pl.label(
+        false,
+        "impersonation",
+        "impersonation.2",
+        Subject::Patient(p),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(amount),
+        "transvaginal ultrasound on a man's card".into(),
+    );
     let (p, person) = pl.take(|p| p.age >= 30);
     let ph = *pl.r.pick(&w.pharmacies);
     let mut v = base::pharmacy(w, &pl.plan.roles, &mut pl.r, ph, day);
@@ -782,14 +1192,33 @@ fn impersonation(pl: &mut Planner<'_>) {
     let amount = l.amount();
     v.lines.push(l);
     let r = pl.add(p, v);
-    pl.label(false, "impersonation", "impersonation.2", Subject::Patient(p), Some(p), Some(r), ph,
-        Amount::Fen(amount), "a children's medicine on an adult's card".into());
+    pl.label(
+        false,
+        "impersonation",
+        "impersonation.2",
+        Subject::Patient(p),
+        Some(p),
+        Some(r),
+        ph,
+        Amount::Fen(amount),
+        "a children's medicine on an adult's card".into(),
+    );
     let (p, person) = pl.take(|p| p.sex == fundguard_model::Sex::Female && p.age >= 25);
     let mut v = outpatient_at(pl, &person, h, day);
-    v.lines.push(Line::new(it::US_VAGINAL, v.admit + 15 * MIN, 1));
+    v.lines
+        .push(Line::new(it::US_VAGINAL, v.admit + 15 * MIN, 1));
     let r = pl.add(p, v);
-    pl.label(true, "impersonation", "impersonation.2", Subject::Patient(p), Some(p), Some(r), h,
-        Amount::Fen(0), "transvaginal ultrasound for a woman".into());
+    pl.label(
+        true,
+        "impersonation",
+        "impersonation.2",
+        Subject::Patient(p),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(0),
+        "transvaginal ultrasound for a woman".into(),
+    );
 }
 
 fn restricted_items(pl: &mut Planner<'_>) {
@@ -803,15 +1232,33 @@ fn restricted_items(pl: &mut Planner<'_>) {
     let amount = l.amount();
     v.lines.push(l);
     let r = pl.add(p, v);
-    pl.label(false, "restricted_item", "restricted_item.visit_type", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(amount), "an inpatient-only drug billed in an outpatient visit".into());
+    pl.label(
+        false,
+        "restricted_item",
+        "restricted_item.visit_type",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(amount),
+        "an inpatient-only drug billed in an outpatient visit".into(),
+    );
     let (p, _) = pl.take(|p| p.age >= 18);
     let mut stay = pl.stay(h, day, 8, "K80.200");
     let t0 = stay.admit + 2 * HOUR;
     stay.lines.push(Line::new(it::FAT_EMULSION, t0, 1));
     let r = pl.add(p, stay);
-    pl.label(true, "restricted_item", "restricted_item.visit_type", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(0), "the same drug for an inpatient".into());
+    pl.label(
+        true,
+        "restricted_item",
+        "restricted_item.visit_type",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(0),
+        "the same drug for an inpatient".into(),
+    );
 
     // Batch 5: a drug for secondary-level institutions and above, at a primary one.
     let (p, _) = pl.take(|p| p.age >= 50);
@@ -822,15 +1269,33 @@ fn restricted_items(pl: &mut Planner<'_>) {
     let amount = l.amount();
     stay.lines.push(l);
     let r = pl.add(p, stay);
-    pl.label(false, "restricted_item", "restricted_item.level", Subject::Visit(r), Some(p), Some(r), h1,
-        Amount::Fen(amount), "a drug limited to level-2 institutions billed at a level-1 one".into());
+    pl.label(
+        false,
+        "restricted_item",
+        "restricted_item.level",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h1,
+        Amount::Fen(amount),
+        "a drug limited to level-2 institutions billed at a level-1 one".into(),
+    );
     let (p, _) = pl.take(|p| p.age >= 50);
     let mut stay = pl.stay(h, day, 6, "I63.900");
     let t0 = stay.admit + HOUR;
     stay.lines.push(Line::new(it::SHENMAI, t0, 2));
     let r = pl.add(p, stay);
-    pl.label(true, "restricted_item", "restricted_item.level", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(0), "the same drug at a tertiary hospital".into());
+    pl.label(
+        true,
+        "restricted_item",
+        "restricted_item.level",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(0),
+        "the same drug at a tertiary hospital".into(),
+    );
 
     // Batch 6: ozagrel paid for at most 14 days, billed for 18.
     let (p, _) = pl.take(|p| p.age >= 50);
@@ -846,8 +1311,17 @@ fn restricted_items(pl: &mut Planner<'_>) {
         stay.lines.push(l);
     }
     let r = pl.add(p, stay);
-    pl.label(false, "restricted_item", "restricted_item.course", Subject::Visit(r), Some(p), Some(r), h2,
-        Amount::Fen(amount), "ozagrel billed for 18 days (paid course 14)".into());
+    pl.label(
+        false,
+        "restricted_item",
+        "restricted_item.course",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h2,
+        Amount::Fen(amount),
+        "ozagrel billed for 18 days (paid course 14)".into(),
+    );
 
     // Batch 3: a work-injury-only drug for an ordinary insured person.
     let (p, person) = pl.take(|p| p.age >= 18);
@@ -856,8 +1330,17 @@ fn restricted_items(pl: &mut Planner<'_>) {
     let amount = l.amount();
     v.lines.push(l);
     let r = pl.add(p, v);
-    pl.label(false, "restricted_item", "restricted_item.insurance_type", Subject::Visit(r), Some(p), Some(r), h2,
-        Amount::Fen(amount), "a work-injury-only drug on basic medical insurance".into());
+    pl.label(
+        false,
+        "restricted_item",
+        "restricted_item.insurance_type",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h2,
+        Amount::Fen(amount),
+        "a work-injury-only drug on basic medical insurance".into(),
+    );
 
     // Batch 2: two operations of one group in a stay, both at full price.
     let (p, _) = pl.take(|p| p.age >= 50);
@@ -868,8 +1351,17 @@ fn restricted_items(pl: &mut Planner<'_>) {
     let amount = second.amount() / 2;
     stay.lines.push(second);
     let r = pl.add(p, stay);
-    pl.label(false, "restricted_item", "restricted_item.secondary_operation", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(amount), "a second operation of the same group billed at full price".into());
+    pl.label(
+        false,
+        "restricted_item",
+        "restricted_item.secondary_operation",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(amount),
+        "a second operation of the same group billed at full price".into(),
+    );
     let (p, _) = pl.take(|p| p.age >= 50);
     let mut stay = pl.stay(h, day, 10, "C15.900");
     let t0 = stay.admit + 20 * HOUR;
@@ -878,8 +1370,17 @@ fn restricted_items(pl: &mut Planner<'_>) {
     second.price /= 2;
     stay.lines.push(second);
     let r = pl.add(p, stay);
-    pl.label(true, "restricted_item", "restricted_item.secondary_operation", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(0), "the second operation billed at half price".into());
+    pl.label(
+        true,
+        "restricted_item",
+        "restricted_item.secondary_operation",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(0),
+        "the second operation billed at half price".into(),
+    );
     let _ = ITEMS;
 }
 
@@ -898,15 +1399,34 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
     let amount = late.iter().map(Line::amount).sum();
     stay.lines.extend(late);
     let r = pl.add(p, stay);
-    pl.label(false, "phantom_service", "phantom_service.1", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(amount), "items charged two and three days after discharge".into());
+    pl.label(
+        false,
+        "phantom_service",
+        "phantom_service.1",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(amount),
+        "items charged two and three days after discharge".into(),
+    );
     let (p, _) = pl.take(|p| p.age >= 18);
     let mut stay = pl.stay(h, day, 6, "J18.900");
     let out = stay.discharge.expect("stays end");
-    stay.lines.push(Line::new(it::OMEPRAZOLE, out + 5 * HOUR, 14).supply(7));
+    stay.lines
+        .push(Line::new(it::OMEPRAZOLE, out + 5 * HOUR, 14).supply(7));
     let r = pl.add(p, stay);
-    pl.label(true, "phantom_service", "phantom_service.1", Subject::Visit(r), Some(p), Some(r), h,
-        Amount::Fen(0), "take-home drugs billed on the evening of discharge".into());
+    pl.label(
+        true,
+        "phantom_service",
+        "phantom_service.1",
+        Subject::Visit(r),
+        Some(p),
+        Some(r),
+        h,
+        Amount::Fen(0),
+        "take-home drugs billed on the evening of discharge".into(),
+    );
 
     // excessive_supply: 90 days of metformin within 20 days.
     let (p, _) = pl.take(|p| p.age >= 45);
@@ -926,8 +1446,17 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
         v.lines.push(l);
         last = Some(pl.add(p, v));
     }
-    pl.label(false, "excessive_supply", "excessive_supply", Subject::Patient(p), Some(p), last, ph,
-        Amount::Fen(amount), "90 days of metformin bought within 20 days".into());
+    pl.label(
+        false,
+        "excessive_supply",
+        "excessive_supply",
+        Subject::Patient(p),
+        Some(p),
+        last,
+        ph,
+        Amount::Fen(amount),
+        "90 days of metformin bought within 20 days".into(),
+    );
     let (p, _) = pl.take(|p| p.age >= 45);
     let mut last = None;
     for k in 0..2 {
@@ -938,8 +1467,17 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
         v.lines.push(Line::new(it::METFORMIN, time, 60).supply(20));
         last = Some(pl.add(p, v));
     }
-    pl.label(true, "excessive_supply", "excessive_supply", Subject::Patient(p), Some(p), last, ph,
-        Amount::Fen(0), "two 20-day supplies 18 days apart".into());
+    pl.label(
+        true,
+        "excessive_supply",
+        "excessive_supply",
+        Subject::Patient(p),
+        Some(p),
+        last,
+        ph,
+        Amount::Fen(0),
+        "two 20-day supplies 18 days apart".into(),
+    );
 }
 
 fn same_card_two_places(pl: &mut Planner<'_>) {
@@ -956,18 +1494,32 @@ fn same_card_two_places(pl: &mut Planner<'_>) {
             let mut v = Visit::new(ph, VisitType::Pharmacy, time);
             v.discharge = Some(time);
             v.terminal = Some(0);
-            v.lines.push(Line::new(it::ATORVASTATIN, time, 14).supply(14));
+            v.lines
+                .push(Line::new(it::ATORVASTATIN, time, 14).supply(14));
             refs.push(pl.add(p, v));
         }
         let person = pl.w.person(p);
-        let amount = if decoy { 0 } else { pl.visit(refs[1]).payments(&person).1 + pl.visit(refs[1]).payments(&person).0 };
+        let amount = if decoy {
+            0
+        } else {
+            pl.visit(refs[1]).payments(&person).1 + pl.visit(refs[1]).payments(&person).0
+        };
         let note = if decoy {
             "the same card at two pharmacies five hours apart"
         } else {
             "the same card at pharmacies in two districts twelve minutes apart"
         };
-        pl.label(decoy, "card_pooling", "card_pooling.5", Subject::Patient(p), Some(p), Some(refs[1]), b,
-            Amount::Fen(amount), note.into());
+        pl.label(
+            decoy,
+            "card_pooling",
+            "card_pooling.5",
+            Subject::Patient(p),
+            Some(p),
+            Some(refs[1]),
+            b,
+            Amount::Fen(amount),
+            note.into(),
+        );
     }
 }
 
@@ -991,8 +1543,17 @@ fn busy_doctor(pl: &mut Planner<'_>, patients: usize, decoy: bool) {
         pl.add(p, v);
     }
     let note = format!("{patients} outpatients of one doctor in one day");
-    pl.label(decoy, "phantom_service", "phantom_service.2", Subject::Doctor(h, doctor), None, None, h,
-        Amount::Fen(if decoy { 0 } else { total }), note);
+    pl.label(
+        decoy,
+        "phantom_service",
+        "phantom_service.2",
+        Subject::Doctor(h, doctor),
+        None,
+        None,
+        h,
+        Amount::Fen(if decoy { 0 } else { total }),
+        note,
+    );
 }
 
 impl Planner<'_> {

@@ -105,8 +105,10 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
     let mut plan = inject::plan(&w, cfg.rates);
     let seq = order_planned_visits(&mut plan);
 
-    let mut visits_w = write::TableWriter::create(out, "visits", tables::visits_schema(), cfg.format)?;
-    let mut lines_w = write::TableWriter::create(out, "line_items", tables::lines_schema(), cfg.format)?;
+    let mut visits_w =
+        write::TableWriter::create(out, "visits", tables::visits_schema(), cfg.format)?;
+    let mut lines_w =
+        write::TableWriter::create(out, "line_items", tables::lines_schema(), cfg.format)?;
     let mut patients_w =
         write::TableWriter::create(out, "patients", tables::patients_schema(), cfg.format)?;
     let mut summary = SynthSummary::default();
@@ -146,14 +148,26 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
 
     let providers = tables::providers_batch(&w);
     summary.providers = providers.num_rows();
-    summary.files.push(write::write_table(out, "providers", &providers, cfg.format)?);
+    summary.files.push(write::write_table(
+        out,
+        "providers",
+        &providers,
+        cfg.format,
+    )?);
     let catalog = tables::catalog_batch();
     summary.catalog = catalog.num_rows();
-    summary.files.push(write::write_table(out, "catalog", &catalog, cfg.format)?);
+    summary
+        .files
+        .push(write::write_table(out, "catalog", &catalog, cfg.format)?);
     let stock = purchases(&w, &plan, &billed);
     summary.purchases = stock.len();
     let purchases = tables::purchases_batch(&w, &stock);
-    summary.files.push(write::write_table(out, "purchases", &purchases, cfg.format)?);
+    summary.files.push(write::write_table(
+        out,
+        "purchases",
+        &purchases,
+        cfg.format,
+    )?);
 
     let amount = |a: inject::Amount| label_amount(&billed, &stock, a);
     let seq_of = |r: inject::VisitRef| seq[&r];
@@ -161,8 +175,12 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
     let decoys = tables::labels_batch(&w, &plan.decoys, amount, seq_of);
     summary.labels = labels.num_rows();
     summary.decoys = decoys.num_rows();
-    summary.files.push(write::write_table(out, "labels", &labels, Format::Parquet)?);
-    summary.files.push(write::write_table(out, "decoys", &decoys, Format::Parquet)?);
+    summary
+        .files
+        .push(write::write_table(out, "labels", &labels, Format::Parquet)?);
+    summary
+        .files
+        .push(write::write_table(out, "decoys", &decoys, Format::Parquet)?);
     Ok(summary)
 }
 
@@ -219,15 +237,23 @@ fn purchases(
 ) -> Vec<tables::Stock> {
     let mut keys: Vec<(u32, u16)> = billed
         .iter()
-        .filter(|(k, q)| **q > 0 && {
-            let c = world::ITEMS[k.1 as usize].category;
-            fundguard_model::category::is_drug(c) || c == fundguard_model::category::MATERIAL
+        .filter(|(k, q)| {
+            **q > 0 && {
+                let c = world::ITEMS[k.1 as usize].category;
+                fundguard_model::category::is_drug(c) || c == fundguard_model::category::MATERIAL
+            }
         })
         .map(|(k, _)| *k)
         .collect();
     keys.sort_by(|a, b| {
-        (&w.providers[a.0 as usize].id, world::ITEMS[a.1 as usize].code)
-            .cmp(&(&w.providers[b.0 as usize].id, world::ITEMS[b.1 as usize].code))
+        (
+            &w.providers[a.0 as usize].id,
+            world::ITEMS[a.1 as usize].code,
+        )
+            .cmp(&(
+                &w.providers[b.0 as usize].id,
+                world::ITEMS[b.1 as usize].code,
+            ))
     });
     let whole = |q: f64| (q / 10_000.0).ceil() as i64 * 10_000;
     keys.into_iter()
@@ -240,7 +266,10 @@ fn purchases(
             let (opening, purchased) = match planned {
                 Some(&(_, _, ratio)) => (0, (q as f64 * ratio) as i64),
                 None => {
-                    let mut r = rng::Rng::new(w.seed, 0x5700_0000_0000_0000 | (u64::from(p) << 16) | u64::from(i));
+                    let mut r = rng::Rng::new(
+                        w.seed,
+                        0x5700_0000_0000_0000 | (u64::from(p) << 16) | u64::from(i),
+                    );
                     let open_share = 0.1 + 0.2 * r.unit();
                     let buy_share = 0.95 + 0.25 * r.unit();
                     (whole(q as f64 * open_share), whole(q as f64 * buy_share))
@@ -269,14 +298,17 @@ fn label_amount(
     let money = |q: i64, fen: i64| (i128::from(q) * i128::from(fen) / 10_000) as i64;
     match a {
         inject::Amount::Fen(f) => f,
-        inject::Amount::Swap(p) => [(it::CEFIXIME, it::CEFIXIME_DISP), (it::US_PLAIN, it::US_COLOR)]
-            .iter()
-            .map(|&(cheap, dear)| {
-                let (c, d) = (units(p, cheap), units(p, dear));
-                let expected = ((c + d) as f64 * inject::HONEST_SWAP_SHARE) as i64;
-                money((d - expected).max(0), price(dear) - price(cheap))
-            })
-            .sum(),
+        inject::Amount::Swap(p) => [
+            (it::CEFIXIME, it::CEFIXIME_DISP),
+            (it::US_PLAIN, it::US_COLOR),
+        ]
+        .iter()
+        .map(|&(cheap, dear)| {
+            let (c, d) = (units(p, cheap), units(p, dear));
+            let expected = ((c + d) as f64 * inject::HONEST_SWAP_SHARE) as i64;
+            money((d - expected).max(0), price(dear) - price(cheap))
+        })
+        .sum(),
         inject::Amount::Inflate(p) => [it::SALINE, it::CEFTRIAXONE, it::OZAGREL, it::SHENMAI]
             .iter()
             .map(|&i| money(units(p, i), price(i)) * 2 / 3)

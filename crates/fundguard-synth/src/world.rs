@@ -116,7 +116,12 @@ pub(crate) const ITEMS: &[Item] = &[
     item("XJ01DDA042B001010100123", "注射用头孢曲松钠", 9, 1200),
     item("XB01AXA223B002010100156", "奥扎格雷钠注射液", 9, 3000),
     item("ZA09HAC0101010102129", "参麦注射液", 11, 4500),
-    item("XB05BAU012B002010102180", "ω-3甘油三酯中/长链脂肪乳/氨基酸/葡萄糖注射液", 9, 25_000),
+    item(
+        "XB05BAU012B002010102180",
+        "ω-3甘油三酯中/长链脂肪乳/氨基酸/葡萄糖注射液",
+        9,
+        25_000,
+    ),
     item("ZH01AAB0066010100716", "疤痕止痒软化膏", 11, 3500),
     item("XL02BBA326A001010102180", "阿帕他胺片", 9, 20_000),
     item("ZA04CAE0023010100166", "儿童清肺口服液", 11, 2500),
@@ -218,7 +223,9 @@ impl World {
             };
             let id = format!("H{}{:05}", DISTRICTS[district].0, k + 1);
             let n_doc = (beds / 10).clamp(5, 120) as usize;
-            let doctors = (0..n_doc).map(|d| format!("D{}{:03}", &id[1..], d + 1)).collect();
+            let doctors = (0..n_doc)
+                .map(|d| format!("D{}{:03}", &id[1..], d + 1))
+                .collect();
             hospitals.push(providers.len());
             providers.push(Provider {
                 name: format!("{}第{}{}", DISTRICTS[district].1, k / 3 + 1, name),
@@ -326,7 +333,11 @@ impl World {
         let birth = self.m0 - age * 365 - r.range(0, 364) as i32;
         let death = r.chance(0.002).then(|| self.m0 - r.range(1, 300) as i32);
         Person {
-            sex: if r.chance(0.5) { Sex::Male } else { Sex::Female },
+            sex: if r.chance(0.5) {
+                Sex::Male
+            } else {
+                Sex::Female
+            },
             birth,
             age,
             death,

@@ -36,7 +36,11 @@ pub(crate) fn text(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Utf8, nullable)
 }
 pub(crate) fn timestamp(name: &str, nullable: bool) -> Field {
-    Field::new(name, DataType::Timestamp(TimeUnit::Microsecond, None), nullable)
+    Field::new(
+        name,
+        DataType::Timestamp(TimeUnit::Microsecond, None),
+        nullable,
+    )
 }
 pub(crate) fn decimal(name: &str, scale: i8, nullable: bool) -> Field {
     Field::new(name, DataType::Decimal128(16, scale), nullable)
@@ -77,7 +81,7 @@ pub(crate) fn int_array(it: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
 pub(crate) enum TableWriter {
     Parquet {
         path: PathBuf,
-        writer: ArrowWriter<File>,
+        writer: Box<ArrowWriter<File>>,
     },
     Csv {
         path: PathBuf,
@@ -116,7 +120,10 @@ impl TableWriter {
                     .set_max_row_group_row_count(Some(1 << 20))
                     .build();
                 let writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(pq(&path))?;
-                Ok(TableWriter::Parquet { path, writer })
+                Ok(TableWriter::Parquet {
+                    path,
+                    writer: Box::new(writer),
+                })
             }
             Format::Csv(encoding) => {
                 let path = dir.join(format!("{name}.csv"));
@@ -139,7 +146,12 @@ impl TableWriter {
     }
 
     fn write_text(&mut self, s: &str) -> Result<(), SynthError> {
-        let TableWriter::Csv { path, out, encoding } = self else {
+        let TableWriter::Csv {
+            path,
+            out,
+            encoding,
+        } = self
+        else {
             unreachable!("text goes to CSV only")
         };
         let bytes = match encoding {
@@ -211,7 +223,9 @@ fn csv_text(batch: &RecordBatch) -> String {
             match col.data_type() {
                 DataType::Utf8 => push_field(&mut out, col.as_string::<i32>().value(row)),
                 DataType::Decimal128(_, s) => {
-                    let v = col.as_primitive::<arrow::datatypes::Decimal128Type>().value(row);
+                    let v = col
+                        .as_primitive::<arrow::datatypes::Decimal128Type>()
+                        .value(row);
                     let _ = write!(out, "{}", Scaled(v as i64, *s as u32));
                 }
                 DataType::Timestamp(_, _) => {
@@ -221,7 +235,9 @@ fn csv_text(batch: &RecordBatch) -> String {
                     let _ = write!(out, "{}", Ts(v / 1_000_000));
                 }
                 DataType::Date32 => {
-                    let v = col.as_primitive::<arrow::datatypes::Date32Type>().value(row);
+                    let v = col
+                        .as_primitive::<arrow::datatypes::Date32Type>()
+                        .value(row);
                     let _ = write!(out, "{}", Date(v));
                 }
                 DataType::Boolean => {

@@ -27,9 +27,15 @@ fn validate_reports_counts_and_reasons_and_writes_rejects() {
         out.to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("line_items       1           13            6          7  (gb18030)"), "{stdout}");
+    assert!(
+        stdout.contains("line_items       1           13            6          7  (gb18030)"),
+        "{stdout}"
+    );
     assert!(stdout.contains("absent: purchases"), "{stdout}");
-    assert!(stdout.contains("visit_id: no visit V099 in visits"), "{stdout}");
+    assert!(
+        stdout.contains("visit_id: no visit V099 in visits"),
+        "{stdout}"
+    );
     assert!(stdout.contains("rejected 19"), "{stdout}");
     assert!(out.join("rejects.parquet").is_file());
     let account = std::fs::read_to_string(out.join("ingest.json")).unwrap();
@@ -43,7 +49,10 @@ fn unusable_input_exits_3_naming_the_problem() {
     assert!(stderr.contains("not a directory"), "{stderr}");
     let (code, _, stderr) = fundguard(&["validate", "--input", "crates"]);
     assert_eq!(code, 3);
-    assert!(stderr.contains("required table `visits` not found"), "{stderr}");
+    assert!(
+        stderr.contains("required table `visits` not found"),
+        "{stderr}"
+    );
 }
 
 #[test]

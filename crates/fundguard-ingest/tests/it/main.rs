@@ -12,7 +12,9 @@ mod parquet_fixture;
 mod props;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
 }
 
 /// A fresh, empty directory under the system temp dir.
@@ -41,7 +43,8 @@ fn render(rejects: &[Reject]) -> String {
                 r.line.map_or("-".into(), |l| l.to_string()),
                 r.column.as_deref().unwrap_or("-"),
                 r.value.as_deref().unwrap_or("-"),
-                r.reason.replace(&*r.file.parent().unwrap().to_string_lossy(), "<dir>")
+                r.reason
+                    .replace(&*r.file.parent().unwrap().to_string_lossy(), "<dir>")
             )
         })
         .collect::<Vec<_>>()
@@ -111,7 +114,10 @@ fn parquet_fixture_rejects_exactly_the_planted_rows() {
     check_balance(&i);
     insta::assert_snapshot!("parquet_counts", counts(&i));
     insta::assert_snapshot!("parquet_rejects", render(&i.rejects));
-    assert_eq!(i.dump.visits.admit[0], fundguard_model::parse_timestamp("2026-03-02 08:00:00").unwrap());
+    assert_eq!(
+        i.dump.visits.admit[0],
+        fundguard_model::parse_timestamp("2026-03-02 08:00:00").unwrap()
+    );
     assert_eq!(i.dump.lines.unit_price[0], 50_000_000);
 }
 
@@ -123,7 +129,10 @@ fn a_missing_required_column_makes_the_dump_unusable() {
     let err = ingest(&dir, &IngestOptions::default()).err().unwrap();
     let msg = err.to_string();
     assert!(matches!(err, IngestError::MissingColumns { .. }), "{msg}");
-    assert!(msg.contains("visits.csv") && msg.contains("provider_id, visit_type, admit_time"), "{msg}");
+    assert!(
+        msg.contains("visits.csv") && msg.contains("provider_id, visit_type, admit_time"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -131,29 +140,61 @@ fn a_missing_required_table_makes_the_dump_unusable() {
     let dir = scratch("missing-table");
     std::fs::copy(fixture("dump-bad-csv/visits.csv"), dir.join("visits.csv")).unwrap();
     let err = ingest(&dir, &IngestOptions::default()).err().unwrap();
-    assert!(matches!(err, IngestError::MissingTable { table: "line_items", .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            IngestError::MissingTable {
+                table: "line_items",
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[test]
 fn a_table_may_be_a_folder_of_files() {
     let dir = scratch("folder");
     for t in ["patients", "providers", "catalog"] {
-        std::fs::copy(fixture(&format!("dump-bad-csv/{t}.csv")), dir.join(format!("{t}.csv"))).unwrap();
+        std::fs::copy(
+            fixture(&format!("dump-bad-csv/{t}.csv")),
+            dir.join(format!("{t}.csv")),
+        )
+        .unwrap();
     }
-    std::fs::copy(fixture("dump-bad-csv/line_items.csv"), dir.join("line_items.csv")).unwrap();
+    std::fs::copy(
+        fixture("dump-bad-csv/line_items.csv"),
+        dir.join("line_items.csv"),
+    )
+    .unwrap();
     let visits = std::fs::read_to_string(fixture("dump-bad-csv/visits.csv")).unwrap();
     let mut lines = visits.lines();
     let header = lines.next().unwrap();
     let rows: Vec<&str> = lines.collect();
     std::fs::create_dir(dir.join("visits")).unwrap();
-    std::fs::write(dir.join("visits/part-1.csv"), format!("{header}\n{}\n", rows[..5].join("\n"))).unwrap();
-    std::fs::write(dir.join("visits/part-2.csv"), format!("{header}\n{}\n", rows[5..].join("\n"))).unwrap();
+    std::fs::write(
+        dir.join("visits/part-1.csv"),
+        format!("{header}\n{}\n", rows[..5].join("\n")),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("visits/part-2.csv"),
+        format!("{header}\n{}\n", rows[5..].join("\n")),
+    )
+    .unwrap();
     let one = ingest(&fixture("dump-bad-csv"), &IngestOptions::default()).unwrap();
     let split = ingest(&dir, &IngestOptions::default()).unwrap();
     check_balance(&split);
     assert_eq!(counts(&one), counts(&split));
-    let dup = split.rejects.iter().find(|r| r.reason.contains("duplicate visit_id")).unwrap();
-    assert_eq!((dup.file.file_name().unwrap().to_str().unwrap(), dup.row), ("part-2.csv", 3));
+    let dup = split
+        .rejects
+        .iter()
+        .find(|r| r.reason.contains("duplicate visit_id"))
+        .unwrap();
+    assert_eq!(
+        (dup.file.file_name().unwrap().to_str().unwrap(), dup.row),
+        ("part-2.csv", 3)
+    );
 }
 
 #[test]
@@ -178,7 +219,10 @@ fn a_generated_dump_validates_without_rejects_in_parquet_and_gbk_csv() {
     let b = ingest(&csv, &IngestOptions::default()).unwrap();
     assert_eq!(b.report.total_rejected(), 0, "{}", render(&b.rejects));
     assert_eq!(counts(&a), counts(&b));
-    assert_eq!(b.report.table(Table::LineItems).files[0].encoding, Some("gb18030"));
+    assert_eq!(
+        b.report.table(Table::LineItems).files[0].encoding,
+        Some("gb18030")
+    );
     // The same month either way, down to the fen.
     assert_eq!(a.dump.lines.amount, b.dump.lines.amount);
     assert_eq!(a.dump.visits.admit, b.dump.visits.admit);

@@ -35,12 +35,39 @@ pub(crate) fn write(dir: &Path) {
     write_batch(
         &dir.join("visits.parquet"),
         vec![
-            ("visit_id", s(&[Some("V1"), Some("V2"), Some("V3"), Some("V4"), Some("V1"), Some("V6")])),
-            ("patient_id", s(&[Some("P1"), None, Some("P3"), Some("P4"), Some("P5"), Some("P6")])),
+            (
+                "visit_id",
+                s(&[
+                    Some("V1"),
+                    Some("V2"),
+                    Some("V3"),
+                    Some("V4"),
+                    Some("V1"),
+                    Some("V6"),
+                ]),
+            ),
+            (
+                "patient_id",
+                s(&[
+                    Some("P1"),
+                    None,
+                    Some("P3"),
+                    Some("P4"),
+                    Some("P5"),
+                    Some("P6"),
+                ]),
+            ),
             ("provider_id", s(&[Some("H1"); 6])),
             (
                 "visit_type",
-                s(&[Some("inpatient"), Some("outpatient"), Some("emergency"), Some("inpatient"), Some("outpatient"), Some("outpatient")]),
+                s(&[
+                    Some("inpatient"),
+                    Some("outpatient"),
+                    Some("emergency"),
+                    Some("inpatient"),
+                    Some("outpatient"),
+                    Some("outpatient"),
+                ]),
             ),
             (
                 "admit_time",
@@ -66,25 +93,86 @@ pub(crate) fn write(dir: &Path) {
             ),
             (
                 "total_amount",
-                dec(&[Some(300_000), Some(15_000), Some(1_000), Some(1_000), Some(1_000), Some(12_345)], 3),
+                dec(
+                    &[
+                        Some(300_000),
+                        Some(15_000),
+                        Some(1_000),
+                        Some(1_000),
+                        Some(1_000),
+                        Some(12_345),
+                    ],
+                    3,
+                ),
             ),
-            ("is_refund", Arc::new(BooleanArray::from(vec![Some(false), None, None, None, None, None]))),
+            (
+                "is_refund",
+                Arc::new(BooleanArray::from(vec![
+                    Some(false),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ])),
+            ),
         ],
     );
     write_batch(
         &dir.join("line_items.parquet"),
         vec![
-            ("line_id", s(&[Some("L1"), Some("L2"), Some("L3"), Some("L1"), Some("L5")])),
-            ("visit_id", s(&[Some("V1"), Some("V1"), Some("V9"), Some("V1"), Some("V1")])),
+            (
+                "line_id",
+                s(&[Some("L1"), Some("L2"), Some("L3"), Some("L1"), Some("L5")]),
+            ),
+            (
+                "visit_id",
+                s(&[Some("V1"), Some("V1"), Some("V9"), Some("V1"), Some("V1")]),
+            ),
             ("item_code", s(&[Some("001109000010000"); 5])),
-            ("charge_category", Arc::new(Int64Array::from(vec![1, 1, 1, 1, 1]))),
+            (
+                "charge_category",
+                Arc::new(Int64Array::from(vec![1, 1, 1, 1, 1])),
+            ),
             (
                 "charge_time",
-                Arc::new(TimestampMicrosecondArray::from(vec![ms("2026-03-02 08:00:00") * 1000; 5])),
+                Arc::new(TimestampMicrosecondArray::from(vec![
+                    ms(
+                        "2026-03-02 08:00:00"
+                    ) * 1000;
+                    5
+                ])),
             ),
-            ("quantity", dec(&[Some(30_000), Some(10_000), Some(10_000), Some(10_000), Some(10_000)], 4)),
-            ("unit_price", Arc::new(Float64Array::from(vec![50.0, 50.0, 50.0, 50.0, 50.0]))),
-            ("amount", dec(&[Some(15_000), Some(9_900), Some(5_000), Some(5_000), Some(5_000)], 2)),
+            (
+                "quantity",
+                dec(
+                    &[
+                        Some(30_000),
+                        Some(10_000),
+                        Some(10_000),
+                        Some(10_000),
+                        Some(10_000),
+                    ],
+                    4,
+                ),
+            ),
+            (
+                "unit_price",
+                Arc::new(Float64Array::from(vec![50.0, 50.0, 50.0, 50.0, 50.0])),
+            ),
+            (
+                "amount",
+                dec(
+                    &[
+                        Some(15_000),
+                        Some(9_900),
+                        Some(5_000),
+                        Some(5_000),
+                        Some(5_000),
+                    ],
+                    2,
+                ),
+            ),
         ],
     );
 }

@@ -28,7 +28,14 @@ fn visit_row() -> impl Strategy<Value = String> {
 }
 
 fn line_row() -> impl Strategy<Value = String> {
-    (0u8..30, 0u8..25, cell("2026-03-02 09:00:00"), cell("2"), cell("5.00"), cell("10.00"))
+    (
+        0u8..30,
+        0u8..25,
+        cell("2026-03-02 09:00:00"),
+        cell("2"),
+        cell("5.00"),
+        cell("10.00"),
+    )
         .prop_map(|(id, v, t, q, p, a)| format!("L{id},V{v},001109000010000,01,{t},{q},{p},{a}"))
 }
 

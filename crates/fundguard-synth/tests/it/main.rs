@@ -15,7 +15,10 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .unwrap()
         .map(|e| {
             let p = e.unwrap().path();
-            (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
         })
         .collect();
     out.sort();
@@ -24,25 +27,55 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn same_seed_same_bytes_other_seed_other_bytes() {
-    let cfg = SynthConfig { patients: 3_000, seed: 5, ..Default::default() };
+    let cfg = SynthConfig {
+        patients: 3_000,
+        seed: 5,
+        ..Default::default()
+    };
     let (a, b, c) = (scratch("a"), scratch("b"), scratch("c"));
     let sa = generate(&cfg, &a).unwrap();
     generate(&cfg, &b).unwrap();
-    generate(&SynthConfig { seed: 6, ..cfg.clone() }, &c).unwrap();
+    generate(
+        &SynthConfig {
+            seed: 6,
+            ..cfg.clone()
+        },
+        &c,
+    )
+    .unwrap();
     let (fa, fb, fc) = (files(&a), files(&b), files(&c));
     let names: Vec<&str> = fa.iter().map(|f| f.0.as_str()).collect();
     assert_eq!(
         names,
-        ["catalog.parquet", "decoys.parquet", "labels.parquet", "line_items.parquet", "patients.parquet", "providers.parquet", "purchases.parquet", "visits.parquet"]
+        [
+            "catalog.parquet",
+            "decoys.parquet",
+            "labels.parquet",
+            "line_items.parquet",
+            "patients.parquet",
+            "providers.parquet",
+            "purchases.parquet",
+            "visits.parquet"
+        ]
     );
     assert!(fa == fb, "same seed must give byte-identical files");
-    assert!(fa.iter().zip(&fc).any(|(x, y)| x.1 != y.1), "another seed must differ");
+    assert!(
+        fa.iter().zip(&fc).any(|(x, y)| x.1 != y.1),
+        "another seed must differ"
+    );
     assert!(sa.labels >= 60 && sa.decoys >= 50, "{sa:?}");
     assert!(sa.line_items > sa.patients * 8, "{sa:?}");
 }
 
 #[test]
 fn refuses_impossible_settings() {
-    let err = generate(&SynthConfig { patients: 10, ..Default::default() }, &scratch("small")).unwrap_err();
+    let err = generate(
+        &SynthConfig {
+            patients: 10,
+            ..Default::default()
+        },
+        &scratch("small"),
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("at least 1000 patients"), "{err}");
 }
