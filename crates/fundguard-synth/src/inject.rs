@@ -167,6 +167,35 @@ impl<'w> Planner<'w> {
         }
     }
 
+    /// Adds `v` for reserved person `p` and labels it as a visit-level case.
+    #[allow(clippy::too_many_arguments)]
+    fn visit_case(
+        &mut self,
+        decoy: bool,
+        scheme: &'static str,
+        rule: &'static str,
+        p: u32,
+        v: Visit,
+        provider: usize,
+        amount: i64,
+        note: String,
+    ) {
+        let r = self.add(p, v);
+        let subject = Subject::Visit(r);
+        let amount = Amount::Fen(amount);
+        self.label(
+            decoy,
+            scheme,
+            rule,
+            subject,
+            Some(p),
+            Some(r),
+            provider,
+            amount,
+            note,
+        );
+    }
+
     fn visit(&self, v: VisitRef) -> &Visit {
         &self.plan.visits[&v.patient][v.idx]
     }
@@ -368,9 +397,7 @@ fn provider_roles(pl: &mut Planner<'_>, n: usize) {
 /// One pharmacy visit for a reserved card, with the given basket.
 fn card_visit(pl: &mut Planner<'_>, ph: usize, time: i64, basket: &[(usize, i64)]) -> VisitRef {
     let (p, _) = pl.take(|_| true);
-    let mut v = Visit::new(ph, VisitType::Pharmacy, time);
-    v.discharge = Some(time);
-    v.terminal = Some(0);
+    let mut v = Visit::at_pharmacy(ph, time);
     for &(item, n) in basket {
         v.lines.push(Line::new(item, time, n).supply(10));
     }
@@ -484,9 +511,7 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         let day = 2 + 7 * k;
         let mut time = t(w, day, 15, pl.r.range(0, 30));
         for (p, _) in &ring {
-            let mut v = Visit::new(ph, VisitType::Pharmacy, time);
-            v.discharge = Some(time);
-            v.terminal = Some(0);
+            let mut v = Visit::at_pharmacy(ph, time);
             let (drug, per_day) = *pl.r.pick(crate::world::ORAL_DRUGS);
             v.lines.push(Line::new(drug, time, per_day * 7).supply(7));
             refs.push(pl.add(*p, v));
@@ -510,9 +535,7 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
     for k in 0..3 {
         let mut time = t(w, 3 + 9 * k, 10, 0);
         for (p, _) in &family {
-            let mut v = Visit::new(ph, VisitType::Pharmacy, time);
-            v.discharge = Some(time);
-            v.terminal = Some(0);
+            let mut v = Visit::at_pharmacy(ph, time);
             v.lines.push(Line::new(it::LIANHUA, time, 24).supply(6));
             pl.add(*p, v);
             time += 60;
@@ -824,16 +847,14 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     let dup = v.lines.last().expect("just pushed").clone();
     let amount = dup.amount();
     v.lines.push(dup);
-    let r = pl.add(p, v);
-    pl.label(
+    pl.visit_case(
         false,
         "duplicate_charge",
         "duplicate_charge.1",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        v,
         h,
-        Amount::Fen(amount),
+        amount,
         "CT billed twice at the same minute".into(),
     );
     let (p, person) = pl.take(|_| true);
@@ -845,16 +866,14 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
         time: ct.time + 15 * MIN,
         ..ct
     });
-    let r = pl.add(p, v);
-    pl.label(
+    pl.visit_case(
         true,
         "duplicate_charge",
         "duplicate_charge.1",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        v,
         h,
-        Amount::Fen(0),
+        0,
         "CT billed, reversed and billed again".into(),
     );
 
@@ -874,16 +893,14 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
         .collect();
     let amount = extra.iter().map(Line::amount).sum();
     stay.lines.extend(extra);
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         false,
         "duplicate_charge",
         "duplicate_charge.2",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h,
-        Amount::Fen(amount),
+        amount,
         "bed fee billed twice a day on three days".into(),
     );
     let (p, _) = pl.take(|p| p.age >= 18);
@@ -899,16 +916,14 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
         time: bed.time + 2 * HOUR,
         ..bed
     });
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         true,
         "duplicate_charge",
         "duplicate_charge.2",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h,
-        Amount::Fen(0),
+        0,
         "bed fee reversed and rebilled the same day".into(),
     );
 
@@ -924,16 +939,14 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     stay.lines
         .push(Line::new(it::MONITOR, first_bed.time + 30 * MIN, 1));
     let amount = first_bed.amount();
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         false,
         "duplicate_charge",
         "duplicate_charge.3",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h,
-        Amount::Fen(amount),
+        amount,
         "bed fee billed on a day of emergency monitoring, which includes it".into(),
     );
     let (p, person) = pl.take(|p| p.age >= 18);
@@ -942,16 +955,14 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
         .push(Line::new(it::MONITOR, er.admit + 10 * MIN, 1));
     pl.add(p, er);
     let stay = pl.stay(h, day + 1, 5, "I63.900");
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         true,
         "duplicate_charge",
         "duplicate_charge.3",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h,
-        Amount::Fen(0),
+        0,
         "emergency monitoring the day before admission".into(),
     );
 
@@ -1027,16 +1038,14 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     }
     let amount = again.total();
     pl.add(p, v);
-    let r = pl.add(p, again);
-    pl.label(
+    pl.visit_case(
         false,
         "duplicate_charge",
         "duplicate_charge.5",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        again,
         c,
-        Amount::Fen(amount),
+        amount,
         "an identical settlement resubmitted two hours later".into(),
     );
     let (p, person) = pl.take(|_| true);
@@ -1051,16 +1060,14 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
         Line::new(it::XRAY, afternoon.admit + 10 * MIN, 1),
     ];
     pl.add(p, morning);
-    let r = pl.add(p, afternoon);
-    pl.label(
+    pl.visit_case(
         true,
         "duplicate_charge",
         "duplicate_charge.5",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        afternoon,
         c,
-        Amount::Fen(0),
+        0,
         "a consultation in the morning and an X-ray in the afternoon".into(),
     );
 }
@@ -1073,16 +1080,14 @@ fn split_admission(pl: &mut Planner<'_>) {
     pl.add(p, first);
     let second = pl.stay(h, day + 7 + 4, 7, "I63.800");
     let amount = second.payments(&person).0;
-    let r = pl.add(p, second);
-    pl.label(
+    pl.visit_case(
         false,
         "split_admission",
         "split_admission",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        second,
         h,
-        Amount::Fen(amount),
+        amount,
         "readmitted four days after discharge with the same I63 diagnosis".into(),
     );
     // Look-alikes: chemotherapy cycles, and a readmission for something else.
@@ -1108,16 +1113,14 @@ fn split_admission(pl: &mut Planner<'_>) {
     let first = pl.stay(h, day, 5, "K80.200");
     pl.add(p, first);
     let second = pl.stay(h, day + 9, 5, "J18.900");
-    let r = pl.add(p, second);
-    pl.label(
+    pl.visit_case(
         true,
         "split_admission",
         "split_admission",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        second,
         h,
-        Amount::Fen(0),
+        0,
         "readmitted for a different illness".into(),
     );
 }
@@ -1231,32 +1234,28 @@ fn restricted_items(pl: &mut Planner<'_>) {
     let l = Line::new(it::FAT_EMULSION, v.admit + 20 * MIN, 1);
     let amount = l.amount();
     v.lines.push(l);
-    let r = pl.add(p, v);
-    pl.label(
+    pl.visit_case(
         false,
         "restricted_item",
         "restricted_item.visit_type",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        v,
         h,
-        Amount::Fen(amount),
+        amount,
         "an inpatient-only drug billed in an outpatient visit".into(),
     );
     let (p, _) = pl.take(|p| p.age >= 18);
     let mut stay = pl.stay(h, day, 8, "K80.200");
     let t0 = stay.admit + 2 * HOUR;
     stay.lines.push(Line::new(it::FAT_EMULSION, t0, 1));
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         true,
         "restricted_item",
         "restricted_item.visit_type",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h,
-        Amount::Fen(0),
+        0,
         "the same drug for an inpatient".into(),
     );
 
@@ -1268,32 +1267,28 @@ fn restricted_items(pl: &mut Planner<'_>) {
     let l = Line::new(it::SHENMAI, t0, 2);
     let amount = l.amount();
     stay.lines.push(l);
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         false,
         "restricted_item",
         "restricted_item.level",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h1,
-        Amount::Fen(amount),
+        amount,
         "a drug limited to level-2 institutions billed at a level-1 one".into(),
     );
     let (p, _) = pl.take(|p| p.age >= 50);
     let mut stay = pl.stay(h, day, 6, "I63.900");
     let t0 = stay.admit + HOUR;
     stay.lines.push(Line::new(it::SHENMAI, t0, 2));
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         true,
         "restricted_item",
         "restricted_item.level",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h,
-        Amount::Fen(0),
+        0,
         "the same drug at a tertiary hospital".into(),
     );
 
@@ -1310,16 +1305,14 @@ fn restricted_items(pl: &mut Planner<'_>) {
         }
         stay.lines.push(l);
     }
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         false,
         "restricted_item",
         "restricted_item.course",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h2,
-        Amount::Fen(amount),
+        amount,
         "ozagrel billed for 18 days (paid course 14)".into(),
     );
 
@@ -1329,16 +1322,14 @@ fn restricted_items(pl: &mut Planner<'_>) {
     let l = Line::new(it::SCAR_CREAM, v.admit + 20 * MIN, 2);
     let amount = l.amount();
     v.lines.push(l);
-    let r = pl.add(p, v);
-    pl.label(
+    pl.visit_case(
         false,
         "restricted_item",
         "restricted_item.insurance_type",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        v,
         h2,
-        Amount::Fen(amount),
+        amount,
         "a work-injury-only drug on basic medical insurance".into(),
     );
 
@@ -1350,16 +1341,14 @@ fn restricted_items(pl: &mut Planner<'_>) {
     let second = Line::new(it::OP_STRICTURE, t0 + HOUR, 1);
     let amount = second.amount() / 2;
     stay.lines.push(second);
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         false,
         "restricted_item",
         "restricted_item.secondary_operation",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h,
-        Amount::Fen(amount),
+        amount,
         "a second operation of the same group billed at full price".into(),
     );
     let (p, _) = pl.take(|p| p.age >= 50);
@@ -1369,16 +1358,14 @@ fn restricted_items(pl: &mut Planner<'_>) {
     let mut second = Line::new(it::OP_STRICTURE, t0 + HOUR, 1);
     second.price /= 2;
     stay.lines.push(second);
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         true,
         "restricted_item",
         "restricted_item.secondary_operation",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h,
-        Amount::Fen(0),
+        0,
         "the second operation billed at half price".into(),
     );
     let _ = ITEMS;
@@ -1398,16 +1385,14 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
     ];
     let amount = late.iter().map(Line::amount).sum();
     stay.lines.extend(late);
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         false,
         "phantom_service",
         "phantom_service.1",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h,
-        Amount::Fen(amount),
+        amount,
         "items charged two and three days after discharge".into(),
     );
     let (p, _) = pl.take(|p| p.age >= 18);
@@ -1415,16 +1400,14 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
     let out = stay.discharge.expect("stays end");
     stay.lines
         .push(Line::new(it::OMEPRAZOLE, out + 5 * HOUR, 14).supply(7));
-    let r = pl.add(p, stay);
-    pl.label(
+    pl.visit_case(
         true,
         "phantom_service",
         "phantom_service.1",
-        Subject::Visit(r),
-        Some(p),
-        Some(r),
+        p,
+        stay,
         h,
-        Amount::Fen(0),
+        0,
         "take-home drugs billed on the evening of discharge".into(),
     );
 
@@ -1436,9 +1419,7 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
     let mut last = None;
     for k in 0..3 {
         let time = t(w, day + 10 * k, 10, 0);
-        let mut v = Visit::new(ph, VisitType::Pharmacy, time);
-        v.discharge = Some(time);
-        v.terminal = Some(0);
+        let mut v = Visit::at_pharmacy(ph, time);
         let l = Line::new(it::METFORMIN, time, 90).supply(30);
         if k > 0 {
             amount += l.amount();
@@ -1461,9 +1442,7 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
     let mut last = None;
     for k in 0..2 {
         let time = t(w, day + 18 * k, 10, 0);
-        let mut v = Visit::new(ph, VisitType::Pharmacy, time);
-        v.discharge = Some(time);
-        v.terminal = Some(0);
+        let mut v = Visit::at_pharmacy(ph, time);
         v.lines.push(Line::new(it::METFORMIN, time, 60).supply(20));
         last = Some(pl.add(p, v));
     }
@@ -1491,9 +1470,7 @@ fn same_card_two_places(pl: &mut Planner<'_>) {
         let mut refs = Vec::new();
         for (k, ph) in [a, b].into_iter().enumerate() {
             let time = t0 + k as i64 * gap;
-            let mut v = Visit::new(ph, VisitType::Pharmacy, time);
-            v.discharge = Some(time);
-            v.terminal = Some(0);
+            let mut v = Visit::at_pharmacy(ph, time);
             v.lines
                 .push(Line::new(it::ATORVASTATIN, time, 14).supply(14));
             refs.push(pl.add(p, v));

@@ -91,6 +91,15 @@ impl Visit {
         }
     }
 
+    /// A purchase settled at `time` on the pharmacy's first terminal, with no lines yet.
+    pub(crate) fn at_pharmacy(provider: usize, time: i64) -> Self {
+        Visit {
+            discharge: Some(time),
+            terminal: Some(0),
+            ..Visit::new(provider, VisitType::Pharmacy, time)
+        }
+    }
+
     pub(crate) fn total(&self) -> i64 {
         self.lines.iter().map(Line::amount).sum()
     }
