@@ -8,7 +8,7 @@ use fundguard_model::{
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::read::RawTable;
-use crate::validate::{filter, show, Problem, Validator};
+use crate::validate::{filter, intern, show, Problem, Validator};
 use crate::IngestOptions;
 
 /// What a table builder hands back: the problems found (rows with any are rejected) and the keep
@@ -87,7 +87,6 @@ pub(crate) fn visits(raw: &RawTable, dicts: &mut Dicts) -> (Visits, Outcome, Str
     v.reject_duplicates("visit_id", &keys_of(&visit_id));
     let out = finish(v);
     let keep = &out.keep;
-    let v2 = Validator::new(raw);
     let visit_type = filter(&visit_type, keep);
     let admit = filter(&admit, keep);
     let discharge = filter(&discharge, keep);
@@ -104,14 +103,14 @@ pub(crate) fn visits(raw: &RawTable, dicts: &mut Dicts) -> (Visits, Outcome, Str
     let total = filter(&total, keep);
     let visits = Visits {
         visit_id: visit_id.filter(keep),
-        patient: v2.intern("patient_id", keep, &mut dicts.patients),
-        provider: v2.intern("provider_id", keep, &mut dicts.providers),
-        med_type: v2.intern("med_type", keep, &mut dicts.codes),
-        main_diag: v2.intern("main_diag_code", keep, &mut dicts.diagnoses),
-        dept: v2.intern("dept_code", keep, &mut dicts.depts),
-        doctor: v2.intern("doctor_id", keep, &mut dicts.doctors),
-        terminal: v2.intern("terminal_id", keep, &mut dicts.terminals),
-        insurance_type: v2.intern("insurance_type", keep, &mut dicts.codes),
+        patient: intern(raw, "patient_id", keep, &mut dicts.patients),
+        provider: intern(raw, "provider_id", keep, &mut dicts.providers),
+        med_type: intern(raw, "med_type", keep, &mut dicts.codes),
+        main_diag: intern(raw, "main_diag_code", keep, &mut dicts.diagnoses),
+        dept: intern(raw, "dept_code", keep, &mut dicts.depts),
+        doctor: intern(raw, "doctor_id", keep, &mut dicts.doctors),
+        terminal: intern(raw, "terminal_id", keep, &mut dicts.terminals),
+        insurance_type: intern(raw, "insurance_type", keep, &mut dicts.codes),
         visit_type,
         admit,
         discharge,
@@ -200,20 +199,19 @@ pub(crate) fn line_items(
     v.reject_duplicates("line_id", &keys_of(&line_id));
     let out = finish(v);
     let keep = &out.keep;
-    let v2 = Validator::new(raw);
     let lines = LineItems {
         line_id: line_id.filter(keep),
         visit: filter(&visit, keep),
-        item: v2.intern("item_code", keep, &mut dicts.items),
-        item_name: v2.intern("item_name", keep, &mut dicts.item_names),
+        item: intern(raw, "item_code", keep, &mut dicts.items),
+        item_name: intern(raw, "item_name", keep, &mut dicts.item_names),
         category: filter(&cat, keep),
         charge_time: filter(&charge_time, keep),
         quantity: filter(&quantity, keep),
         unit_price: filter(&price, keep),
         amount: filter(&amount, keep),
         in_scope: filter(&in_scope, keep),
-        doctor: v2.intern("doctor_id", keep, &mut dicts.doctors),
-        dept: v2.intern("dept_code", keep, &mut dicts.depts),
+        doctor: intern(raw, "doctor_id", keep, &mut dicts.doctors),
+        dept: intern(raw, "dept_code", keep, &mut dicts.depts),
         days_supply: filter(&days_supply, keep),
     };
     (lines, out)
@@ -247,13 +245,12 @@ pub(crate) fn patients(raw: &RawTable, dicts: &mut Dicts) -> (Patients, Outcome)
     v.reject_duplicates("patient_id", &keys_of(&id));
     let out = finish(v);
     let keep = &out.keep;
-    let v2 = Validator::new(raw);
     let p = Patients {
-        patient: v2.intern("patient_id", keep, &mut dicts.patients),
+        patient: intern(raw, "patient_id", keep, &mut dicts.patients),
         sex: filter(&sex, keep),
         birth: filter(&birth, keep).into_iter().map(|d| d as i32).collect(),
         death: filter(&death, keep).into_iter().map(|d| d as i32).collect(),
-        region: v2.intern("region_code", keep, &mut dicts.regions),
+        region: intern(raw, "region_code", keep, &mut dicts.regions),
     };
     (p, out)
 }
@@ -292,10 +289,9 @@ pub(crate) fn providers(raw: &RawTable, dicts: &mut Dicts) -> (Providers, Outcom
     v.reject_duplicates("provider_id", &keys_of(&id));
     let out = finish(v);
     let keep = &out.keep;
-    let v2 = Validator::new(raw);
     let p = Providers {
-        provider: v2.intern("provider_id", keep, &mut dicts.providers),
-        name: v2.intern("provider_name", keep, &mut dicts.provider_names),
+        provider: intern(raw, "provider_id", keep, &mut dicts.providers),
+        name: intern(raw, "provider_name", keep, &mut dicts.provider_names),
         provider_type: filter(&ptype, keep),
         level: level
             .iter()
@@ -306,7 +302,7 @@ pub(crate) fn providers(raw: &RawTable, dicts: &mut Dicts) -> (Providers, Outcom
                     .map_or(fundguard_model::NONE, |l| dicts.codes.intern(l))
             })
             .collect(),
-        region: v2.intern("region_code", keep, &mut dicts.regions),
+        region: intern(raw, "region_code", keep, &mut dicts.regions),
         beds: filter(&beds, keep),
         open_minute: filter(&open, keep).into_iter().map(|m| m as i32).collect(),
         close_minute: filter(&close, keep).into_iter().map(|m| m as i32).collect(),
@@ -326,10 +322,9 @@ pub(crate) fn catalog(raw: &RawTable, dicts: &mut Dicts) -> (Catalog, Outcome) {
     v.reject_duplicates("item_code", &keys_of(&id));
     let out = finish(v);
     let keep = &out.keep;
-    let v2 = Validator::new(raw);
     let c = Catalog {
-        item: v2.intern("item_code", keep, &mut dicts.items),
-        name: v2.intern("item_name", keep, &mut dicts.item_names),
+        item: intern(raw, "item_code", keep, &mut dicts.items),
+        name: intern(raw, "item_name", keep, &mut dicts.item_names),
         category: filter(&cat, keep),
         price_cap: filter(&cap, keep),
         max_per_day: filter(&per_day, keep),
@@ -357,10 +352,9 @@ pub(crate) fn purchases(raw: &RawTable, dicts: &mut Dicts) -> (Purchases, Outcom
     v.reject_duplicates("provider_id+item_code+month", &keys);
     let out = finish(v);
     let keep = &out.keep;
-    let v2 = Validator::new(raw);
     let p = Purchases {
-        provider: v2.intern("provider_id", keep, &mut dicts.providers),
-        item: v2.intern("item_code", keep, &mut dicts.items),
+        provider: intern(raw, "provider_id", keep, &mut dicts.providers),
+        item: intern(raw, "item_code", keep, &mut dicts.items),
         month: filter(&month, keep).into_iter().map(|d| d as i32).collect(),
         opening_qty: zero_if_null(filter(&opening, keep)),
         purchased_qty: filter(&purchased, keep),

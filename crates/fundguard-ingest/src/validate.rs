@@ -299,23 +299,23 @@ impl<'a> Validator<'a> {
             self.report(row, column, Some(keys[row].to_string()), reason);
         }
     }
+}
 
-    /// Interns an id column into `dict` for the kept rows; [`NONE`] for empty cells.
-    pub(crate) fn intern(&self, name: &str, keep: &[bool], dict: &mut Dict) -> Vec<u32> {
-        let mut out = Vec::with_capacity(keep.iter().filter(|k| **k).count());
-        match self.raw.column(name) {
-            None => out.resize(out.capacity(), NONE),
-            Some(col) => col.for_each(|row, cell| {
-                if keep[row] {
-                    out.push(match to_text(&cell) {
-                        Ok(s) => dict.intern(&s),
-                        Err(_) => NONE,
-                    });
-                }
-            }),
-        }
-        out
+/// Interns an id column into `dict` for the kept rows; [`NONE`] for empty cells.
+pub(crate) fn intern(raw: &RawTable, name: &str, keep: &[bool], dict: &mut Dict) -> Vec<u32> {
+    let mut out = Vec::with_capacity(keep.iter().filter(|k| **k).count());
+    match raw.column(name) {
+        None => out.resize(out.capacity(), NONE),
+        Some(col) => col.for_each(|row, cell| {
+            if keep[row] {
+                out.push(match to_text(&cell) {
+                    Ok(s) => dict.intern(&s),
+                    Err(_) => NONE,
+                });
+            }
+        }),
     }
+    out
 }
 
 /// The kept entries of a column.

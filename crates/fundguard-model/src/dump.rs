@@ -283,16 +283,6 @@ impl Dump {
             self.catalog.as_ref().map(|c| &c.item[..]),
         )
     }
-
-    /// Approximate bytes held by the decoded columns (for the memory figures of a run).
-    pub fn heap_bytes(&self) -> usize {
-        let v = &self.visits;
-        let l = &self.lines;
-        v.visit_id.heap_bytes()
-            + v.patient.len() * (4 * 9 + 8 * 7 + 2)
-            + l.line_id.heap_bytes()
-            + l.visit.len() * (4 * 6 + 1 + 8 * 6)
-    }
 }
 
 fn index_by_code(codes: usize, column: Option<&[u32]>) -> Vec<u32> {

@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::base;
 use crate::plan::{Line, Visit, DAY, HOUR, MIN};
 use crate::rng::Rng;
-use crate::world::{it, Person, World, ITEMS, LEVEL_PRIMARY, LEVEL_SECONDARY, LEVEL_TERTIARY};
+use crate::world::{it, Person, World, LEVEL_PRIMARY, LEVEL_SECONDARY, LEVEL_TERTIARY};
 
 /// Per-provider roles that alter honest billing.
 pub(crate) struct Roles {
@@ -143,13 +143,7 @@ impl<'w> Planner<'w> {
 
     /// A hospital of `level` for a person-level case (shared use is fine, but never one with a role).
     fn hospital(&mut self, level: &str) -> usize {
-        let pool: Vec<usize> = self
-            .w
-            .hospitals
-            .iter()
-            .copied()
-            .filter(|h| self.w.providers[*h].level == Some(level))
-            .collect();
+        let pool = self.w.hospitals_of(level);
         let free: Vec<usize> = pool
             .iter()
             .copied()
@@ -193,6 +187,22 @@ impl<'w> Planner<'w> {
             provider,
             amount,
             note,
+        );
+    }
+
+    /// Labels a case whose subject is a provider.
+    fn provider_case(
+        &mut self,
+        decoy: bool,
+        scheme: &'static str,
+        rule: &'static str,
+        provider: usize,
+        amount: Amount,
+        note: String,
+    ) {
+        let subject = Subject::Provider(provider);
+        self.label(
+            decoy, scheme, rule, subject, None, None, provider, amount, note,
         );
     }
 
@@ -297,41 +307,25 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Plan {
 }
 
 fn provider_roles(pl: &mut Planner<'_>, n: usize) {
-    let tertiary: Vec<usize> =
-        pl.w.hospitals
-            .iter()
-            .copied()
-            .filter(|h| pl.w.providers[*h].level == Some(LEVEL_TERTIARY))
-            .collect();
-    let secondary: Vec<usize> =
-        pl.w.hospitals
-            .iter()
-            .copied()
-            .filter(|h| pl.w.providers[*h].level == Some(LEVEL_SECONDARY))
-            .collect();
+    let tertiary = pl.w.hospitals_of(LEVEL_TERTIARY);
+    let secondary = pl.w.hospitals_of(LEVEL_SECONDARY);
     for _ in 0..n {
         let h = pl.provider(&tertiary);
         pl.plan.roles.swap_share[h] = 0.95;
-        pl.label(
+        pl.provider_case(
             false,
             "item_swap",
             "item_swap.2",
-            Subject::Provider(h),
-            None,
-            None,
             h,
             Amount::Swap(h),
             "bills the dispersible cefixime and colour ultrasound almost always".into(),
         );
         let h = pl.provider(&tertiary);
         pl.plan.roles.swap_share[h] = 0.4;
-        pl.label(
+        pl.provider_case(
             true,
             "item_swap",
             "item_swap.2",
-            Subject::Provider(h),
-            None,
-            None,
             h,
             Amount::Fen(0),
             "somewhat more expensive variants than peers, within normal variation".into(),
@@ -339,13 +333,10 @@ fn provider_roles(pl: &mut Planner<'_>, n: usize) {
 
         let h = pl.provider(&secondary);
         pl.plan.roles.inflate[h] = 3;
-        pl.label(
+        pl.provider_case(
             false,
             "peer_outlier",
             "peer_outlier.cost_per_day",
-            Subject::Provider(h),
-            None,
-            None,
             h,
             Amount::Inflate(h),
             "inpatient drug quantities three times the usual".into(),
@@ -353,13 +344,10 @@ fn provider_roles(pl: &mut Planner<'_>, n: usize) {
 
         let h = pl.provider(&secondary);
         pl.plan.roles.gouge[h] = true;
-        pl.label(
+        pl.provider_case(
             false,
             "over_standard_price",
             "over_standard_price",
-            Subject::Provider(h),
-            None,
-            None,
             h,
             Amount::Gouge(h),
             "ultrasound billed 25% above the price cap".into(),
@@ -367,26 +355,20 @@ fn provider_roles(pl: &mut Planner<'_>, n: usize) {
 
         let h = pl.provider(&tertiary);
         pl.plan.stock.push((h, it::OMEPRAZOLE, 0.5));
-        pl.label(
+        pl.provider_case(
             false,
             "item_swap",
             "item_swap.1",
-            Subject::Provider(h),
-            None,
-            None,
             h,
             Amount::Shortfall(h, it::OMEPRAZOLE),
             "bills twice the omeprazole it bought".into(),
         );
         let h = pl.provider(&secondary);
         pl.plan.stock.push((h, it::OMEPRAZOLE, 1.0));
-        pl.label(
+        pl.provider_case(
             true,
             "item_swap",
             "item_swap.1",
-            Subject::Provider(h),
-            None,
-            None,
             h,
             Amount::Fen(0),
             "bought exactly what it billed".into(),
@@ -427,13 +409,10 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         time += pl.r.range(20, 50);
     }
     let amount = paid(pl, &refs);
-    pl.label(
+    pl.provider_case(
         false,
         "card_pooling",
         "card_pooling.1",
-        Subject::Provider(ph),
-        None,
-        None,
         ph,
         Amount::Fen(amount),
         "12 cards swiped within 10 minutes at one terminal".into(),
@@ -450,13 +429,10 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         card_visit(pl, ph, time, &[(it::AMLODIPINE, 30)]);
         time += pl.r.range(180, 420);
     }
-    pl.label(
+    pl.provider_case(
         true,
         "card_pooling",
         "card_pooling.1",
-        Subject::Provider(ph),
-        None,
-        None,
         ph,
         Amount::Fen(0),
         "a family of three together, and eight customers over 40 minutes".into(),
@@ -476,13 +452,10 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         })
         .collect();
     let amount = paid(pl, &refs);
-    pl.label(
+    pl.provider_case(
         false,
         "card_pooling",
         "card_pooling.2",
-        Subject::Provider(ph),
-        None,
-        None,
         ph,
         Amount::Fen(amount),
         "six cards with an identical three-item basket in one day".into(),
@@ -491,13 +464,10 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
     for k in 0..2 {
         card_visit(pl, ph, t(w, day, 11 + 3 * k, 10), &basket);
     }
-    pl.label(
+    pl.provider_case(
         true,
         "card_pooling",
         "card_pooling.2",
-        Subject::Provider(ph),
-        None,
-        None,
         ph,
         Amount::Fen(0),
         "two cards with the same basket".into(),
@@ -519,13 +489,10 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         }
     }
     let amount = paid(pl, &refs);
-    pl.label(
+    pl.provider_case(
         false,
         "card_pooling",
         "card_pooling.3",
-        Subject::Provider(ph),
-        None,
-        None,
         ph,
         Amount::Fen(amount),
         "the same five cards swiped together on four days".into(),
@@ -541,13 +508,10 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
             time += 60;
         }
     }
-    pl.label(
+    pl.provider_case(
         true,
         "card_pooling",
         "card_pooling.3",
-        Subject::Provider(ph),
-        None,
-        None,
         ph,
         Amount::Fen(0),
         "a family of three shopping together on three days".into(),
@@ -562,13 +526,10 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         })
         .collect();
     let amount = paid(pl, &refs);
-    pl.label(
+    pl.provider_case(
         false,
         "card_pooling",
         "card_pooling.4",
-        Subject::Provider(ph),
-        None,
-        None,
         ph,
         Amount::Fen(amount),
         "settlements between 01:00 and 05:00".into(),
@@ -581,13 +542,10 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         t(w, 6, 0, i64::from(close) - 10),
         &[(it::METFORMIN, 90)],
     );
-    pl.label(
+    pl.provider_case(
         true,
         "card_pooling",
         "card_pooling.4",
-        Subject::Provider(ph),
-        None,
-        None,
         ph,
         Amount::Fen(0),
         "a purchase ten minutes before closing".into(),
@@ -602,13 +560,10 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         })
         .collect();
     let amount = refs.iter().map(|r| pl.visit(*r).total()).sum();
-    pl.label(
+    pl.provider_case(
         false,
         "item_swap",
         "item_swap.3",
-        Subject::Provider(ph),
-        None,
-        None,
         ph,
         Amount::Fen(amount),
         "goods outside the drug catalogue settled as drugs, 200.00 a basket".into(),
@@ -617,13 +572,10 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
     for k in 0..2 {
         card_visit(pl, ph, t(w, 5 + k, 11, 0), &[(it::LIUWEI, 250)]);
     }
-    pl.label(
+    pl.provider_case(
         true,
         "item_swap",
         "item_swap.3",
-        Subject::Provider(ph),
-        None,
-        None,
         ph,
         Amount::Fen(0),
         "two catalogue purchases that happen to total 100.00".into(),
@@ -795,13 +747,10 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         fund += stay.payments(&person).0;
         pl.add(p, stay);
     }
-    pl.label(
+    pl.provider_case(
         false,
         "bed_hanging",
         "bed_hanging.4",
-        Subject::Provider(h),
-        None,
-        None,
         h,
         Amount::Fen(fund),
         "six neighbours admitted the same day with the same chapter".into(),
@@ -815,13 +764,10 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         let stay = pl.stay(h, day, 4 + 2 * k as i32, diag);
         pl.add(p, stay);
     }
-    pl.label(
+    pl.provider_case(
         true,
         "bed_hanging",
         "bed_hanging.4",
-        Subject::Provider(h),
-        None,
-        None,
         h,
         Amount::Fen(0),
         "six admissions one day, different illnesses and discharge days".into(),
@@ -1187,10 +1133,9 @@ fn impersonation(pl: &mut Planner<'_>) {
         Amount::Fen(amount),
         "transvaginal ultrasound on a man's card".into(),
     );
-    let (p, person) = pl.take(|p| p.age >= 30);
+    let (p, _) = pl.take(|p| p.age >= 30);
     let ph = *pl.r.pick(&w.pharmacies);
     let mut v = base::pharmacy(w, &pl.plan.roles, &mut pl.r, ph, day);
-    let _ = person;
     let l = Line::new(it::CHILD_LUNG, v.admit, 6).supply(3);
     let amount = l.amount();
     v.lines.push(l);
@@ -1368,7 +1313,6 @@ fn restricted_items(pl: &mut Planner<'_>) {
         0,
         "the second operation billed at half price".into(),
     );
-    let _ = ITEMS;
 }
 
 fn phantom_and_supply(pl: &mut Planner<'_>) {
@@ -1475,12 +1419,7 @@ fn same_card_two_places(pl: &mut Planner<'_>) {
                 .push(Line::new(it::ATORVASTATIN, time, 14).supply(14));
             refs.push(pl.add(p, v));
         }
-        let person = pl.w.person(p);
-        let amount = if decoy {
-            0
-        } else {
-            pl.visit(refs[1]).payments(&person).1 + pl.visit(refs[1]).payments(&person).0
-        };
+        let amount = if decoy { 0 } else { paid(pl, &refs[1..]) };
         let note = if decoy {
             "the same card at two pharmacies five hours apart"
         } else {

@@ -314,6 +314,15 @@ impl World {
         }
     }
 
+    /// The hospitals of one `hosp_lv` level.
+    pub(crate) fn hospitals_of(&self, level: &str) -> Vec<usize> {
+        self.hospitals
+            .iter()
+            .copied()
+            .filter(|h| self.providers[*h].level == Some(level))
+            .collect()
+    }
+
     /// `psn_no` of person `p`.
     pub(crate) fn patient_id(&self, p: u32) -> String {
         format!("33{:08}{:010}", 1_000_000 + (p % 7919), p)
