@@ -1,7 +1,8 @@
 //! The `fundguard` command line. Only this crate knows about clap, the terminal and exit codes.
 //!
-//! Exit codes: 0 success; 2 usage error; 3 the input dump is unusable (a required table or column
-//! is missing, a file cannot be read); 4 an output could not be written.
+//! Exit codes: 0 success; 2 usage error; 3 the input dump (or rule base) is unusable (a required
+//! table or column is missing, a file cannot be read); 4 an output could not be written; 5 the
+//! configuration file is invalid; 6 a rule failed (the other rules' outputs are written).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -11,6 +12,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use fundguard_ingest::{ingest, write_rejects, IngestError, IngestOptions, Ingested};
 use fundguard_synth::{Encoding, Format, SynthConfig};
+
+mod run;
 
 /// Finds fraud in medical-insurance claims dumps.
 #[derive(Parser)]
@@ -30,6 +33,38 @@ enum Command {
         /// Insured people in the demo month.
         #[arg(long, default_value_t = 20_000)]
         patients: u32,
+        /// The national rule base (layout of shared/data/nhsa-rules); rules that need it are
+        /// skipped without it.
+        #[arg(long)]
+        rulebase: Option<PathBuf>,
+    },
+    /// Runs every rule over a dump and writes hits.parquet, rejects.parquet, config.toml and
+    /// manifest.json.
+    Run {
+        /// The dump directory.
+        #[arg(long)]
+        input: PathBuf,
+        /// The run directory to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// A TOML configuration (see `fundguard rules --config-template`).
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The national rule base directory (layout of shared/data/nhsa-rules).
+        #[arg(long)]
+        rulebase: Option<PathBuf>,
+    },
+    /// Lists the rules with their names, family and parameters.
+    Rules {
+        /// Print the rule reference as Markdown (docs/rules.md is this output).
+        #[arg(long, conflicts_with = "config_template")]
+        markdown: bool,
+        /// Print the effective configuration with every default, as a starting point.
+        #[arg(long)]
+        config_template: bool,
+        /// Show parameters as set by this configuration.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
     /// Reads and validates a dump; every row is accepted or rejected with a reason.
     Validate {
@@ -96,6 +131,8 @@ fn parse_month(s: &str) -> Result<(i32, u32), String> {
 enum Failure {
     Input(anyhow::Error),
     Output(anyhow::Error),
+    Config(anyhow::Error),
+    Rule(anyhow::Error),
 }
 
 impl Failure {
@@ -103,6 +140,8 @@ impl Failure {
         match self {
             Failure::Input(_) => 3,
             Failure::Output(_) => 4,
+            Failure::Config(_) => 5,
+            Failure::Rule(_) => 6,
         }
     }
 }
@@ -110,7 +149,29 @@ impl Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Demo { out, patients } => demo(&out, patients),
+        Command::Demo {
+            out,
+            patients,
+            rulebase,
+        } => demo(&out, patients, rulebase.as_deref()),
+        Command::Run {
+            input,
+            out,
+            config,
+            rulebase,
+        } => run::run(&run::RunArgs {
+            input: &input,
+            out: &out,
+            config: config.as_deref(),
+            rulebase: rulebase.as_deref(),
+            quiet: false,
+        })
+        .map(|_| ()),
+        Command::Rules {
+            markdown,
+            config_template,
+            config,
+        } => rules(markdown, config_template, config.as_deref()),
         Command::Validate { input, out, show } => {
             validate(&input, out.as_deref(), show).map(|_| ())
         }
@@ -144,7 +205,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            let (Failure::Input(e) | Failure::Output(e)) = &f;
+            let (Failure::Input(e) | Failure::Output(e) | Failure::Config(e) | Failure::Rule(e)) =
+                &f;
             eprintln!("error: {e:#}");
             ExitCode::from(f.code())
         }
@@ -266,7 +328,44 @@ fn print_report(ing: &Ingested, secs: f64, show: usize) {
     );
 }
 
-fn demo(out: &Path, patients: u32) -> Result<(), Failure> {
+fn rules(markdown: bool, template: bool, config: Option<&Path>) -> Result<(), Failure> {
+    let cfg = run::load_config(config)?;
+    if markdown {
+        print!("{}", fundguard_rules::docs::reference());
+        return Ok(());
+    }
+    if template {
+        print!("{}", cfg.to_toml());
+        return Ok(());
+    }
+    for i in fundguard_rules::infos() {
+        let params = cfg
+            .params_of(i.id)
+            .map(|t| {
+                t.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default();
+        let needs = if i.requires_rulebase() {
+            "  [needs --rulebase]"
+        } else {
+            ""
+        };
+        println!(
+            "{:<34} {:<17} {} / {}{needs}\n{:<34} {params}",
+            i.id,
+            i.family.as_str(),
+            i.name_zh,
+            i.name_en,
+            ""
+        );
+    }
+    Ok(())
+}
+
+fn demo(out: &Path, patients: u32, rulebase: Option<&Path>) -> Result<(), Failure> {
     let dump = out.join("dump");
     let cfg = SynthConfig {
         patients,
@@ -275,14 +374,20 @@ fn demo(out: &Path, patients: u32) -> Result<(), Failure> {
     };
     println!("== generating a synthetic month ({patients} insured people)");
     synth(&cfg, &dump)?;
-    println!("\n== validating it");
-    let run = out.join("run");
-    validate(&dump, Some(&run), 10)?;
+    println!("\n== running every rule on it");
+    let run_dir = out.join("run");
+    run::run(&run::RunArgs {
+        input: &dump,
+        out: &run_dir,
+        config: None,
+        rulebase,
+        quiet: false,
+    })?;
     println!("\nthe dump is in {}", dump.display());
     println!(
         "labels of injected frauds: {}",
         dump.join("labels.parquet").display()
     );
-    println!("run outputs: {}", run.display());
+    println!("run outputs: {}", run_dir.display());
     Ok(())
 }

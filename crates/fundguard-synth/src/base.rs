@@ -270,5 +270,21 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
         out.extend(refund);
     }
     out.sort_by_key(|v| v.admit);
+    space_period_tests(&mut out);
     out
+}
+
+/// Keeps honest billing within the national period table (batch 8): HbA1c at most once in 15 days.
+fn space_period_tests(visits: &mut [Visit]) {
+    let mut last: Option<i64> = None;
+    for v in visits {
+        if let Some(l) = v.lines.iter().find(|l| l.item == it::HBA1C) {
+            let t = l.time;
+            if last.is_some_and(|p| t - p < 15 * DAY) {
+                v.lines.retain(|l| l.item != it::HBA1C);
+            } else {
+                last = Some(t);
+            }
+        }
+    }
 }

@@ -719,9 +719,12 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     pl.add(p, first);
     let mut second = pl.stay(h2, day + 5, 6, "I63.900");
     let shift = out + 3 * HOUR - second.admit;
+    let first_day = second.admit / DAY;
     second.admit += shift;
     for l in &mut second.lines {
-        l.time = l.time.max(second.admit);
+        if l.time / DAY == first_day {
+            l.time += shift;
+        }
     }
     let sref = pl.add(p, second);
     pl.label(
@@ -736,8 +739,10 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         "a same-day transfer between hospitals".into(),
     );
 
-    // bed_hanging.4: six neighbours admitted together, discharged together, same chapter.
-    let h = pl.hospital(LEVEL_PRIMARY);
+    // bed_hanging.4: six neighbours admitted together, discharged together, same chapter. The
+    // hospital and the look-alike's are kept apart so that each is judged on its own admissions.
+    let primary = w.hospitals_of(LEVEL_PRIMARY);
+    let h = pl.provider(&primary);
     let district = pl.r.below(crate::world::DISTRICTS.len() as u64) as usize;
     let day = pl.r.range(0, 15) as i32;
     let mut fund = 0;
@@ -755,7 +760,7 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         Amount::Fen(fund),
         "six neighbours admitted the same day with the same chapter".into(),
     );
-    let h = pl.hospital(LEVEL_PRIMARY);
+    let h = pl.provider(&primary);
     const MIXED: [&str; 6] = [
         "J44.100", "I10.x00", "K80.200", "E11.900", "S72.000", "N39.000",
     ];

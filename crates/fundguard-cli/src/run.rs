@@ -1,0 +1,216 @@
+//! `fundguard run`: ingest, rules, outputs, and the run's manifest.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use fundguard_ingest::{ingest, write_rejects, IngestOptions};
+use fundguard_rules::{hit_rows, write_hits, Config, Outcome, RuleBase};
+use serde::Serialize;
+
+use crate::Failure;
+
+/// Options of one run.
+pub struct RunArgs<'a> {
+    pub input: &'a Path,
+    pub out: &'a Path,
+    pub config: Option<&'a Path>,
+    pub rulebase: Option<&'a Path>,
+    pub quiet: bool,
+}
+
+#[derive(Serialize)]
+struct Stage {
+    stage: &'static str,
+    millis: u64,
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    engine: &'static str,
+    version: &'static str,
+    input: &'a Path,
+    config_file: Option<&'a Path>,
+    config_sha256: String,
+    config: toml::Table,
+    rulebase: Option<RuleBaseAccount<'a>>,
+    ingest: &'a fundguard_ingest::IngestReport,
+    netting: fundguard_rules::NettingStats,
+    rules: &'a [fundguard_rules::RuleOutcome],
+    hits: usize,
+    stages: Vec<Stage>,
+    peak_rss_bytes: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct RuleBaseAccount<'a> {
+    dir: &'a Path,
+    tables: &'a [(String, usize)],
+    problems: Vec<String>,
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`).
+pub fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Loads the configuration, or the defaults.
+pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
+    match path {
+        Some(p) => Config::load(p).map_err(|e| Failure::Config(e.into())),
+        None => Ok(Config::default()),
+    }
+}
+
+/// Runs everything; returns the number of hits.
+pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
+    let total = Instant::now();
+    let cfg = load_config(a.config)?;
+    let rulebase = match a.rulebase {
+        Some(dir) => Some(
+            RuleBase::load(dir)
+                .map_err(|p| Failure::Input(anyhow::anyhow!("rule base: {p}")))?,
+        ),
+        None => None,
+    };
+    if let Some(rb) = &rulebase {
+        for p in &rb.problems {
+            eprintln!("warning: rule base: {p}; the rules that need it are skipped");
+        }
+    }
+    let mut stages = Vec::new();
+    let t = Instant::now();
+    let ingested = ingest(a.input, &IngestOptions::default())
+        .map_err(|e| Failure::Input(e.into()))?;
+    stages.push(Stage {
+        stage: "ingest",
+        millis: t.elapsed().as_millis() as u64,
+    });
+    let t = Instant::now();
+    let result = fundguard_rules::run(&ingested.dump, &cfg, rulebase.as_ref());
+    stages.push(Stage {
+        stage: "index",
+        millis: result.index_millis,
+    });
+    stages.push(Stage {
+        stage: "rules",
+        millis: (t.elapsed().as_millis() as u64).saturating_sub(result.index_millis),
+    });
+
+    let t = Instant::now();
+    std::fs::create_dir_all(a.out)
+        .with_context(|| format!("creating {}", a.out.display()))
+        .map_err(Failure::Output)?;
+    let out = |name: &str| -> PathBuf { a.out.join(name) };
+    let rows = hit_rows(&ingested.dump, &result.hits, cfg.run.language);
+    write_hits(&out("hits.parquet"), &rows)
+        .map_err(|e| Failure::Output(anyhow::anyhow!("writing hits.parquet: {e}")))?;
+    write_rejects(&out("rejects.parquet"), &ingested.rejects)
+        .map_err(|e| Failure::Output(e.into()))?;
+    let effective = cfg.to_toml();
+    write_file(&out("config.toml"), &effective)?;
+    stages.push(Stage {
+        stage: "output",
+        millis: t.elapsed().as_millis() as u64,
+    });
+    stages.push(Stage {
+        stage: "total",
+        millis: total.elapsed().as_millis() as u64,
+    });
+    let manifest = Manifest {
+        engine: "fundguard",
+        version: env!("CARGO_PKG_VERSION"),
+        input: a.input,
+        config_file: a.config,
+        config_sha256: cfg.hash(),
+        config: toml::from_str(&effective).expect("own TOML parses"),
+        rulebase: rulebase.as_ref().map(|rb| RuleBaseAccount {
+            dir: &rb.dir,
+            tables: &rb.loaded,
+            problems: rb.problems.iter().map(ToString::to_string).collect(),
+        }),
+        ingest: &ingested.report,
+        netting: result.netting,
+        rules: &result.outcomes,
+        hits: rows.len(),
+        stages,
+        peak_rss_bytes: peak_rss(),
+    };
+    let json = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
+    write_file(&out("manifest.json"), &(json + "\n"))?;
+
+    if !a.quiet {
+        print_summary(&ingested, &result, &manifest, a.out);
+    }
+    let failed: Vec<String> = result
+        .outcomes
+        .iter()
+        .filter_map(|o| match &o.outcome {
+            Outcome::Failed { error } => Some(format!("{}: {error}", o.rule_id)),
+            _ => None,
+        })
+        .collect();
+    if !failed.is_empty() {
+        return Err(Failure::Rule(anyhow::anyhow!(
+            "rules failed (their hits are missing): {}",
+            failed.join("; ")
+        )));
+    }
+    Ok(rows.len())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    std::fs::write(path, text)
+        .with_context(|| format!("writing {}", path.display()))
+        .map_err(Failure::Output)
+}
+
+fn print_summary(
+    ingested: &fundguard_ingest::Ingested,
+    result: &fundguard_rules::RuleRun,
+    m: &Manifest<'_>,
+    out: &Path,
+) {
+    let read: usize = ingested.report.tables.iter().map(|t| t.read).sum();
+    println!(
+        "read {read} rows ({} rejected); {} reversal lines netted, {} refund settlements",
+        ingested.report.total_rejected(),
+        result.netting.reversal_lines,
+        result.netting.refund_visits
+    );
+    println!("{:<34} {:>8} {:>16} {:>8}", "rule", "hits", "amount (yuan)", "ms");
+    for o in &result.outcomes {
+        match &o.outcome {
+            Outcome::Ran {
+                hits,
+                amount_fen,
+                millis,
+            } => println!(
+                "{:<34} {:>8} {:>16} {:>8}",
+                o.rule_id,
+                hits,
+                fundguard_model::yuan(*amount_fen).to_string(),
+                millis
+            ),
+            Outcome::Skipped { reason } => println!("{:<34} skipped: {reason}", o.rule_id),
+            Outcome::Failed { error } => println!("{:<34} FAILED: {error}", o.rule_id),
+        }
+    }
+    let stages: Vec<String> = m
+        .stages
+        .iter()
+        .map(|s| format!("{} {:.2} s", s.stage, s.millis as f64 / 1000.0))
+        .collect();
+    println!("{}", stages.join(", "));
+    if let Some(rss) = m.peak_rss_bytes {
+        println!("peak memory {:.0} MiB", rss as f64 / 1048576.0);
+    }
+    println!(
+        "{} hits: {}",
+        m.hits,
+        out.join("hits.parquet").display()
+    );
+}
