@@ -104,6 +104,8 @@ pub struct Ctx<'a> {
     pub catalog_row: Vec<u32>,
     /// Name code (in `item_names`) of each item code, or [`NONE`].
     pub item_name: Vec<u32>,
+    /// The earliest admission in the dump.
+    pub dump_start: Seconds,
     /// The latest time in the dump: the end of stays still open.
     pub dump_end: Seconds,
     pub netting: NettingStats,
@@ -161,9 +163,11 @@ impl<'a> Ctx<'a> {
             .filter(|t| *t != NULL_TIME)
             .max()
             .unwrap_or(0);
+        let dump_start = v.admit.par_iter().copied().min().unwrap_or(0);
         Ctx {
             dump,
             rulebase,
+            dump_start,
             net_qty,
             line_patient,
             visit_lines,
@@ -244,6 +248,11 @@ impl<'a> Ctx<'a> {
         } else {
             d
         }
+    }
+
+    /// Calendar days the dump covers (at least 1).
+    pub fn days_covered(&self) -> i32 {
+        (day_of(self.dump_end) - day_of(self.dump_start) + 1).max(1)
     }
 
     pub fn visit_type(&self, visit: u32) -> VisitType {

@@ -289,6 +289,7 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Plan {
     provider_roles(&mut pl, n_prov);
     for _ in 0..n_prov {
         pharmacy_cases(&mut pl);
+        group_admission(&mut pl);
     }
     for _ in 0..n {
         bed_hanging(&mut pl);
@@ -620,18 +621,28 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         Amount::Fen(amount),
         "four settlements at other providers during the stay".into(),
     );
-    // Look-alike: a pharmacy visit on the admission day, before admission.
+    // Look-alike: a pharmacy visit on the admission day, soon after the pharmacy opens and before
+    // admission.
     let (p, _) = pl.take(|p| p.age >= 18);
     let h = pl.hospital(LEVEL_SECONDARY);
-    let stay = pl.stay(h, day, 6, "J18.900");
-    let sref = pl.add(p, stay);
     let ph = *pl.r.pick(&w.pharmacies);
+    let open = w.providers[ph].open.expect("pharmacies have hours").0;
     let mut v = base::pharmacy(w, &pl.plan.roles, &mut pl.r, ph, day);
-    v.admit = t(w, day, 7, 10);
+    v.admit = t(w, day, 0, i64::from(open) + 10);
     v.discharge = Some(v.admit);
     for l in &mut v.lines {
         l.time = v.admit;
     }
+    let mut stay = pl.stay(h, day, 6, "J18.900");
+    let shift = (v.admit + 2 * HOUR - stay.admit).max(0);
+    let first_day = stay.admit / DAY;
+    stay.admit += shift;
+    for l in &mut stay.lines {
+        if l.time / DAY == first_day {
+            l.time += shift;
+        }
+    }
+    let sref = pl.add(p, stay);
     pl.add(p, v);
     pl.label(
         true,
@@ -739,8 +750,13 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         "a same-day transfer between hospitals".into(),
     );
 
-    // bed_hanging.4: six neighbours admitted together, discharged together, same chapter. The
-    // hospital and the look-alike's are kept apart so that each is judged on its own admissions.
+}
+
+/// bed_hanging.4: six neighbours admitted together, discharged together, same diagnosis. A
+/// provider-level case: the hospital and the look-alike's are kept apart so that each is judged on
+/// its own admissions.
+fn group_admission(pl: &mut Planner<'_>) {
+    let w = pl.w;
     let primary = w.hospitals_of(LEVEL_PRIMARY);
     let h = pl.provider(&primary);
     let district = pl.r.below(crate::world::DISTRICTS.len() as u64) as usize;
@@ -1413,7 +1429,7 @@ fn same_card_two_places(pl: &mut Planner<'_>) {
     let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
     for (decoy, gap) in [(false, 12 * MIN), (true, 5 * HOUR)] {
         let (p, _) = pl.take(|p| p.age >= 18);
-        let a = w.by_district[0][2][0];
+        let a = *pl.r.pick(&w.by_district[0][2]);
         let b = *pl.r.pick(&w.by_district[4][2]);
         let t0 = t(w, day, 10, pl.r.range(0, 30));
         let mut refs = Vec::new();

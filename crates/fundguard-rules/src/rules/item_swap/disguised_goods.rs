@@ -15,8 +15,8 @@ pub static INFO: RuleInfo = RuleInfo {
     name_zh: "药店串换非医保商品",
     name_en: "Goods settled as drugs",
     flags: "A pharmacy settling, on several cards, drug lines whose code is not in the catalog \
-            (when the catalog table is given), or baskets whose total is a round amount (by \
-            default a multiple of 100.00) recurring on many cards.",
+            (when the catalog table is given), or one round basket total (by default a multiple \
+            of 100.00) recurring on many cards.",
     why: "Pharmacies let cards pay for cosmetics, food or household goods by booking them as \
           drugs; the goods have no catalogue code, and the 'basket' is whatever adds up to the \
           customer's round budget.",
@@ -39,7 +39,9 @@ pub static INFO: RuleInfo = RuleInfo {
         },
         ParamDoc {
             name: "min_cards_round",
-            doc: "Cards with round baskets at one pharmacy in the dump to fire.",
+            doc: "Cards paying the same round total at one pharmacy in the dump to fire. Round \
+                  totals as such are common at a busy pharmacy (on a generated 1,000,000-person \
+                  month some pharmacies have five); the same one on many cards is not.",
         },
     ],
 };
@@ -77,9 +79,9 @@ impl Rule for DisguisedGoods {
         ctx.per_provider(|provider, visits, out| {
             let mut odd_lines = Vec::new();
             let mut odd_cards = Vec::new();
-            let mut round_lines = Vec::new();
-            let mut round_cards = Vec::new();
-            let mut round_days = Vec::new();
+            // round total -> (lines, cards, days)
+            let mut rounds: rustc_hash::FxHashMap<i64, (Vec<u32>, Vec<u32>, Vec<fundguard_model::Days>)> =
+                Default::default();
             for &x in visits {
                 if !ctx.visit_live[x as usize] || !ctx.is_pharmacy_visit(x) {
                     continue;
@@ -103,18 +105,26 @@ impl Rule for DisguisedGoods {
                 }
                 let total = ctx.money_sum(&lines);
                 if round > 0 && total > 0 && total % round == 0 {
-                    round_lines.extend_from_slice(&lines);
-                    round_cards.push(patient);
-                    round_days.push(day_of(v.settle[x as usize]));
+                    let r = rounds.entry(total).or_default();
+                    r.0.extend_from_slice(&lines);
+                    r.1.push(patient);
+                    r.2.push(day_of(v.settle[x as usize]));
                 }
             }
-            for c in [&mut odd_cards, &mut round_cards] {
-                c.sort_unstable();
-                c.dedup();
+            odd_cards.sort_unstable();
+            odd_cards.dedup();
+            // The round total paid on the most cards.
+            let mut best: Option<(i64, Vec<u32>, Vec<u32>, Vec<fundguard_model::Days>)> = None;
+            for (total, (lines, mut cards, days)) in rounds {
+                cards.sort_unstable();
+                cards.dedup();
+                let better = best.as_ref().is_none_or(|b| (cards.len(), total) > (b.2.len(), b.0));
+                if cards.len() >= self.0.min_cards_round.max(2) && better {
+                    best = Some((total, lines, cards, days));
+                }
             }
             let odd = odd_cards.len() >= self.0.min_cards_uncatalogued.max(1);
-            let rounds = round_cards.len() >= self.0.min_cards_round.max(1);
-            if !odd && !rounds {
+            if !odd && best.is_none() {
                 return;
             }
             let mut lines = Vec::new();
@@ -141,22 +151,23 @@ impl Rule for DisguisedGoods {
                 ));
                 lines.extend(odd_lines);
             }
-            if rounds {
+            let rounds = best.is_some();
+            if let Some((total, round_lines, round_cards, mut round_days)) = best {
                 round_days.sort_unstable();
                 round_days.dedup();
                 let money = ctx.money_sum(&round_lines);
                 zh.push(format!(
-                    "{} 张卡在 {} 天内结算整 {} 元倍数的购药金额，合计 {} 元",
+                    "{} 张卡在 {} 天内各结算整 {} 元的购药金额，合计 {} 元",
                     round_cards.len(),
                     round_days.len(),
-                    self.0.round_yuan,
+                    fmt::money(total),
                     fmt::money(money)
                 ));
                 en.push(format!(
-                    "{} cards on {} days paid baskets totalling exact multiples of {} yuan, {} yuan in all",
+                    "{} cards on {} days each paid a basket of exactly {} yuan, {} yuan in all",
                     round_cards.len(),
                     round_days.len(),
-                    self.0.round_yuan,
+                    fmt::money(total),
                     fmt::money(money)
                 ));
                 lines.extend(round_lines);
