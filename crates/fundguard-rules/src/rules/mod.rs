@@ -66,6 +66,12 @@ pub(crate) mod fmt {
         yuan(fen).to_string()
     }
 
+    /// A scale-4 quantity without trailing zeros (`20000` → `2`, `25000` → `2.5`).
+    pub fn qty(q: i64) -> String {
+        let s = fundguard_model::Scaled(q, fundguard_model::QTY_SCALE).to_string();
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+
     pub fn day(d: Days) -> String {
         Date(d).to_string()
     }

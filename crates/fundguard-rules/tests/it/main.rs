@@ -1,1 +1,48 @@
-fn main(){}
+//! Integration tests of the rule engine: every rule's data-driven cases (`src/rules/**/*.case`),
+//! detection quality on a generated month, the generated reference, and hits.parquet.
+
+mod cases;
+mod output;
+mod quality;
+
+use std::path::{Path, PathBuf};
+
+use fundguard_ingest::{ingest, IngestOptions};
+use fundguard_rules::{Config, RuleBase};
+
+/// The national rule base shipped beside the repository (`../shared/data/nhsa-rules`).
+pub fn shared_rulebase() -> RuleBase {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/nhsa-rules");
+    RuleBase::load(&dir).expect("the shared rule base is readable")
+}
+
+/// A fresh scratch directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("fg-rules-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Ingests `dir`, requiring every row to be accepted.
+pub fn ingest_clean(dir: &Path) -> fundguard_model::Dump {
+    let ing = ingest(dir, &IngestOptions::default()).expect("ingest");
+    assert!(
+        ing.rejects.is_empty(),
+        "{}: rejects {:#?}",
+        dir.display(),
+        ing.rejects
+    );
+    ing.dump
+}
+
+/// A configuration running only `rule`.
+pub fn only(rule: &str) -> Config {
+    let mut cfg = Config::default();
+    cfg.run.disable = fundguard_rules::infos()
+        .iter()
+        .map(|i| i.id.to_string())
+        .filter(|id| id != rule)
+        .collect();
+    cfg
+}

@@ -1,6 +1,6 @@
 //! card_pooling.identical_baskets — one basket bought on many cards in a day.
 
-use fundguard_model::{day_of, Days, Scaled, QTY_SCALE};
+use fundguard_model::{day_of, Days};
 use serde::{Deserialize, Serialize};
 
 use super::{lines_of, swipes};
@@ -98,7 +98,7 @@ impl Rule for IdenticalBaskets {
                 let basket: Vec<String> = group[0]
                     .1
                     .iter()
-                    .map(|(item, q)| format!("{} x{}", ctx.item_label(*item), Scaled(*q, QTY_SCALE)))
+                    .map(|(item, q)| format!("{} x{}", ctx.item_label(*item), fmt::qty(*q)))
                     .collect();
                 let day = fmt::day(group[0].0);
                 let ev = Evidence::new(

@@ -140,10 +140,10 @@ impl Rule for DailyCap {
                 let name = ctx.item_label(item);
                 let per_day: Vec<String> = days
                     .iter()
-                    .map(|(d, q)| format!("{} {}", fmt::day(*d), fundguard_model::Scaled(*q, QTY_SCALE)))
+                    .map(|(d, q)| format!("{} {}", fmt::day(*d), fmt::qty(*q)))
                     .collect();
-                let units = fundguard_model::Scaled(units, QTY_SCALE);
-                let cap_s = fundguard_model::Scaled(cap, QTY_SCALE);
+                let units = fmt::qty(units);
+                let cap_s = fmt::qty(cap);
                 let ev = Evidence::new(
                     format!(
                         "{name} 每日限 {cap_s}，在 {} 天超量（{}），超出 {units}，金额 {} 元",

@@ -1,7 +1,7 @@
 //! duplicate_charge.period_cap — more of an item within a period than the national table allows
 //! (batch 8 疗程周期).
 
-use fundguard_model::{day_of, Scaled, QTY_SCALE};
+use fundguard_model::day_of;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -92,7 +92,7 @@ impl Rule for PeriodCap {
                 }
                 let name = ctx.item_label(run[0].0);
                 let dates: Vec<String> = run.iter().map(|r| fmt::date_of(r.1)).collect();
-                let cap = Scaled(max, QTY_SCALE);
+                let cap = fmt::qty(max);
                 let visit = l.visit[excess_lines[0] as usize];
                 let ev = Evidence::new(
                     format!(

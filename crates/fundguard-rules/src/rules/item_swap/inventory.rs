@@ -1,13 +1,13 @@
 //! item_swap.inventory — billed more of an item than the provider had in stock (进销存).
 
-use fundguard_model::{civil_from_days, days_from_civil, Days, Scaled, Table, QTY_SCALE};
+use fundguard_model::{civil_from_days, day_of, days_from_civil, Days, Table, QTY_SCALE};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::hit::{Evidence, Hit, Subject};
 use crate::registry::{Family, ParamDoc, RuleInfo};
-use crate::rules::Rule;
+use crate::rules::{fmt, Rule};
 
 pub static INFO: RuleInfo = RuleInfo {
     id: "item_swap.inventory",
@@ -75,6 +75,19 @@ impl Rule for Inventory {
                 .entry((p.provider[i], p.item[i], p.month[i]))
                 .or_default() += p.opening_qty[i] + p.purchased_qty[i];
         }
+        let mut stocked = vec![false; ctx.dump.dicts.items.len()];
+        for &item in &p.item {
+            stocked[item as usize] = true;
+        }
+        // Month of each day the dump covers.
+        let first = day_of(ctx.dump_start);
+        let months: Vec<Days> = (first..first + ctx.days_covered()).map(month_start).collect();
+        let month_of = |day: Days| {
+            usize::try_from(day - first)
+                .ok()
+                .and_then(|i| months.get(i).copied())
+                .unwrap_or_else(|| month_start(day))
+        };
         let l = &ctx.dump.lines;
         ctx.per_provider(|provider, visits, out| {
             // (item, month) -> (billed units, money)
@@ -85,7 +98,10 @@ impl Rule for Inventory {
                 }
                 for line in ctx.live_lines(x) {
                     let i = line as usize;
-                    let key = (l.item[i], month_start(ctx.line_day(line)));
+                    if !stocked[l.item[i] as usize] {
+                        continue;
+                    }
+                    let key = (l.item[i], month_of(ctx.line_day(line)));
                     if !stock.contains_key(&(provider, key.0, key.1)) {
                         continue;
                     }
@@ -111,18 +127,18 @@ impl Rule for Inventory {
                 let (y, m, _) = civil_from_days(month);
                 let name = ctx.item_label(item);
                 let (u, h, e) = (
-                    Scaled(units, QTY_SCALE),
-                    Scaled(have, QTY_SCALE),
-                    Scaled(excess, QTY_SCALE),
+                    fmt::qty(units),
+                    fmt::qty(have),
+                    fmt::qty(excess),
                 );
                 let ev = Evidence::new(
                     format!(
                         "{y}-{m:02} {name} 结算数量 {u}，期初库存加购进仅 {h}，超出 {e}，金额约 {} 元",
-                        crate::rules::fmt::money(amount)
+                        fmt::money(amount)
                     ),
                     format!(
                         "{y}-{m:02}: {name} billed {u} units against opening stock plus purchases of {h}; {e} units beyond stock, about {} yuan",
-                        crate::rules::fmt::money(amount)
+                        fmt::money(amount)
                     ),
                 );
                 out.push(
