@@ -71,8 +71,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     let cfg = load_config(a.config)?;
     let rulebase = match a.rulebase {
         Some(dir) => Some(
-            RuleBase::load(dir)
-                .map_err(|p| Failure::Input(anyhow::anyhow!("rule base: {p}")))?,
+            RuleBase::load(dir).map_err(|p| Failure::Input(anyhow::anyhow!("rule base: {p}")))?,
         ),
         None => None,
     };
@@ -83,8 +82,8 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     }
     let mut stages = Vec::new();
     let t = Instant::now();
-    let ingested = ingest(a.input, &IngestOptions::default())
-        .map_err(|e| Failure::Input(e.into()))?;
+    let ingested =
+        ingest(a.input, &IngestOptions::default()).map_err(|e| Failure::Input(e.into()))?;
     stages.push(Stage {
         stage: "ingest",
         millis: t.elapsed().as_millis() as u64,
@@ -181,7 +180,10 @@ fn print_summary(
         result.netting.reversal_lines,
         result.netting.refund_visits
     );
-    println!("{:<34} {:>8} {:>16} {:>8}", "rule", "hits", "amount (yuan)", "ms");
+    println!(
+        "{:<34} {:>8} {:>16} {:>8}",
+        "rule", "hits", "amount (yuan)", "ms"
+    );
     for o in &result.outcomes {
         match &o.outcome {
             Outcome::Ran {
@@ -208,9 +210,5 @@ fn print_summary(
     if let Some(rss) = m.peak_rss_bytes {
         println!("peak memory {:.0} MiB", rss as f64 / 1048576.0);
     }
-    println!(
-        "{} hits: {}",
-        m.hits,
-        out.join("hits.parquet").display()
-    );
+    println!("{} hits: {}", m.hits, out.join("hits.parquet").display());
 }

@@ -120,8 +120,9 @@ impl<'a> Ctx<'a> {
         let patient_visits = Csr::build(&v.patient, dump.dicts.patients.len(), |r| {
             (v.admit[r as usize], v.settle[r as usize])
         });
-        let provider_visits =
-            Csr::build(&v.provider, dump.dicts.providers.len(), |r| v.settle[r as usize]);
+        let provider_visits = Csr::build(&v.provider, dump.dicts.providers.len(), |r| {
+            v.settle[r as usize]
+        });
         let line_patient: Vec<u32> = l.visit.par_iter().map(|&x| v.patient[x as usize]).collect();
         let (net_qty, mut netting) = net_reversals(dump, &visit_lines, &patient_visits);
         let visit_live: Vec<bool> = (0..n_visits)
@@ -431,7 +432,10 @@ impl Ctx<'_> {
     }
 
     /// `f(visit, lines by charge time, out)` for every live visit, in parallel.
-    pub fn per_visit(&self, f: impl Fn(u32, &[u32], &mut Vec<crate::Hit>) + Sync) -> Vec<crate::Hit> {
+    pub fn per_visit(
+        &self,
+        f: impl Fn(u32, &[u32], &mut Vec<crate::Hit>) + Sync,
+    ) -> Vec<crate::Hit> {
         self.sweep(&self.visit_lines, |v, lines, out| {
             if self.visit_live[v as usize] {
                 f(v, lines, out);
@@ -441,8 +445,9 @@ impl Ctx<'_> {
 
     /// Live inpatient stays among `visits`.
     pub fn stays<'s>(&'s self, visits: &'s [u32]) -> impl Iterator<Item = u32> + 's {
-        visits.iter().copied().filter(|&v| {
-            self.visit_live[v as usize] && self.visit_type(v) == VisitType::Inpatient
-        })
+        visits
+            .iter()
+            .copied()
+            .filter(|&v| self.visit_live[v as usize] && self.visit_type(v) == VisitType::Inpatient)
     }
 }

@@ -49,7 +49,10 @@ pub fn reference() -> String {
             for n in i.rulebase {
                 let _ = match n {
                     RuleBaseNeed::Required(t) => {
-                        writeln!(s, "- **Needs the national rule base:** `{t}` (skipped without it)")
+                        writeln!(
+                            s,
+                            "- **Needs the national rule base:** `{t}` (skipped without it)"
+                        )
                     }
                     RuleBaseNeed::Optional(t) => {
                         writeln!(s, "- **Uses the national rule base when given:** `{t}`")
@@ -66,7 +69,10 @@ pub fn reference() -> String {
                     i.id
                 );
                 for p in i.params {
-                    let default = params.get(p.name).map(|v| v.to_string()).unwrap_or_default();
+                    let default = params
+                        .get(p.name)
+                        .map(|v| v.to_string())
+                        .unwrap_or_default();
                     let _ = writeln!(s, "| `{}` | `{}` | {} |", p.name, default, p.doc);
                 }
             }

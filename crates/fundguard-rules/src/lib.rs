@@ -68,7 +68,12 @@ pub struct RuleRun {
 }
 
 /// Why a rule cannot run on this dump, if it cannot.
-fn skip_reason(info: &RuleInfo, cfg: &Config, dump: &Dump, rb: Option<&RuleBase>) -> Option<String> {
+fn skip_reason(
+    info: &RuleInfo,
+    cfg: &Config,
+    dump: &Dump,
+    rb: Option<&RuleBase>,
+) -> Option<String> {
     if cfg.run.disable.iter().any(|d| d == info.id) {
         return Some("disabled in the configuration (run.disable)".into());
     }
@@ -89,7 +94,9 @@ fn skip_reason(info: &RuleInfo, cfg: &Config, dump: &Dump, rb: Option<&RuleBase>
             continue;
         };
         let Some(rb) = rb else {
-            return Some(format!("needs the national rule base ({table}); run with --rulebase"));
+            return Some(format!(
+                "needs the national rule base ({table}); run with --rulebase"
+            ));
         };
         if !rb.loaded.iter().any(|(t, _)| t == table) {
             let problem = rb

@@ -165,11 +165,9 @@ impl RuleBase {
                 code: r.code("项目代码")?,
                 name: r.get("项目名称")?.to_string(),
                 max: r.quantity("频次上限")?,
-                days: days
-                    .parse()
-                    .ok()
-                    .filter(|d| *d > 0)
-                    .ok_or_else(|| r.error("疗程周期", format!("`{days}` is not a number of days")))?,
+                days: days.parse().ok().filter(|d| *d > 0).ok_or_else(|| {
+                    r.error("疗程周期", format!("`{days}` is not a number of days"))
+                })?,
             }))
         });
         Ok(rb)
@@ -341,7 +339,9 @@ mod tests {
         let p = &rb.problems[0];
         assert_eq!(p.line, Some(3));
         assert_eq!(p.column.as_deref(), Some("疗程周期"));
-        assert!(p.to_string().contains("b8_item_period.csv line 3 column 疗程周期"));
+        assert!(p
+            .to_string()
+            .contains("b8_item_period.csv line 3 column 疗程周期"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

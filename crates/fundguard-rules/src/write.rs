@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, Decimal128Array, Float64Array, ListBuilder, StringArray, StringBuilder};
+use arrow::array::{
+    ArrayRef, Decimal128Array, Float64Array, ListBuilder, StringArray, StringBuilder,
+};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use fundguard_model::Dump;
@@ -92,8 +94,11 @@ pub fn write_hits(path: &Path, rows: &[HitRow]) -> Result<(), String> {
     let opt = |f: &dyn Fn(&HitRow) -> Option<&str>| -> ArrayRef {
         Arc::new(StringArray::from_iter(rows.iter().map(f)))
     };
-    let mut lines = ListBuilder::new(StringBuilder::new())
-        .with_field(Arc::new(Field::new("item", DataType::Utf8, true)));
+    let mut lines = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new(
+        "item",
+        DataType::Utf8,
+        true,
+    )));
     for r in rows {
         for id in &r.line_ids {
             lines.values().append_value(id);
@@ -130,7 +135,9 @@ pub fn write_hits(path: &Path, rows: &[HitRow]) -> Result<(), String> {
         opt(&|r| r.visit_id.as_deref()),
         Arc::new(lines.finish()),
         Arc::new(amount),
-        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.severity))),
+        Arc::new(Float64Array::from_iter_values(
+            rows.iter().map(|r| r.severity),
+        )),
         text(&|r| &r.evidence),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())?;

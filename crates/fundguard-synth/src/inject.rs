@@ -749,7 +749,6 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         Amount::Fen(0),
         "a same-day transfer between hospitals".into(),
     );
-
 }
 
 /// bed_hanging.4: six neighbours admitted together, discharged together, same diagnosis. A

@@ -61,3 +61,110 @@ fn usage_errors_exit_2() {
     assert_eq!(code, 2);
     assert!(stderr.contains("month must be 01-12"), "{stderr}");
 }
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("fundguard-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn run_writes_hits_manifest_and_effective_config() {
+    let dir = scratch("run");
+    let dump = dir.join("dump");
+    let (code, _, stderr) = fundguard(&[
+        "synth",
+        "--out",
+        dump.to_str().unwrap(),
+        "--patients",
+        "3000",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let out = dir.join("run");
+    let (code, stdout, stderr) = fundguard(&[
+        "run",
+        "--input",
+        dump.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // Without --rulebase the rules that need the national tables say so.
+    assert!(
+        stdout.contains("duplicate_charge.included_item     skipped: needs the national rule base"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("bed_hanging.elsewhere"), "{stdout}");
+    for f in [
+        "hits.parquet",
+        "rejects.parquet",
+        "config.toml",
+        "manifest.json",
+    ] {
+        assert!(out.join(f).is_file(), "{f}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["config_sha256"].as_str().unwrap().len(), 64);
+    let rules = manifest["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), 17);
+    assert!(rules
+        .iter()
+        .any(|r| r["rule_id"] == "duplicate_charge.period_cap" && r["status"] == "skipped"));
+    assert!(rules
+        .iter()
+        .any(|r| r["rule_id"] == "bed_hanging.elsewhere" && r["status"] == "ran"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_configuration_is_refused_before_any_data_is_read() {
+    let dir = scratch("config");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("bad.toml");
+    std::fs::write(&cfg, "[rules.card_pooling.burst]\nmin_card = 3\n").unwrap();
+    let (code, _, stderr) = fundguard(&[
+        "run",
+        "--input",
+        "does/not/exist",
+        "--out",
+        dir.join("run").to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("bad.toml"), "{stderr}");
+    assert!(stderr.contains("min_card"), "{stderr}");
+    std::fs::write(&cfg, "[run]\ndisable = [\"card_pooling.nope\"]\n").unwrap();
+    let (code, _, stderr) = fundguard(&["rules", "--config", cfg.to_str().unwrap()]);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("no rule `card_pooling.nope`"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rules_lists_every_rule_and_the_template_round_trips() {
+    let (code, stdout, _) = fundguard(&["rules"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("card_pooling.burst"), "{stdout}");
+    assert!(
+        stdout.contains("聚敛") || stdout.contains("短时集中刷卡"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("min_cards=8"), "{stdout}");
+    let (code, template, _) = fundguard(&["rules", "--config-template"]);
+    assert_eq!(code, 0);
+    let dir = scratch("template");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("all.toml");
+    std::fs::write(&path, &template).unwrap();
+    let (code, again, stderr) = fundguard(&[
+        "rules",
+        "--config-template",
+        "--config",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(template, again);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -57,7 +57,13 @@ fn parse(text: &str) -> Vec<Section> {
 
 /// `src/rules/bed_hanging/elsewhere.case` → `bed_hanging.elsewhere`.
 fn rule_id(path: &Path) -> String {
-    let family = path.parent().unwrap().file_name().unwrap().to_str().unwrap();
+    let family = path
+        .parent()
+        .unwrap()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap();
     let name = path.file_stem().unwrap().to_str().unwrap();
     format!("{family}.{name}")
 }
@@ -96,11 +102,7 @@ fn every_rule_has_cases_and_they_hold() {
             let rows = hit_rows(&dump, &run.hits, Language::En);
             let fires = section.title.starts_with("fires");
             if fires == rows.is_empty() {
-                failures.push(format!(
-                    "{id} `{}`: {} hits",
-                    section.title,
-                    rows.len()
-                ));
+                failures.push(format!("{id} `{}`: {} hits", section.title, rows.len()));
             }
             let _ = writeln!(snapshot, "== {}", section.title);
             for r in &rows {

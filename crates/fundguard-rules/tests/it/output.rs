@@ -56,7 +56,11 @@ fn hits_parquet_has_the_contract_schema() {
         ("evidence", DataType::Utf8),
     ];
     for (name, ty) in expect {
-        assert_eq!(schema.field_with_name(name).unwrap().data_type(), &ty, "{name}");
+        assert_eq!(
+            schema.field_with_name(name).unwrap().data_type(),
+            &ty,
+            "{name}"
+        );
     }
     assert!(matches!(
         schema.field_with_name("line_ids").unwrap().data_type(),

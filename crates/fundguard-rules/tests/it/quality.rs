@@ -7,7 +7,12 @@ use fundguard_synth::SynthConfig;
 
 use crate::{ingest_clean, scratch, shared_rulebase};
 
-const CORE: [&str; 4] = ["bed_hanging", "duplicate_charge", "item_swap", "card_pooling"];
+const CORE: [&str; 4] = [
+    "bed_hanging",
+    "duplicate_charge",
+    "item_swap",
+    "card_pooling",
+];
 
 #[test]
 fn finds_every_injected_core_case_and_no_look_alike() {
@@ -61,11 +66,19 @@ fn results_do_not_depend_on_the_run() {
     let rb = shared_rulebase();
     let a = {
         let dump = ingest_clean(&dir);
-        hit_rows(&dump, &fundguard_rules::run(&dump, &Config::default(), Some(&rb)).hits, Language::Zh)
+        hit_rows(
+            &dump,
+            &fundguard_rules::run(&dump, &Config::default(), Some(&rb)).hits,
+            Language::Zh,
+        )
     };
     let b = {
         let dump = ingest_clean(&dir);
-        hit_rows(&dump, &fundguard_rules::run(&dump, &Config::default(), Some(&rb)).hits, Language::Zh)
+        hit_rows(
+            &dump,
+            &fundguard_rules::run(&dump, &Config::default(), Some(&rb)).hits,
+            Language::Zh,
+        )
     };
     assert!(!a.is_empty());
     assert_eq!(a, b);

@@ -16,7 +16,8 @@ pub static INFO: RuleInfo = RuleInfo {
     name_en: "Settlements elsewhere during a stay",
     flags: "An inpatient stay during which the same card settled outpatient or pharmacy visits at \
             another provider strictly between the admission day and the discharge day.",
-    why: "A patient buying medicine across town on day 5 of a stay was not in the bed the fund paid \
+    why:
+        "A patient buying medicine across town on day 5 of a stay was not in the bed the fund paid \
           for that day: the classic trace of 挂床住院, a bed kept for billing while the patient is \
           at home or at work.",
     amount: "The stay's bed (01) and nursing (07) charges on the days of those settlements; when \

@@ -25,7 +25,8 @@ pub static INFO: RuleInfo = RuleInfo {
             lengths fall within one discharge window. 'Same diagnosis' is \
             the 3-character ICD-10 category by default, or the chapter (`same_diagnosis = \
             \"chapter\"`, the looser baseline).",
-    why: "Recruited 'patients' (often elderly villagers bussed in, 组团住院) are admitted and sent \
+    why:
+        "Recruited 'patients' (often elderly villagers bussed in, 组团住院) are admitted and sent \
           home as a batch; genuine illness does not arrive and resolve in step.",
     amount: "The fund payments of the stays in the group.",
     example: "Six residents of district 110105 admitted to one hospital on 03-07 with J44.1, \
@@ -85,7 +86,9 @@ impl Granularity {
             Granularity::Chapter => u32::from(chapter),
             Granularity::Category => {
                 let b = icd::category(code).as_bytes();
-                (u32::from(b[0].to_ascii_uppercase()) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2])
+                (u32::from(b[0].to_ascii_uppercase()) << 16)
+                    | (u32::from(b[1]) << 8)
+                    | u32::from(b[2])
             }
         })
     }

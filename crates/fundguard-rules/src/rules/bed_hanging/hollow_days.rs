@@ -21,7 +21,8 @@ pub static INFO: RuleInfo = RuleInfo {
     why: "A patient who is really in a hospital bed is treated. Days with nothing but the daily \
           fees are what a stay looks like when the bed is kept and the patient is not there.",
     amount: "Every charge on the hollow days.",
-    example: "A 12-day stay whose days 4-12 bill only 床位费, 护理费 and 住院诊查费: 9 hollow days \
+    example:
+        "A 12-day stay whose days 4-12 bill only 床位费, 护理费 and 住院诊查费: 9 hollow days \
               >= max(3, 50% of 12), fires for the charges of those 9 days. Two quiet days before \
               discharge in a 6-day stay do not.",
     severity: 0.6,

@@ -20,7 +20,8 @@ pub static INFO: RuleInfo = RuleInfo {
     why: "Pooled cards (collected from the elderly, bought, or borrowed) are swiped one after \
           another by the staff; customers at a counter need minutes each, not seconds.",
     amount: "Fund and personal-account payments of the swipes in the burst.",
-    example: "12 cards swiped 20-50 s apart between 14:03 and 14:10 on one terminal fire. A family \
+    example:
+        "12 cards swiped 20-50 s apart between 14:03 and 14:10 on one terminal fire. A family \
               of three at the counter together, and eight customers over 40 minutes, do not.",
     severity: 0.85,
     needs: &[],

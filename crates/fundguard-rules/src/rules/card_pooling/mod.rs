@@ -30,7 +30,9 @@ impl Config {
 pub(crate) fn rules(c: &Config) -> Vec<Box<dyn Rule>> {
     vec![
         Box::new(burst::Burst(c.burst.clone())),
-        Box::new(identical_baskets::IdenticalBaskets(c.identical_baskets.clone())),
+        Box::new(identical_baskets::IdenticalBaskets(
+            c.identical_baskets.clone(),
+        )),
         Box::new(ring::Ring(c.ring.clone())),
         Box::new(off_hours::OffHours(c.off_hours.clone())),
         Box::new(two_places::TwoPlaces(c.two_places.clone())),

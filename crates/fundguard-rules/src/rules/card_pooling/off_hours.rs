@@ -68,7 +68,10 @@ impl Default for Params {
 
 impl Params {
     pub(crate) fn check(&self) -> Result<(), String> {
-        for (k, t) in [("night_from", &self.night_from), ("night_to", &self.night_to)] {
+        for (k, t) in [
+            ("night_from", &self.night_from),
+            ("night_to", &self.night_to),
+        ] {
             ensure(fundguard_model::parse_hhmm(t).is_some(), || {
                 format!("rules.card_pooling.off_hours.{k}: `{t}` is not HH:MM")
             })?;
@@ -95,7 +98,7 @@ impl Rule for OffHours {
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
-        let minute_of = |t: &str| i32::try_from(fundguard_model::parse_hhmm(t).unwrap_or(0)).unwrap_or(0);
+        let minute_of = |t: &str| fundguard_model::parse_hhmm(t).unwrap_or(0);
         let (night_from, night_to) = (minute_of(&self.0.night_from), minute_of(&self.0.night_to));
         let grace = self.0.grace_minutes as i32;
         ctx.per_provider(|provider, visits, out| {

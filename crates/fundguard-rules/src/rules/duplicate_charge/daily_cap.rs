@@ -1,6 +1,6 @@
 //! duplicate_charge.daily_cap — more units of an item in a day than it may be billed.
 
-use fundguard_model::{category, opt_i64, Days, QTY_SCALE, NULL_I64};
+use fundguard_model::{category, opt_i64, Days, NULL_I64, QTY_SCALE};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 

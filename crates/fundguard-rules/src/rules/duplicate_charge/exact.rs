@@ -18,7 +18,8 @@ pub static INFO: RuleInfo = RuleInfo {
     why: "A service is performed once at a given moment; the copy is money for nothing. Lines \
           that were billed, reversed and billed again are netted first and never count.",
     amount: "Every copy beyond the first.",
-    example: "A CT billed twice at 10:20:00 in one outpatient visit fires for one CT. A CT billed, \
+    example:
+        "A CT billed twice at 10:20:00 in one outpatient visit fires for one CT. A CT billed, \
               reversed at 10:30 and billed again at 10:35 does not.",
     severity: 0.7,
     needs: &[],

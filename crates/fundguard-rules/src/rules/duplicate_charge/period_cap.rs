@@ -21,7 +21,8 @@ pub static INFO: RuleInfo = RuleInfo {
     why: "Tests such as HbA1c measure weeks of history; repeating them inside the period adds no \
           information and the fund pays for the repeat.",
     amount: "The units beyond the cap within the period.",
-    example: "糖化血红蛋白测定 (at most 1 per 15 days) on 03-03 and 03-08 fires for the second test. \
+    example:
+        "糖化血红蛋白测定 (at most 1 per 15 days) on 03-03 and 03-08 fires for the second test. \
               The same test on 03-01 and 03-21 does not.",
     severity: 0.5,
     needs: &[],
@@ -48,7 +49,7 @@ impl Rule for PeriodCap {
         for p in table {
             if let Some(item) = ctx.item_code(&p.code) {
                 let c = caps.entry(item).or_insert((p.max, p.days));
-                *c = ((*c).0.min(p.max), (*c).1.max(p.days));
+                *c = (c.0.min(p.max), c.1.max(p.days));
             }
         }
         if caps.is_empty() {

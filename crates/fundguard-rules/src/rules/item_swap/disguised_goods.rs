@@ -21,7 +21,8 @@ pub static INFO: RuleInfo = RuleInfo {
           drugs; the goods have no catalogue code, and the 'basket' is whatever adds up to the \
           customer's round budget.",
     amount: "The lines not in the catalog, and the baskets with round totals.",
-    example: "A pharmacy settles 保湿面霜 (code not in the catalogue) as a western drug on 12 cards \
+    example:
+        "A pharmacy settles 保湿面霜 (code not in the catalogue) as a western drug on 12 cards \
               at exactly 200.00 each: fires. Two ordinary purchases that happen to total 100.00 do \
               not.",
     severity: 0.7,
@@ -80,8 +81,10 @@ impl Rule for DisguisedGoods {
             let mut odd_lines = Vec::new();
             let mut odd_cards = Vec::new();
             // round total -> (lines, cards, days)
-            let mut rounds: rustc_hash::FxHashMap<i64, (Vec<u32>, Vec<u32>, Vec<fundguard_model::Days>)> =
-                Default::default();
+            let mut rounds: rustc_hash::FxHashMap<
+                i64,
+                (Vec<u32>, Vec<u32>, Vec<fundguard_model::Days>),
+            > = Default::default();
             for &x in visits {
                 if !ctx.visit_live[x as usize] || !ctx.is_pharmacy_visit(x) {
                     continue;
@@ -118,7 +121,9 @@ impl Rule for DisguisedGoods {
             for (total, (lines, mut cards, days)) in rounds {
                 cards.sort_unstable();
                 cards.dedup();
-                let better = best.as_ref().is_none_or(|b| (cards.len(), total) > (b.2.len(), b.0));
+                let better = best
+                    .as_ref()
+                    .is_none_or(|b| (cards.len(), total) > (b.2.len(), b.0));
                 if cards.len() >= self.0.min_cards_round.max(2) && better {
                     best = Some((total, lines, cards, days));
                 }

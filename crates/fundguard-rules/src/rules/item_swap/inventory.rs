@@ -81,7 +81,9 @@ impl Rule for Inventory {
         }
         // Month of each day the dump covers.
         let first = day_of(ctx.dump_start);
-        let months: Vec<Days> = (first..first + ctx.days_covered()).map(month_start).collect();
+        let months: Vec<Days> = (first..first + ctx.days_covered())
+            .map(month_start)
+            .collect();
         let month_of = |day: Days| {
             usize::try_from(day - first)
                 .ok()

@@ -29,7 +29,8 @@ pub static INFO: RuleInfo = RuleInfo {
           provider whose mix no longer looks like anyone else's.",
     amount: "Units of the expensive item beyond the peers' median share, times the price \
              difference.",
-    example: "Peers bill the dispersible cefixime for 30% of cefixime units; one tertiary hospital \
+    example:
+        "Peers bill the dispersible cefixime for 30% of cefixime units; one tertiary hospital \
               for 95% of 800 units (z = 12, p < 1e-100): fires for (0.95 - 0.30) x 800 units x \
               (18.00 - 2.00). A hospital at 40% does not (share below min_share).",
     severity: 0.6,
@@ -50,12 +51,14 @@ pub static INFO: RuleInfo = RuleInfo {
         },
         ParamDoc {
             name: "min_price_ratio",
-            doc: "How much dearer (average billed price) an item must be to count as the expensive \
+            doc:
+                "How much dearer (average billed price) an item must be to count as the expensive \
                   variant.",
         },
         ParamDoc {
             name: "min_units",
-            doc: "Fewest units of the pair a provider must bill to be judged or to serve as a peer.",
+            doc:
+                "Fewest units of the pair a provider must bill to be judged or to serve as a peer.",
         },
         ParamDoc {
             name: "min_peers",
@@ -151,10 +154,15 @@ impl PeerShare {
         for members in groups.values() {
             let &cheap = members
                 .iter()
-                .min_by(|a, b| price[**a as usize].total_cmp(&price[**b as usize]).then(a.cmp(b)))
+                .min_by(|a, b| {
+                    price[**a as usize]
+                        .total_cmp(&price[**b as usize])
+                        .then(a.cmp(b))
+                })
                 .expect("groups are not empty");
             for &e in members {
-                if price[e as usize] >= self.0.min_price_ratio * price[cheap as usize] && e != cheap {
+                if price[e as usize] >= self.0.min_price_ratio * price[cheap as usize] && e != cheap
+                {
                     pairs.push((cheap, e));
                 }
             }
@@ -190,7 +198,9 @@ impl Rule for PeerShare {
                 continue;
             }
             let m = ctx.money(i as u32);
-            let e = units.entry((v.provider[l.visit[i] as usize], l.item[i])).or_default();
+            let e = units
+                .entry((v.provider[l.visit[i] as usize], l.item[i]))
+                .or_default();
             e.0 += q;
             e.1 += m;
             item_units[l.item[i] as usize] += q;
