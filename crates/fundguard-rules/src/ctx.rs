@@ -4,7 +4,7 @@
 //! Rules read the dump through this and never re-sort an entity themselves.
 
 use fundguard_model::{
-    category, day_of, Days, Dump, Fen, ProviderType, Seconds, VisitType, NONE, NULL_I64, NULL_TIME,
+    day_of, Days, Dump, Fen, ProviderType, Seconds, VisitType, NONE, NULL_I64, NULL_TIME,
 };
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -87,8 +87,6 @@ pub struct Ctx<'a> {
     pub rulebase: Option<&'a RuleBase>,
     /// Quantity of each line after reversals (scale 4); 0 for reversal lines and what they cancelled.
     pub net_qty: Vec<i64>,
-    /// Patient of each line (via its visit).
-    pub line_patient: Vec<u32>,
     /// Lines of each visit row by charge time.
     pub visit_lines: Csr,
     /// Visits of each patient by admission time.
@@ -123,7 +121,6 @@ impl<'a> Ctx<'a> {
         let provider_visits = Csr::build(&v.provider, dump.dicts.providers.len(), |r| {
             v.settle[r as usize]
         });
-        let line_patient: Vec<u32> = l.visit.par_iter().map(|&x| v.patient[x as usize]).collect();
         let (net_qty, mut netting) = net_reversals(dump, &visit_lines, &patient_visits);
         let visit_live: Vec<bool> = (0..n_visits)
             .into_par_iter()
@@ -170,7 +167,6 @@ impl<'a> Ctx<'a> {
             rulebase,
             dump_start,
             net_qty,
-            line_patient,
             visit_lines,
             patient_visits,
             provider_visits,
@@ -236,6 +232,14 @@ impl<'a> Ctx<'a> {
             .filter(|&x| self.live(x))
     }
 
+    /// The still-billed lines of the live visits among `visits`.
+    pub fn live_lines_of<'s>(&'s self, visits: &'s [u32]) -> impl Iterator<Item = u32> + 's {
+        visits
+            .iter()
+            .filter(|&&x| self.visit_live[x as usize])
+            .flat_map(|&x| self.live_lines(x))
+    }
+
     /// Calendar day of a line's charge time.
     pub fn line_day(&self, line: u32) -> Days {
         day_of(self.dump.lines.charge_time[line as usize])
@@ -283,11 +287,6 @@ impl<'a> Ctx<'a> {
 
     pub fn provider_id(&self, p: u32) -> &str {
         self.dump.dicts.providers.get(p)
-    }
-
-    /// Charge category of an item per the catalog, else per the line.
-    pub fn is_drug_line(&self, line: u32) -> bool {
-        category::is_drug(self.dump.lines.category[line as usize])
     }
 
     /// Item code in this dump's dictionary, if the dump has the item at all.

@@ -1,6 +1,6 @@
 //! What a rule finds: a [`Hit`], with dictionary codes and row numbers until it is written out.
 
-use fundguard_model::{Dump, Fen, NONE};
+use fundguard_model::{Dump, Fen, Visits, NONE};
 
 use crate::registry::{Family, RuleInfo};
 
@@ -88,6 +88,14 @@ impl Hit {
             severity: rule.severity,
             evidence,
         }
+    }
+
+    /// Sets the visit and, from its row, the provider and the patient.
+    pub fn in_visit(mut self, visits: &Visits, visit: u32) -> Self {
+        self.provider = visits.provider[visit as usize];
+        self.patient = visits.patient[visit as usize];
+        self.visit = visit;
+        self
     }
 
     pub fn provider(mut self, p: u32) -> Self {

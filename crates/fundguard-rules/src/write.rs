@@ -67,23 +67,25 @@ fn row(dump: &Dump, h: &Hit, lang: Language) -> HitRow {
 
 /// Orders hits by decoded text (rule, subject, visit, first line), never by dictionary code or
 /// thread timing, so output is identical whatever the input row order and thread count.
-pub(crate) fn sort_hits(dump: &Dump, hits: &mut [Hit]) {
-    let key = |h: &Hit| {
-        let r = row(dump, h, Language::Zh);
-        (
-            r.rule_id,
-            r.subject_type,
-            r.subject_id,
-            r.visit_id,
-            r.line_ids.first().cloned(),
-            r.evidence,
-        )
-    };
-    let mut keyed: Vec<_> = hits.iter().map(|h| (key(h), h.clone())).collect();
+pub(crate) fn sort_hits(dump: &Dump, hits: &mut Vec<Hit>) {
+    let mut keyed: Vec<_> = std::mem::take(hits)
+        .into_iter()
+        .map(|h| {
+            let r = row(dump, &h, Language::Zh);
+            let first_line = r.line_ids.into_iter().next();
+            let key = (
+                r.rule_id,
+                r.subject_type,
+                r.subject_id,
+                r.visit_id,
+                first_line,
+                r.evidence,
+            );
+            (key, h)
+        })
+        .collect();
     keyed.sort_by(|a, b| a.0.cmp(&b.0));
-    for (slot, (_, h)) in hits.iter_mut().zip(keyed) {
-        *slot = h;
-    }
+    hits.extend(keyed.into_iter().map(|(_, h)| h));
 }
 
 /// Writes hits.parquet (zstd) with the contract's columns and types.

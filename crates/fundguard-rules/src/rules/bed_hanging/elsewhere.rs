@@ -55,7 +55,7 @@ impl Rule for Elsewhere {
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
-        ctx.per_patient(|patient, visits, out| {
+        ctx.per_patient(|_, visits, out| {
             let others: Vec<u32> = visits
                 .iter()
                 .copied()
@@ -126,9 +126,7 @@ impl Rule for Elsewhere {
                 );
                 out.push(
                     Hit::new(&INFO, Subject::Visit(stay), ev)
-                        .provider(v.provider[s])
-                        .patient(patient)
-                        .visit(stay)
+                        .in_visit(v, stay)
                         .lines(lines, amount)
                         .severity(INFO.severity + 0.05 * (inside.len() as f64 - 1.0)),
                 );

@@ -90,7 +90,7 @@ impl Rule for HollowDays {
             .filter_map(|c| category::parse(c))
             .collect();
         let v = &ctx.dump.visits;
-        ctx.per_patient(|patient, visits, out| {
+        ctx.per_patient(|_, visits, out| {
             for stay in ctx.stays(visits) {
                 let s = stay as usize;
                 let (a, d) = (day_of(v.admit[s]), day_of(ctx.visit_end(stay)));
@@ -147,9 +147,7 @@ impl Rule for HollowDays {
                 );
                 out.push(
                     Hit::new(&INFO, Subject::Visit(stay), ev)
-                        .provider(v.provider[s])
-                        .patient(patient)
-                        .visit(stay)
+                        .in_visit(v, stay)
                         .lines(hollow_lines, amount)
                         .severity(INFO.severity * (0.6 + 0.4 * share)),
                 );

@@ -56,7 +56,7 @@ impl Rule for Overlap {
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
         let min = i64::from(self.0.min_overlap_hours) * 3600;
-        ctx.per_patient(|patient, visits, out| {
+        ctx.per_patient(|_, visits, out| {
             let stays: Vec<u32> = ctx.stays(visits).collect();
             for (j, &later) in stays.iter().enumerate().skip(1) {
                 let start = v.admit[later as usize];
@@ -101,9 +101,7 @@ impl Rule for Overlap {
                 );
                 out.push(
                     Hit::new(&INFO, Subject::Visit(later), ev)
-                        .provider(v.provider[later as usize])
-                        .patient(patient)
-                        .visit(later)
+                        .in_visit(v, later)
                         .lines(lines, amount),
                 );
             }

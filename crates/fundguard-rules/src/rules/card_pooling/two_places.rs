@@ -118,9 +118,7 @@ impl Rule for TwoPlaces {
                 let lines: Vec<u32> = ctx.live_lines(w[1]).collect();
                 out.push(
                     Hit::new(&INFO, Subject::Patient(patient), ev)
-                        .provider(v.provider[b])
-                        .patient(patient)
-                        .visit(w[1])
+                        .in_visit(v, w[1])
                         .lines(lines, amount),
                 );
             }

@@ -90,11 +90,8 @@ impl Rule for DailyCap {
                 c => c,
             }
         };
-        ctx.per_patient(|patient, visits, out| {
-            let mut capped: Vec<(u32, Days, i64, u32)> = visits
-                .iter()
-                .filter(|&&x| ctx.visit_live[x as usize])
-                .flat_map(|&x| ctx.live_lines(x))
+        ctx.per_patient(|_, visits, out| {
+            let mut capped: Vec<(u32, Days, i64, u32)> = ctx.live_lines_of(visits)
                 .filter(|&x| cap_of(x) != NULL_I64)
                 .map(|x| {
                     let i = x as usize;
@@ -160,9 +157,7 @@ impl Rule for DailyCap {
                 );
                 out.push(
                     Hit::new(&INFO, Subject::Visit(visit), ev)
-                        .provider(v.provider[visit as usize])
-                        .patient(patient)
-                        .visit(visit)
+                        .in_visit(v, visit)
                         .lines(lines, amount),
                 );
             }

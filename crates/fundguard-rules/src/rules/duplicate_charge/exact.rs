@@ -102,9 +102,7 @@ impl Rule for Exact {
             );
             out.push(
                 Hit::new(&INFO, Subject::Visit(visit), ev)
-                    .provider(v.provider[visit as usize])
-                    .patient(v.patient[visit as usize])
-                    .visit(visit)
+                    .in_visit(v, visit)
                     .lines(extra, amount),
             );
         })

@@ -1,7 +1,6 @@
 //! duplicate_charge.included_item — a sub item billed within the window of a main item that
 //! includes it (national batch 7).
 
-use fundguard_model::NONE;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -76,11 +75,8 @@ impl Rule for IncludedItem {
         }
         let l = &ctx.dump.lines;
         let v = &ctx.dump.visits;
-        ctx.per_patient(|patient, visits, out| {
-            let lines: Vec<u32> = visits
-                .iter()
-                .filter(|&&x| ctx.visit_live[x as usize])
-                .flat_map(|&x| ctx.live_lines(x))
+        ctx.per_patient(|_, visits, out| {
+            let lines: Vec<u32> = ctx.live_lines_of(visits)
                 .filter(|&x| involved[l.item[x as usize] as usize])
                 .collect();
             if lines.len() < 2 {
@@ -157,13 +153,9 @@ impl Rule for IncludedItem {
                         fmt::money(amount)
                     ),
                 );
-                let provider = v.provider[visit as usize];
-                debug_assert_ne!(provider, NONE);
                 out.push(
                     Hit::new(&INFO, Subject::Visit(visit), ev)
-                        .provider(provider)
-                        .patient(patient)
-                        .visit(visit)
+                        .in_visit(v, visit)
                         .lines(subs, amount),
                 );
             }

@@ -58,10 +58,7 @@ impl Rule for PeriodCap {
         let l = &ctx.dump.lines;
         let v = &ctx.dump.visits;
         ctx.per_patient(|patient, visits, out| {
-            let mut lines: Vec<(u32, i64, u32)> = visits
-                .iter()
-                .filter(|&&x| ctx.visit_live[x as usize])
-                .flat_map(|&x| ctx.live_lines(x))
+            let mut lines: Vec<(u32, i64, u32)> = ctx.live_lines_of(visits)
                 .filter(|&x| caps.contains_key(&l.item[x as usize]))
                 .map(|x| (l.item[x as usize], l.charge_time[x as usize], x))
                 .collect();
@@ -111,9 +108,7 @@ impl Rule for PeriodCap {
                 );
                 out.push(
                     Hit::new(&INFO, Subject::Patient(patient), ev)
-                        .provider(v.provider[visit as usize])
-                        .patient(patient)
-                        .visit(visit)
+                        .in_visit(v, visit)
                         .lines(excess_lines, amount),
                 );
             }

@@ -54,7 +54,7 @@ impl Rule for Resubmitted {
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let l = &ctx.dump.lines;
         let v = &ctx.dump.visits;
-        ctx.per_patient(|patient, visits, out| {
+        ctx.per_patient(|_, visits, out| {
             if visits.len() < 2 {
                 return;
             }
@@ -114,9 +114,7 @@ impl Rule for Resubmitted {
                     );
                     out.push(
                         Hit::new(&INFO, Subject::Visit(visit), ev)
-                            .provider(dup.0)
-                            .patient(patient)
-                            .visit(visit)
+                            .in_visit(v, visit)
                             .lines(lines, amount),
                     );
                 }
