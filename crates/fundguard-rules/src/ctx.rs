@@ -289,6 +289,37 @@ impl<'a> Ctx<'a> {
         self.dump.dicts.providers.get(p)
     }
 
+    /// The patients-table row of a patient code.
+    pub fn person(&self, patient: u32) -> Option<usize> {
+        match (self.dump.patients.as_ref(), self.patient_row[patient as usize]) {
+            (Some(_), row) if row != NONE => Some(row as usize),
+            _ => None,
+        }
+    }
+
+    /// The providers-table row of a provider code.
+    pub fn institution(&self, provider: u32) -> Option<usize> {
+        match (self.dump.providers.as_ref(), self.provider_row[provider as usize]) {
+            (Some(_), row) if row != NONE => Some(row as usize),
+            _ => None,
+        }
+    }
+
+    /// The `hosp_lv` code of a provider, when known.
+    pub fn provider_level(&self, provider: u32) -> Option<&str> {
+        let t = self.dump.providers.as_ref()?;
+        let code = t.level[self.institution(provider)?];
+        self.dump.dicts.codes.get_opt(code)
+    }
+
+    /// The catalog row of an item code.
+    pub fn catalog_entry(&self, item: u32) -> Option<usize> {
+        match (self.dump.catalog.as_ref(), self.catalog_row[item as usize]) {
+            (Some(_), row) if row != NONE => Some(row as usize),
+            _ => None,
+        }
+    }
+
     /// Item code in this dump's dictionary, if the dump has the item at all.
     pub fn item_code(&self, code: &str) -> Option<u32> {
         self.dump.dicts.items.code(code)

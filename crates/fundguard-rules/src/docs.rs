@@ -57,6 +57,13 @@ pub fn reference() -> String {
                     RuleBaseNeed::Optional(t) => {
                         writeln!(s, "- **Uses the national rule base when given:** `{t}`")
                     }
+                    RuleBaseNeed::AnyOf(t) => {
+                        writeln!(
+                            s,
+                            "- **Needs the national rule base:** any of `{}` (skipped without them)",
+                            t.join("`, `")
+                        )
+                    }
                 };
             }
             let params = cfg.params_of(i.id).unwrap_or_default();

@@ -30,6 +30,7 @@ pub mod rulebase;
 pub mod rules;
 pub mod stats;
 mod write;
+pub mod xlsx;
 
 /// What happened to one rule in a run.
 #[derive(Debug, Clone, Serialize)]
@@ -90,8 +91,25 @@ fn skip_reason(
         }
     }
     for need in info.rulebase {
-        let RuleBaseNeed::Required(table) = need else {
-            continue;
+        let table = match need {
+            RuleBaseNeed::Optional(_) => continue,
+            RuleBaseNeed::Required(t) => *t,
+            RuleBaseNeed::AnyOf(tables) => {
+                let Some(rb) = rb else {
+                    return Some(format!(
+                        "needs the national rule base ({}); run with --rulebase",
+                        tables.join(" or ")
+                    ));
+                };
+                if tables.iter().any(|t| rb.has(t)) {
+                    continue;
+                }
+                return Some(format!(
+                    "none of the rule-base tables {} is usable in {}",
+                    tables.join(", "),
+                    rb.dir.display()
+                ));
+            }
         };
         let Some(rb) = rb else {
             return Some(format!(
@@ -102,7 +120,7 @@ fn skip_reason(
             let problem = rb
                 .problems
                 .iter()
-                .find(|p| p.file.file_stem().and_then(|s| s.to_str()) == Some(table));
+                .find(|p| p.table.as_deref() == Some(table));
             return Some(match problem {
                 Some(p) => format!("rule-base table {table} is unusable: {p}"),
                 None => format!("rule-base table {table} is not in {}", rb.dir.display()),

@@ -87,6 +87,8 @@ pub enum RuleBaseNeed {
     Optional(&'static str),
     /// The rule is skipped without the rule base.
     Required(&'static str),
+    /// The rule is skipped unless at least one of these tables is in the rule base.
+    AnyOf(&'static [&'static str]),
 }
 
 /// What is known about a rule before running it: the source of `fundguard rules` and docs/rules.md.
@@ -119,6 +121,6 @@ impl RuleInfo {
     pub fn requires_rulebase(&self) -> bool {
         self.rulebase
             .iter()
-            .any(|n| matches!(n, RuleBaseNeed::Required(_)))
+            .any(|n| matches!(n, RuleBaseNeed::Required(_) | RuleBaseNeed::AnyOf(_)))
     }
 }

@@ -14,7 +14,9 @@ use crate::registry::RuleInfo;
 pub mod bed_hanging;
 pub mod card_pooling;
 pub mod duplicate_charge;
+pub mod impersonation;
 pub mod item_swap;
+pub mod split_admission;
 
 /// A rule: reads the shared indexes, returns its hits. Runs concurrently with the other rules.
 pub trait Rule: Send + Sync {
@@ -30,6 +32,8 @@ pub struct RulesConfig {
     pub duplicate_charge: duplicate_charge::Config,
     pub item_swap: item_swap::Config,
     pub card_pooling: card_pooling::Config,
+    pub split_admission: split_admission::Config,
+    pub impersonation: impersonation::Config,
 }
 
 impl RulesConfig {
@@ -37,7 +41,9 @@ impl RulesConfig {
         self.bed_hanging.check()?;
         self.duplicate_charge.check()?;
         self.item_swap.check()?;
-        self.card_pooling.check()
+        self.card_pooling.check()?;
+        self.split_admission.check()?;
+        self.impersonation.check()
     }
 }
 
@@ -47,6 +53,8 @@ pub fn catalogue(cfg: &RulesConfig) -> Vec<Box<dyn Rule>> {
     all.extend(duplicate_charge::rules(&cfg.duplicate_charge));
     all.extend(item_swap::rules(&cfg.item_swap));
     all.extend(card_pooling::rules(&cfg.card_pooling));
+    all.extend(split_admission::rules(&cfg.split_admission));
+    all.extend(impersonation::rules(&cfg.impersonation));
     all
 }
 

@@ -14,10 +14,12 @@ pub static INFO: RuleInfo = RuleInfo {
     baseline: "card_pooling.5",
     name_zh: "一卡异地短时结算",
     name_en: "One card, two places",
-    flags: "One card used at two different providers (outpatient or pharmacy) with less time \
-            between leaving the first and settling at the second than travel takes: \
+    flags: "One card used at two different pharmacies with less time between settling at the \
+            first and at the second than travel takes: \
             `same_region_minutes` within one region, `other_region_minutes` across regions \
-            (provider regions from the providers table; unknown counts as the same region).",
+            (provider regions from the providers table; unknown counts as the same region). Pairs \
+            involving a hospital or clinic visit are reported once, by \
+            impersonation.simultaneous.",
     why: "A card cannot travel across the city in minutes; someone other than the holder is \
           using it, or it was swiped without the holder (pooled).",
     amount: "Fund and personal-account payments of the second settlement.",
@@ -62,66 +64,78 @@ impl Rule for TwoPlaces {
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
-        let v = &ctx.dump.visits;
-        let region = |p: u32| match (&ctx.dump.providers, ctx.provider_row[p as usize]) {
-            (Some(t), row) if row != NONE => t.region[row as usize],
-            _ => NONE,
-        };
-        ctx.per_patient(|patient, visits, out| {
-            let mut used: Vec<u32> = visits
-                .iter()
-                .copied()
-                .filter(|&x| {
-                    ctx.visit_live[x as usize]
-                        && matches!(ctx.visit_type(x), VisitType::Outpatient | VisitType::Pharmacy)
-                })
-                .collect();
-            if used.len() < 2 {
-                return;
-            }
-            used.sort_by_key(|&x| (v.settle[x as usize], x));
-            for w in used.windows(2) {
-                let (a, b) = (w[0] as usize, w[1] as usize);
-                if v.provider[a] == v.provider[b] {
-                    continue;
-                }
-                let (ra, rb) = (region(v.provider[a]), region(v.provider[b]));
-                let same = ra == NONE || rb == NONE || ra == rb;
-                let need = i64::from(if same {
-                    self.0.same_region_minutes
-                } else {
-                    self.0.other_region_minutes
-                }) * 60;
-                let gap = v.admit[b].min(v.settle[b]) - v.settle[a];
-                if gap >= need {
-                    continue;
-                }
-                let amount = ctx.insured_paid(w[1]);
-                let minutes = gap.max(0) / 60;
-                let (pa, pb) = (ctx.provider_id(v.provider[a]), ctx.provider_id(v.provider[b]));
-                let ev = Evidence::new(
-                    format!(
-                        "同一社保卡 {} 在 {pa} 结算后 {minutes} 分钟于 {} 在 {pb} 结算{}，统筹及个人账户支付 {} 元",
-                        fmt::time(v.settle[a]),
-                        fmt::clock(v.settle[b]),
-                        if same { "" } else { "（跨区）" },
-                        fmt::money(amount)
-                    ),
-                    format!(
-                        "The card settled at {pa} at {} and {minutes} minutes later at {pb}{} at {}; fund and account paid {} yuan",
-                        fmt::time(v.settle[a]),
-                        if same { "" } else { " in another district" },
-                        fmt::clock(v.settle[b]),
-                        fmt::money(amount)
-                    ),
-                );
-                let lines: Vec<u32> = ctx.live_lines(w[1]).collect();
-                out.push(
-                    Hit::new(&INFO, Subject::Patient(patient), ev)
-                        .in_visit(v, w[1])
-                        .lines(lines, amount),
-                );
-            }
+        too_close(ctx, &self.0, &INFO, |a, b| {
+            ctx.is_pharmacy_visit(a) && ctx.is_pharmacy_visit(b)
         })
     }
+}
+
+/// Hits of `info` for consecutive settlements of one card (outpatient, pharmacy or other visits,
+/// by settlement time) at two providers with too little time between them, among the pairs
+/// `keep(earlier, later)` accepts. card_pooling.two_places keeps pairs of pharmacy purchases and
+/// impersonation.simultaneous the others, so every pair is reported once.
+pub(crate) fn too_close(
+    ctx: &Ctx<'_>,
+    params: &Params,
+    info: &'static RuleInfo,
+    keep: impl Fn(u32, u32) -> bool + Sync,
+) -> Vec<Hit> {
+    let v = &ctx.dump.visits;
+    let region = |p: u32| match (&ctx.dump.providers, ctx.provider_row[p as usize]) {
+        (Some(t), row) if row != NONE => t.region[row as usize],
+        _ => NONE,
+    };
+    ctx.per_patient(|patient, visits, out| {
+        let mut used: Vec<u32> = visits
+            .iter()
+            .copied()
+            .filter(|&x| ctx.visit_live[x as usize] && ctx.visit_type(x) != VisitType::Inpatient)
+            .collect();
+        if used.len() < 2 {
+            return;
+        }
+        used.sort_by_key(|&x| (v.settle[x as usize], x));
+        for w in used.windows(2) {
+            let (a, b) = (w[0] as usize, w[1] as usize);
+            if v.provider[a] == v.provider[b] || !keep(w[0], w[1]) {
+                continue;
+            }
+            let (ra, rb) = (region(v.provider[a]), region(v.provider[b]));
+            let same = ra == NONE || rb == NONE || ra == rb;
+            let need = i64::from(if same {
+                params.same_region_minutes
+            } else {
+                params.other_region_minutes
+            }) * 60;
+            let gap = v.admit[b].min(v.settle[b]) - v.settle[a];
+            if gap >= need {
+                continue;
+            }
+            let amount = ctx.insured_paid(w[1]);
+            let minutes = gap.max(0) / 60;
+            let (pa, pb) = (ctx.provider_id(v.provider[a]), ctx.provider_id(v.provider[b]));
+            let ev = Evidence::new(
+                format!(
+                    "同一社保卡 {} 在 {pa} 结算后 {minutes} 分钟于 {} 在 {pb} 结算{}，统筹及个人账户支付 {} 元",
+                    fmt::time(v.settle[a]),
+                    fmt::clock(v.settle[b]),
+                    if same { "" } else { "（跨区）" },
+                    fmt::money(amount)
+                ),
+                format!(
+                    "The card settled at {pa} at {} and {minutes} minutes later at {pb}{} at {}; fund and account paid {} yuan",
+                    fmt::time(v.settle[a]),
+                    if same { "" } else { " in another district" },
+                    fmt::clock(v.settle[b]),
+                    fmt::money(amount)
+                ),
+            );
+            let lines: Vec<u32> = ctx.live_lines(w[1]).collect();
+            out.push(
+                Hit::new(info, Subject::Patient(patient), ev)
+                    .in_visit(v, w[1])
+                    .lines(lines, amount),
+            );
+        }
+    })
 }
