@@ -14,8 +14,12 @@ use crate::registry::RuleInfo;
 pub mod bed_hanging;
 pub mod card_pooling;
 pub mod duplicate_charge;
+pub mod excessive_supply;
 pub mod impersonation;
 pub mod item_swap;
+pub mod over_standard_price;
+pub mod phantom_service;
+pub mod restricted_item;
 pub mod split_admission;
 
 /// A rule: reads the shared indexes, returns its hits. Runs concurrently with the other rules.
@@ -34,6 +38,10 @@ pub struct RulesConfig {
     pub card_pooling: card_pooling::Config,
     pub split_admission: split_admission::Config,
     pub impersonation: impersonation::Config,
+    pub restricted_item: restricted_item::Config,
+    pub over_standard_price: over_standard_price::Config,
+    pub phantom_service: phantom_service::Config,
+    pub excessive_supply: excessive_supply::Config,
 }
 
 impl RulesConfig {
@@ -43,7 +51,11 @@ impl RulesConfig {
         self.item_swap.check()?;
         self.card_pooling.check()?;
         self.split_admission.check()?;
-        self.impersonation.check()
+        self.impersonation.check()?;
+        self.restricted_item.check()?;
+        self.over_standard_price.check()?;
+        self.phantom_service.check()?;
+        self.excessive_supply.check()
     }
 }
 
@@ -55,6 +67,10 @@ pub fn catalogue(cfg: &RulesConfig) -> Vec<Box<dyn Rule>> {
     all.extend(card_pooling::rules(&cfg.card_pooling));
     all.extend(split_admission::rules(&cfg.split_admission));
     all.extend(impersonation::rules(&cfg.impersonation));
+    all.extend(restricted_item::rules(&cfg.restricted_item));
+    all.extend(over_standard_price::rules(&cfg.over_standard_price));
+    all.extend(phantom_service::rules(&cfg.phantom_service));
+    all.extend(excessive_supply::rules(&cfg.excessive_supply));
     all
 }
 
