@@ -18,6 +18,7 @@ pub mod excessive_supply;
 pub mod impersonation;
 pub mod item_swap;
 pub mod over_standard_price;
+pub mod peer_outlier;
 pub mod phantom_service;
 pub mod restricted_item;
 pub mod split_admission;
@@ -42,6 +43,7 @@ pub struct RulesConfig {
     pub over_standard_price: over_standard_price::Config,
     pub phantom_service: phantom_service::Config,
     pub excessive_supply: excessive_supply::Config,
+    pub peer_outlier: peer_outlier::Config,
 }
 
 impl RulesConfig {
@@ -55,7 +57,8 @@ impl RulesConfig {
         self.restricted_item.check()?;
         self.over_standard_price.check()?;
         self.phantom_service.check()?;
-        self.excessive_supply.check()
+        self.excessive_supply.check()?;
+        self.peer_outlier.check()
     }
 }
 
@@ -71,6 +74,7 @@ pub fn catalogue(cfg: &RulesConfig) -> Vec<Box<dyn Rule>> {
     all.extend(over_standard_price::rules(&cfg.over_standard_price));
     all.extend(phantom_service::rules(&cfg.phantom_service));
     all.extend(excessive_supply::rules(&cfg.excessive_supply));
+    all.extend(peer_outlier::rules(&cfg.peer_outlier));
     all
 }
 

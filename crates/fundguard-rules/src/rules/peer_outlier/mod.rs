@@ -1,0 +1,263 @@
+//! 统计离群 peer outliers: providers whose metrics stand far from their peers'.
+//!
+//! Every rule here computes one metric per provider, compares it with the providers of the same
+//! type and level (`hosp_lv`) by a robust z-score (median and MAD), and reports the providers in
+//! the upper tail with the normal tail probability of their z (statrs). The hit says the metric,
+//! the provider's value, the peer median, z and the probability.
+
+use std::collections::BTreeMap;
+
+use fundguard_model::{Fen, ProviderType, NONE};
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use super::Rule;
+use crate::config::ensure;
+use crate::ctx::Ctx;
+use crate::hit::{Evidence, Hit, Subject};
+use crate::registry::{ParamDoc, RuleInfo};
+use crate::stats::median_mad;
+
+pub mod category_share;
+pub mod cost_per_day;
+pub mod hollow_share;
+pub mod length_of_stay;
+pub mod pharmacy_rate;
+
+/// Parameters every peer comparison shares.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Peers {
+    /// Fewest providers in a peer group (including the one judged).
+    pub min_peers: usize,
+    /// Least volume (stays, settlements …) for a provider's metric to count.
+    pub min_volume: usize,
+    /// Least robust z-score.
+    pub min_z: f64,
+    /// Largest upper-tail probability of the z-score.
+    pub max_p: f64,
+    /// Floor of the spread, as a share of the peer median (identical peers would otherwise make
+    /// any difference infinitely improbable).
+    pub min_spread: f64,
+}
+
+impl Default for Peers {
+    fn default() -> Self {
+        Peers {
+            min_peers: 5,
+            min_volume: 20,
+            min_z: 4.0,
+            max_p: 1e-4,
+            min_spread: 0.05,
+        }
+    }
+}
+
+impl Peers {
+    pub(crate) fn check(&self, rule: &str) -> Result<(), String> {
+        ensure(
+            self.min_peers >= 3
+                && self.min_z > 0.0
+                && (0.0..=1.0).contains(&self.max_p)
+                && self.min_spread > 0.0,
+            || format!("{rule}: need min_peers >= 3, min_z > 0, 0 <= max_p <= 1, min_spread > 0"),
+        )
+    }
+}
+
+/// The documentation of [`Peers`], for every rule's `params`.
+pub(crate) const PEER_PARAMS: [ParamDoc; 5] = [
+    ParamDoc {
+        name: "min_peers",
+        doc: "Fewest providers of the same type and level for a comparison.",
+    },
+    ParamDoc {
+        name: "min_volume",
+        doc: "Least volume (stays, settlements) behind a provider's metric.",
+    },
+    ParamDoc {
+        name: "min_z",
+        doc: "Least robust z-score ((value − peer median) / 1.4826·MAD).",
+    },
+    ParamDoc {
+        name: "max_p",
+        doc: "Largest upper-tail normal probability of that z-score.",
+    },
+    ParamDoc {
+        name: "min_spread",
+        doc: "Floor of the peers' spread as a share of their median.",
+    },
+];
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub cost_per_day: Peers,
+    pub length_of_stay: Peers,
+    pub hollow_share: Peers,
+    pub pharmacy_rate: Peers,
+    pub category_share: category_share::Params,
+}
+
+impl Config {
+    pub(crate) fn check(&self) -> Result<(), String> {
+        self.cost_per_day.check("peer_outlier.cost_per_day")?;
+        self.length_of_stay.check("peer_outlier.length_of_stay")?;
+        self.hollow_share.check("peer_outlier.hollow_share")?;
+        self.pharmacy_rate.check("peer_outlier.pharmacy_rate")?;
+        self.category_share.peers.check("peer_outlier.category_share")
+    }
+}
+
+pub(crate) fn rules(c: &Config) -> Vec<Box<dyn Rule>> {
+    vec![
+        Box::new(cost_per_day::CostPerDay(c.cost_per_day.clone())),
+        Box::new(length_of_stay::LengthOfStay(c.length_of_stay.clone())),
+        Box::new(hollow_share::HollowShare(c.hollow_share.clone())),
+        Box::new(pharmacy_rate::PharmacyRate(c.pharmacy_rate.clone())),
+        Box::new(category_share::CategoryShare(c.category_share.clone())),
+    ]
+}
+
+/// One provider's metric.
+pub(crate) struct Measure {
+    pub provider: u32,
+    pub value: f64,
+    pub volume: usize,
+    /// The money the metric is about (its excess share is the amount at risk).
+    pub money: Fen,
+}
+
+/// A provider far above its peers.
+pub(crate) struct Outlier {
+    pub m: Measure,
+    pub median: f64,
+    pub z: f64,
+    pub p: f64,
+    pub peers: usize,
+}
+
+impl Outlier {
+    /// The money beyond what the peer median would give: `money × (value − median) / value`.
+    pub fn excess(&self) -> Fen {
+        if self.m.value <= 0.0 {
+            return 0;
+        }
+        let share = ((self.m.value - self.median) / self.m.value).clamp(0.0, 1.0);
+        fundguard_model::div_round(
+            i128::from(self.m.money) * i128::from((share * 1_000_000.0).round() as i64),
+            1_000_000,
+        ) as Fen
+    }
+
+    /// Severity from the base and how extreme the z-score is.
+    pub fn severity(&self, base: f64) -> f64 {
+        (base + 0.05 * (self.z - 4.0).max(0.0)).min(0.95)
+    }
+}
+
+/// Peer group of a provider: its type and level code.
+fn group(ctx: &Ctx<'_>, provider: u32) -> Option<(ProviderType, u32)> {
+    let t = ctx.dump.providers.as_ref()?;
+    let row = ctx.institution(provider)?;
+    Some((t.provider_type[row], t.level[row]))
+}
+
+/// The measures in the upper tail of their peer groups.
+pub(crate) fn outliers(ctx: &Ctx<'_>, measures: Vec<Measure>, p: &Peers) -> Vec<Outlier> {
+    let mut groups: BTreeMap<(ProviderType, u32), Vec<Measure>> = BTreeMap::new();
+    for m in measures {
+        if m.volume < p.min_volume || !m.value.is_finite() {
+            continue;
+        }
+        if let Some(g) = group(ctx, m.provider) {
+            groups.entry(g).or_default().push(m);
+        }
+    }
+    let normal = Normal::standard();
+    let mut out = Vec::new();
+    for (_, members) in groups {
+        if members.len() < p.min_peers {
+            continue;
+        }
+        let values: Vec<f64> = members.iter().map(|m| m.value).collect();
+        let (median, mad) = median_mad(&values);
+        // Spread floor: a share of the median, or of the mean when most peers sit at zero.
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let floor = (p.min_spread * median.abs().max(mean.abs())).max(1e-12);
+        let peers = members.len();
+        for m in members {
+            let z = crate::stats::robust_z(m.value, median, mad, floor);
+            let tail = 1.0 - normal.cdf(z);
+            if z >= p.min_z && tail <= p.max_p {
+                out.push(Outlier {
+                    m,
+                    median,
+                    z,
+                    p: tail,
+                    peers,
+                });
+            }
+        }
+    }
+    out.sort_unstable_by_key(|o| o.m.provider);
+    out
+}
+
+/// `= 3.2e-7`, or `< 1e-15` below what a double resolves in the tail.
+fn probability(p: f64) -> String {
+    if p < 1e-15 {
+        "< 1e-15".into()
+    } else {
+        format!("= {p:.1e}")
+    }
+}
+
+/// The hit of one outlier: `metric` names it (zh, en) and `show` formats its values.
+pub(crate) fn hit(
+    ctx: &Ctx<'_>,
+    info: &'static RuleInfo,
+    o: Outlier,
+    metric: (&str, &str),
+    show: impl Fn(f64) -> String,
+) -> Hit {
+    let amount = o.excess();
+    let group = group(ctx, o.m.provider)
+        .map(|(t, l)| {
+            let level = ctx.dump.dicts.codes.get_opt(l).unwrap_or("-");
+            if l == NONE {
+                t.as_str().to_string()
+            } else {
+                format!("{} {level}", t.as_str())
+            }
+        })
+        .unwrap_or_default();
+    let ev = Evidence::new(
+        format!(
+            "{}：本机构 {}，同类同级机构（{group}，{} 家）中位数 {}，稳健 z = {:.1}，尾概率 p {}；按中位数计超出约 {} 元",
+            metric.0,
+            show(o.m.value),
+            o.peers,
+            show(o.median),
+            o.z,
+            probability(o.p),
+            super::fmt::money(amount)
+        ),
+        format!(
+            "{}: {} here against a median of {} among {} peers of the same type and level ({group}); robust z = {:.1}, tail p {}; about {} yuan above the median's",
+            metric.1,
+            show(o.m.value),
+            show(o.median),
+            o.peers,
+            o.z,
+            probability(o.p),
+            super::fmt::money(amount)
+        ),
+    );
+    let severity = o.severity(info.severity);
+    let provider = o.m.provider;
+    Hit::new(info, Subject::Provider(provider), ev)
+        .provider(provider)
+        .amount(amount)
+        .severity(severity)
+}
