@@ -271,7 +271,49 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
     }
     out.sort_by_key(|v| v.admit);
     space_period_tests(&mut out);
+    pace_supplies(&mut out);
     out
+}
+
+/// Keeps honest people from buying a drug while they still hold more than `SLACK` days of it:
+/// a later line of the same drug is dropped until the earlier supply is nearly used up (an early
+/// refill of a few days is normal). Refunded purchases and their refunds are left as they are.
+/// Visits left without lines are dropped.
+fn pace_supplies(visits: &mut Vec<Visit>) {
+    const SLACK: i64 = 3 * DAY;
+    let refunded: Vec<bool> = (0..visits.len())
+        .map(|i| {
+            visits[i].refund
+                || visits.iter().any(|r| {
+                    r.refund
+                        && r.provider == visits[i].provider
+                        && r.admit == visits[i].discharge.unwrap_or(visits[i].admit) + 20 * MIN
+                })
+        })
+        .collect();
+    let mut covered: Vec<(usize, i64)> = Vec::new();
+    for (v, refunded) in visits.iter_mut().zip(refunded) {
+        if refunded {
+            continue;
+        }
+        v.lines.retain(|l| {
+            let Some(days) = l.days_supply else {
+                return true;
+            };
+            match covered.iter_mut().find(|(item, _)| *item == l.item) {
+                Some((_, until)) if *until - l.time > SLACK => false,
+                Some((_, until)) => {
+                    *until = (*until).max(l.time) + days * DAY;
+                    true
+                }
+                None => {
+                    covered.push((l.item, l.time + days * DAY));
+                    true
+                }
+            }
+        });
+    }
+    visits.retain(|v| !v.lines.is_empty());
 }
 
 /// Keeps honest billing within the national period table (batch 8): HbA1c at most once in 15 days.

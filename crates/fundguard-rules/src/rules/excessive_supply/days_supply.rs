@@ -17,22 +17,26 @@ pub static INFO: RuleInfo = RuleInfo {
     name_zh: "超量开药",
     name_en: "Excessive supply",
     flags: "For one patient and one drug (item code), purchases whose dates fall within \
-            `window_days` of the first: the days supplied (days_supply) exceed the days they \
-            cover — from the first purchase to the end of the last one's supply — by more than \
-            `factor`. At least two purchases; lines without days_supply are not counted.",
+            `window_days` of the first, at least two: the days supplied (days_supply) exceed \
+            `factor` × `window_days`, and exceed `factor` × the days they cover (from the first \
+            purchase to the end of the last one's supply). The first test is the baseline; the \
+            second keeps an early refill (30 days bought again on day 28) quiet. Lines without \
+            days_supply are not counted.",
     why: "Drugs bought faster than they can be taken are resold (回流药) or stockpiled on the \
           fund's money; it is the classic pattern of chronic-disease cards used by dealers.",
     amount: "The surplus days' share of the later purchases (the days supplied beyond the days \
              covered), at their prices.",
-    example: "30 days of metformin on 03-01, 03-11 and 03-21: 90 days supplied for 50 covered \
-              (ratio 1.8): fires. Two 20-day supplies 18 days apart (40 for 38) do not.",
+    example: "30 days of metformin on 03-01, 03-11 and 03-21: 90 days supplied (> 45) for 50 \
+              covered (ratio 1.8): fires. Two 20-day supplies 18 days apart (40 days) do not, nor \
+              two 30-day supplies 28 days apart (60 days for 58 covered).",
     severity: 0.6,
     needs: &[],
     rulebase: &[],
     params: &[
         ParamDoc {
             name: "window_days",
-            doc: "Purchases within this many days of the first are weighed together.",
+            doc: "Purchases within this many days of the first are weighed together; their \
+                  supply must exceed `factor` times it.",
         },
         ParamDoc {
             name: "factor",
@@ -105,7 +109,8 @@ impl Rule for DaysSupply {
                     let supplied: i64 = run[i..=j].iter().map(|r| r.2).sum();
                     let covered = i64::from(run[j].1 - run[i].1) * unit + run[j].2;
                     let ratio = supplied as f64 / covered as f64;
-                    if ratio > self.0.factor && best.is_none_or(|b| ratio > b.0) {
+                    let beyond_window = supplied as f64 > self.0.factor * f64::from(window) * unit as f64;
+                    if beyond_window && ratio > self.0.factor && best.is_none_or(|b| ratio > b.0) {
                         best = Some((ratio, i, j));
                     }
                 }

@@ -37,7 +37,7 @@ pub static INFO: RuleInfo = RuleInfo {
         ParamDoc {
             name: "peers",
             doc: "The peer comparison (`min_peers`, `min_volume` visits, `min_z`, `max_p`, \
-                  `min_spread`), as for the other peer_outlier rules.",
+                  `min_spread`, `min_difference`), as for the other peer_outlier rules.",
         },
     ],
 };
@@ -56,7 +56,7 @@ impl Default for Params {
                 .iter()
                 .map(|c| (*c).to_string())
                 .collect(),
-            peers: Peers::default(),
+            peers: Peers::share(0.1),
         }
     }
 }

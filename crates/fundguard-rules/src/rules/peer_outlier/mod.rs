@@ -39,6 +39,9 @@ pub struct Peers {
     /// Floor of the spread, as a share of the peer median (identical peers would otherwise make
     /// any difference infinitely improbable).
     pub min_spread: f64,
+    /// Least difference from the peer median, in the metric's units (for shares, where peers
+    /// mostly at zero leave no spread to measure).
+    pub min_difference: f64,
 }
 
 impl Default for Peers {
@@ -49,6 +52,17 @@ impl Default for Peers {
             min_z: 4.0,
             max_p: 1e-4,
             min_spread: 0.05,
+            min_difference: 0.0,
+        }
+    }
+}
+
+impl Peers {
+    /// Defaults for a metric that is a share (0-1): it must exceed the peers by `points`.
+    pub(crate) fn share(points: f64) -> Self {
+        Peers {
+            min_difference: points,
+            ..Peers::default()
         }
     }
 }
@@ -59,14 +73,15 @@ impl Peers {
             self.min_peers >= 3
                 && self.min_z > 0.0
                 && (0.0..=1.0).contains(&self.max_p)
-                && self.min_spread > 0.0,
-            || format!("{rule}: need min_peers >= 3, min_z > 0, 0 <= max_p <= 1, min_spread > 0"),
+                && self.min_spread > 0.0
+                && self.min_difference >= 0.0,
+            || format!("{rule}: need min_peers >= 3, min_z > 0, 0 <= max_p <= 1, min_spread > 0, min_difference >= 0"),
         )
     }
 }
 
 /// The documentation of [`Peers`], for every rule's `params`.
-pub(crate) const PEER_PARAMS: [ParamDoc; 5] = [
+pub(crate) const PEER_PARAMS: [ParamDoc; 6] = [
     ParamDoc {
         name: "min_peers",
         doc: "Fewest providers of the same type and level for a comparison.",
@@ -85,11 +100,16 @@ pub(crate) const PEER_PARAMS: [ParamDoc; 5] = [
     },
     ParamDoc {
         name: "min_spread",
-        doc: "Floor of the peers' spread as a share of their median.",
+        doc: "Floor of the peers' spread as a share of their median (or mean, when larger).",
+    },
+    ParamDoc {
+        name: "min_difference",
+        doc: "Least difference from the peer median in the metric's units (shares: 0.1 = 10 \
+              percentage points), so that tiny absolute gaps among near-zero peers never fire.",
     },
 ];
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub cost_per_day: Peers,
@@ -97,6 +117,18 @@ pub struct Config {
     pub hollow_share: Peers,
     pub pharmacy_rate: Peers,
     pub category_share: category_share::Params,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            cost_per_day: Peers::default(),
+            length_of_stay: Peers::default(),
+            hollow_share: Peers::share(0.1),
+            pharmacy_rate: Peers::default(),
+            category_share: category_share::Params::default(),
+        }
+    }
 }
 
 impl Config {
@@ -189,7 +221,7 @@ pub(crate) fn outliers(ctx: &Ctx<'_>, measures: Vec<Measure>, p: &Peers) -> Vec<
         for m in members {
             let z = crate::stats::robust_z(m.value, median, mad, floor);
             let tail = 1.0 - normal.cdf(z);
-            if z >= p.min_z && tail <= p.max_p {
+            if z >= p.min_z && tail <= p.max_p && m.value - median >= p.min_difference {
                 out.push(Outlier {
                     m,
                     median,
