@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use fundguard_ingest::{ingest, write_rejects, IngestOptions};
-use fundguard_rules::{hit_rows, write_hits, Config, Outcome, RuleBase};
+use fundguard_rules::{write_hits, Config, Outcome, RuleBase};
 use serde::Serialize;
 
 use crate::Failure;
@@ -104,7 +104,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         .with_context(|| format!("creating {}", a.out.display()))
         .map_err(Failure::Output)?;
     let out = |name: &str| -> PathBuf { a.out.join(name) };
-    let rows = hit_rows(&ingested.dump, &result.hits, cfg.run.language);
+    let rows = result.rows(&ingested.dump, cfg.run.language);
     write_hits(&out("hits.parquet"), &rows)
         .map_err(|e| Failure::Output(anyhow::anyhow!("writing hits.parquet: {e}")))?;
     write_rejects(&out("rejects.parquet"), &ingested.rejects)

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::custom::CustomRule;
 use crate::rules::RulesConfig;
 
 /// Language of the evidence written to hits.parquet (the report offers both).
@@ -39,6 +40,9 @@ pub struct RunConfig {
 pub struct Config {
     pub run: RunConfig,
     pub rules: RulesConfig,
+    /// Analysts' SQL rules (`[[custom]]`), see [`crate::custom`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<CustomRule>,
 }
 
 /// A configuration that cannot be used.
@@ -71,7 +75,15 @@ impl Config {
     }
 
     fn check(&self) -> Result<(), String> {
-        let known: Vec<&str> = crate::rules::infos().iter().map(|i| i.id).collect();
+        let builtin: Vec<&str> = crate::rules::infos().iter().map(|i| i.id).collect();
+        let mut known = builtin.clone();
+        for (i, c) in self.custom.iter().enumerate() {
+            c.check(&builtin)?;
+            if self.custom[..i].iter().any(|o| o.id == c.id) {
+                return Err(format!("custom rule `{}` is declared twice", c.id));
+            }
+            known.push(&c.id);
+        }
         let unknown = |id: &String| !known.contains(&id.as_str());
         if let Some(id) = self.run.disable.iter().find(|id| unknown(id)) {
             return Err(format!(

@@ -291,7 +291,10 @@ impl<'a> Ctx<'a> {
 
     /// The patients-table row of a patient code.
     pub fn person(&self, patient: u32) -> Option<usize> {
-        match (self.dump.patients.as_ref(), self.patient_row[patient as usize]) {
+        match (
+            self.dump.patients.as_ref(),
+            self.patient_row[patient as usize],
+        ) {
             (Some(_), row) if row != NONE => Some(row as usize),
             _ => None,
         }
@@ -299,7 +302,10 @@ impl<'a> Ctx<'a> {
 
     /// The providers-table row of a provider code.
     pub fn institution(&self, provider: u32) -> Option<usize> {
-        match (self.dump.providers.as_ref(), self.provider_row[provider as usize]) {
+        match (
+            self.dump.providers.as_ref(),
+            self.provider_row[provider as usize],
+        ) {
             (Some(_), row) if row != NONE => Some(row as usize),
             _ => None,
         }

@@ -21,6 +21,7 @@ use serde::Serialize;
 
 pub mod config;
 mod ctx;
+pub mod custom;
 pub mod docs;
 pub mod eval;
 mod hit;
@@ -52,7 +53,7 @@ pub enum Outcome {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RuleOutcome {
-    pub rule_id: &'static str,
+    pub rule_id: String,
     pub family: Family,
     #[serde(flatten)]
     pub outcome: Outcome,
@@ -62,6 +63,8 @@ pub struct RuleOutcome {
 pub struct RuleRun {
     /// In output order (see [`write::sort_hits`]).
     pub hits: Vec<Hit>,
+    /// Hits of the analysts' SQL rules, already as text, with their English evidence.
+    pub custom: Vec<(HitRow, String)>,
     pub outcomes: Vec<RuleOutcome>,
     pub netting: NettingStats,
     /// Milliseconds spent building the shared indexes.
@@ -130,6 +133,80 @@ fn skip_reason(
     None
 }
 
+/// Runs the enabled custom SQL rules, one after another (polars parallelises each query).
+fn run_custom(dump: &Dump, cfg: &Config, outcomes: &mut Vec<RuleOutcome>) -> Vec<(HitRow, String)> {
+    let enabled: Vec<&custom::CustomRule> = cfg
+        .custom
+        .iter()
+        .filter(|c| !cfg.run.disable.contains(&c.id))
+        .collect();
+    let family = |c: &custom::CustomRule| Family::parse(&c.family).unwrap_or(Family::Custom);
+    for c in cfg
+        .custom
+        .iter()
+        .filter(|c| cfg.run.disable.contains(&c.id))
+    {
+        outcomes.push(RuleOutcome {
+            rule_id: c.id.clone(),
+            family: family(c),
+            outcome: Outcome::Skipped {
+                reason: "disabled in the configuration (run.disable)".into(),
+            },
+        });
+    }
+    if enabled.is_empty() {
+        return Vec::new();
+    }
+    let owned: Vec<custom::CustomRule> = enabled.iter().map(|c| (*c).clone()).collect();
+    let tables = custom::Tables::of(dump, &owned);
+    let mut rows = Vec::new();
+    for c in enabled {
+        let t = Instant::now();
+        let result = tables.as_ref().map_err(Clone::clone).and_then(|t| c.run(t));
+        let outcome = match result {
+            Ok(mut r) => {
+                if let Some(&s) = cfg.run.severity.get(&c.id) {
+                    let base = c.severity.max(1e-9);
+                    for (h, _) in &mut r {
+                        h.severity = (h.severity * s / base).clamp(0.0, 1.0);
+                    }
+                }
+                let o = Outcome::Ran {
+                    hits: r.len(),
+                    amount_fen: r.iter().map(|(h, _)| h.amount_fen).sum(),
+                    millis: t.elapsed().as_millis() as u64,
+                };
+                rows.extend(r);
+                o
+            }
+            Err(error) => Outcome::Failed { error },
+        };
+        outcomes.push(RuleOutcome {
+            rule_id: c.id.clone(),
+            family: family(c),
+            outcome,
+        });
+    }
+    rows
+}
+
+impl RuleRun {
+    /// Every hit as the contract's row, built-in and custom, in output order (by rule id,
+    /// subject, visit, first line, evidence), evidence in `lang`.
+    pub fn rows(&self, dump: &Dump, lang: Language) -> Vec<HitRow> {
+        let mut rows = hit_rows(dump, &self.hits, lang);
+        rows.extend(self.custom.iter().map(|(h, en)| {
+            let mut h = h.clone();
+            if lang == Language::En {
+                h.evidence.clone_from(en);
+            }
+            h
+        }));
+        write::sort_rows(&mut rows);
+        rows
+    }
+}
+
 /// Runs every rule of the catalogue that can run. A rule that panics is reported as failed; the
 /// others still run.
 pub fn run(dump: &Dump, cfg: &Config, rulebase: Option<&RuleBase>) -> RuleRun {
@@ -142,7 +219,7 @@ pub fn run(dump: &Dump, cfg: &Config, rulebase: Option<&RuleBase>) -> RuleRun {
         .map(|rule| {
             let info = rule.info();
             let outcome = |outcome| RuleOutcome {
-                rule_id: info.id,
+                rule_id: info.id.to_string(),
                 family: info.family,
                 outcome,
             };
@@ -184,8 +261,10 @@ pub fn run(dump: &Dump, cfg: &Config, rulebase: Option<&RuleBase>) -> RuleRun {
         hits.extend(h);
     }
     write::sort_hits(dump, &mut hits);
+    let custom = run_custom(dump, cfg, &mut outcomes);
     RuleRun {
         hits,
+        custom,
         outcomes,
         netting: ctx.netting,
         index_millis,

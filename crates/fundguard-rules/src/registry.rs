@@ -54,6 +54,10 @@ impl Family {
         }
     }
 
+    pub fn parse(s: &str) -> Option<Family> {
+        Family::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+
     /// The bureaus' name.
     pub fn name_zh(self) -> &'static str {
         match self {

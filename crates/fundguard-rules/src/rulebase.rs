@@ -7,6 +7,10 @@
 //! [`RuleBaseProblem`] naming the file, row and column, and the rules that need it are skipped;
 //! the run goes on.
 
+// A problem carries the file, worksheet, row, column and message an analyst needs; it is built
+// once per unusable table, so its size on the error path does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -174,7 +178,11 @@ impl std::fmt::Display for RuleBaseProblem {
             write!(f, " sheet {s}")?;
         }
         if let Some(l) = self.line {
-            write!(f, " {} {l}", if self.sheet.is_some() { "row" } else { "line" })?;
+            write!(
+                f,
+                " {} {l}",
+                if self.sheet.is_some() { "row" } else { "line" }
+            )?;
         }
         if let Some(c) = &self.column {
             write!(f, " column {c}")?;
@@ -341,7 +349,12 @@ impl RuleBase {
         let items: [(&'static str, &str, &str, &str); 4] = [
             ("b1_item_age", "国标代码", "限定对象", "项目名称"),
             ("b1_item_sex", "国标代码", "限定性别", "项目名称"),
-            ("b2_item_primary_secondary", "国标代码", "限定值域", "项目名称"),
+            (
+                "b2_item_primary_secondary",
+                "国标代码",
+                "限定值域",
+                "项目名称",
+            ),
             ("b8_item_age", "项目代码", "", "项目名称"),
         ];
         for (table, code, limit, name) in items {
@@ -353,7 +366,10 @@ impl RuleBase {
                     Limit::WorkingAge
                 } else {
                     parse_limit(table, r.get(limit)?).ok_or_else(|| {
-                        r.error(limit, format!("`{}` is not a known limit", r.get(limit).unwrap_or("")))
+                        r.error(
+                            limit,
+                            format!("`{}` is not a known limit", r.get(limit).unwrap_or("")),
+                        )
                     })?
                 };
                 Ok(Some(Restriction {
@@ -397,9 +413,16 @@ impl RuleBase {
                 return Ok(None);
             }
             let name = r.get("药品通用名")?;
-            let column = if r.has("国标代码") { "国标代码" } else { "药品代码" };
+            let column = if r.has("国标代码") {
+                "国标代码"
+            } else {
+                "药品代码"
+            };
             let limit = limits.get(name).ok_or_else(|| {
-                r.error("药品通用名", format!("`{name}` is not in the rule sheet {table}"))
+                r.error(
+                    "药品通用名",
+                    format!("`{name}` is not in the rule sheet {table}"),
+                )
             })?;
             Ok(Some(Restriction {
                 table,
@@ -408,7 +431,11 @@ impl RuleBase {
                 limit: limit.clone(),
             }))
         }) else {
-            if !self.problems.iter().any(|p| p.table.as_deref() == Some(codes_table)) {
+            if !self
+                .problems
+                .iter()
+                .any(|p| p.table.as_deref() == Some(codes_table))
+            {
                 self.problems.push(RuleBaseProblem {
                     table: Some(table.to_string()),
                     file: self.dir.join(format!("{codes_table}.csv")),
@@ -439,7 +466,10 @@ impl RuleBase {
             .filter_map(|d| std::fs::read_dir(d).ok())
             .flatten()
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")))
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"))
+            })
             .collect();
         books.sort();
         for book in books {
@@ -483,7 +513,8 @@ impl RuleBase {
         match result {
             Ok(rows) => {
                 self.loaded.push((table.to_string(), rows.len()));
-                self.sources.push((table.to_string(), sheet.path().to_path_buf()));
+                self.sources
+                    .push((table.to_string(), sheet.path().to_path_buf()));
                 Some(rows)
             }
             Err(mut p) => {
@@ -661,11 +692,19 @@ impl Row<'_> {
             .iter()
             .position(|h| h == column)
             .ok_or_else(|| {
-                let first = self.grid.rows.first().map_or(1, |r| r.0.saturating_sub(1)).max(1);
+                let first = self
+                    .grid
+                    .rows
+                    .first()
+                    .map_or(1, |r| r.0.saturating_sub(1))
+                    .max(1);
                 self.problem(
                     first,
                     column,
-                    format!("missing column `{column}` (header: {})", self.grid.headers.join(",")),
+                    format!(
+                        "missing column `{column}` (header: {})",
+                        self.grid.headers.join(",")
+                    ),
                 )
             })?;
         Ok(self.cells.get(i).map_or("", String::as_str))
@@ -743,7 +782,10 @@ mod tests {
         let find = |code: &str| rb.restrictions.iter().find(|r| r.code == code).unwrap();
         assert_eq!(find("XB01AXA223B004010180963").limit, Limit::CourseDays(14));
         assert_eq!(find("002202020010000").limit, Limit::Sex(Sex::Female));
-        assert_eq!(find("ZA04CAE0023010100166").limit, Limit::Age(AgeGroup::Child));
+        assert_eq!(
+            find("ZA04CAE0023010100166").limit,
+            Limit::Age(AgeGroup::Child)
+        );
         assert_eq!(
             find("XB05BAU012B002010102180").limit,
             Limit::VisitType(VisitType::Inpatient)
@@ -761,7 +803,10 @@ mod tests {
         a.sort();
         b.sort();
         assert_eq!(a, b);
-        assert!(xlsx.sources.iter().all(|(_, p)| p.extension().unwrap() == "xlsx"));
+        assert!(xlsx
+            .sources
+            .iter()
+            .all(|(_, p)| p.extension().unwrap() == "xlsx"));
         let key = |rb: &RuleBase| {
             let mut v: Vec<String> = rb
                 .restrictions
@@ -781,21 +826,28 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(pairs(&csv), pairs(&xlsx));
-        assert_eq!(
-            csv.frequency.unwrap().len(),
-            xlsx.frequency.unwrap().len()
-        );
+        assert_eq!(csv.frequency.unwrap().len(), xlsx.frequency.unwrap().len());
     }
 
     #[test]
     fn a_drug_table_without_its_codes_is_reported() {
         let dir = std::env::temp_dir().join(format!("fg-rb-codes-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(shared().join("b6_drug_payment_course.csv"), dir.join("b6_drug_payment_course.csv")).unwrap();
+        std::fs::copy(
+            shared().join("b6_drug_payment_course.csv"),
+            dir.join("b6_drug_payment_course.csv"),
+        )
+        .unwrap();
         let rb = RuleBase::load(&dir).unwrap();
         assert!(rb.restrictions.is_empty());
         assert!(!rb.has("b6_drug_payment_course"));
-        assert!(rb.problems[0].message.contains("b6_drug_payment_course_codes"), "{}", rb.problems[0]);
+        assert!(
+            rb.problems[0]
+                .message
+                .contains("b6_drug_payment_course_codes"),
+            "{}",
+            rb.problems[0]
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

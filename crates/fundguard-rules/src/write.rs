@@ -88,6 +88,22 @@ pub(crate) fn sort_hits(dump: &Dump, hits: &mut Vec<Hit>) {
     hits.extend(keyed.into_iter().map(|(_, h)| h));
 }
 
+/// Orders rows as [`sort_hits`] orders hits (stable, so rows already in that order keep it).
+pub(crate) fn sort_rows(rows: &mut [HitRow]) {
+    rows.sort_by(|a, b| {
+        let key = |r: &HitRow| {
+            (
+                r.rule_id.clone(),
+                r.subject_type.clone(),
+                r.subject_id.clone(),
+                r.visit_id.clone(),
+                r.line_ids.first().cloned(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
 /// Writes hits.parquet (zstd) with the contract's columns and types.
 pub fn write_hits(path: &Path, rows: &[HitRow]) -> Result<(), String> {
     let text = |f: &dyn Fn(&HitRow) -> &str| -> ArrayRef {

@@ -113,7 +113,8 @@ impl<'a> Zip<'a> {
         if u32_at(b, offset)? != 0x0403_4b50 {
             return Err(format!("{name}: corrupt zip entry"));
         }
-        let start = offset + 30 + u16_at(b, offset + 26)? as usize + u16_at(b, offset + 28)? as usize;
+        let start =
+            offset + 30 + u16_at(b, offset + 26)? as usize + u16_at(b, offset + 28)? as usize;
         let data = b
             .get(start..start + compressed)
             .ok_or_else(|| format!("{name}: truncated zip entry"))?;
@@ -292,10 +293,9 @@ fn column_of(reference: &str) -> Option<usize> {
         return None;
     }
     Some(
-        letters
-            .iter()
-            .fold(0usize, |n, b| n * 26 + (b.to_ascii_uppercase() - b'A' + 1) as usize)
-            - 1,
+        letters.iter().fold(0usize, |n, b| {
+            n * 26 + (b.to_ascii_uppercase() - b'A' + 1) as usize
+        }) - 1,
     )
 }
 
@@ -363,7 +363,10 @@ mod tests {
 
     #[test]
     fn unescapes_entities_and_character_references() {
-        assert_eq!(unescape("a &amp; b &lt;c&gt; &#20013;&#x6587;"), "a & b <c> 中文");
+        assert_eq!(
+            unescape("a &amp; b &lt;c&gt; &#20013;&#x6587;"),
+            "a & b <c> 中文"
+        );
         assert_eq!(unescape("no entities"), "no entities");
     }
 

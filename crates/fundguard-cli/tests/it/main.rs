@@ -168,3 +168,122 @@ fn rules_lists_every_rule_and_the_template_round_trips() {
     assert_eq!(template, again);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The ```toml block of docs/custom-rules.md.
+fn documented_custom_rules() -> String {
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/custom-rules.md"),
+    )
+    .unwrap();
+    let start = doc.find("```toml\n").expect("a toml block") + 8;
+    let end = start + doc[start..].find("```").unwrap();
+    doc[start..end].to_string()
+}
+
+#[test]
+fn documented_custom_rules_run_and_their_hits_are_family_custom() {
+    let dir = scratch("custom");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("custom.toml");
+    std::fs::write(&cfg, documented_custom_rules()).unwrap();
+    let dump = dir.join("dump");
+    let (code, _, stderr) = fundguard(&[
+        "synth",
+        "--out",
+        dump.to_str().unwrap(),
+        "--patients",
+        "20000",
+        "--seed",
+        "2026",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let run = dir.join("run");
+    let (code, stdout, stderr) = fundguard(&[
+        "run",
+        "--input",
+        dump.to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("custom.night_surgery"), "{stdout}");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap();
+    let outcome = |id: &str| {
+        manifest["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule_id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(outcome("custom.night_surgery")["status"], "ran");
+    let pharmacies = outcome("custom.many_pharmacies");
+    assert_eq!(pharmacies["family"], "custom");
+    assert!(pharmacies["hits"].as_u64().unwrap() > 0, "{pharmacies}");
+    // The hits are in hits.parquet with family `custom` and their evidence filled in.
+    let file = std::fs::File::open(run.join("hits.parquet")).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut custom = 0;
+    for batch in reader {
+        let batch = batch.unwrap();
+        let col = |n: &str| {
+            batch
+                .column_by_name(n)
+                .unwrap()
+                .as_any()
+                .downcast_ref::<arrow::array::StringArray>()
+                .unwrap()
+                .clone()
+        };
+        let (rule, family, evidence) = (col("rule_id"), col("family"), col("evidence"));
+        for i in 0..batch.num_rows() {
+            if rule.value(i) == "custom.many_pharmacies" {
+                assert_eq!(family.value(i), "custom");
+                assert!(
+                    evidence.value(i).contains("家药店购药"),
+                    "{}",
+                    evidence.value(i)
+                );
+                assert!(!evidence.value(i).contains('{'), "{}", evidence.value(i));
+                custom += 1;
+            }
+        }
+    }
+    assert_eq!(custom, pharmacies["hits"].as_u64().unwrap());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_bad_custom_query_fails_with_its_rule_id_before_data_is_read() {
+    let dir = scratch("badsql");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("bad.toml");
+    std::fs::write(
+        &cfg,
+        "[[custom]]\nid = \"custom.typo\"\nseverity = 0.5\nsubject = \"patient\"\nevidence = \"x\"\nsql = \"SELECT patient_idd AS subject_id FROM visits\"\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = fundguard(&[
+        "run",
+        "--input",
+        "does/not/exist",
+        "--out",
+        dir.join("run").to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(
+        stderr.contains("custom rule `custom.typo`: SQL error"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("patient_idd"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

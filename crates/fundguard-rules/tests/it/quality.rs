@@ -84,7 +84,10 @@ fn finds_every_injected_core_case_and_no_look_alike() {
         .filter(|h| !labels.iter().any(|c| fundguard_rules::eval::matches(c, h)))
         .map(|h| (&h.rule_id, &h.evidence))
         .collect();
-    assert!(unlabelled.is_empty(), "hits on honest activity: {unlabelled:#?}");
+    assert!(
+        unlabelled.is_empty(),
+        "hits on honest activity: {unlabelled:#?}"
+    );
     for f in others {
         let r = &recall[f];
         assert!(r.cases > 0 && r.share() >= 0.95, "{f}: recall {r:?}");

@@ -14,7 +14,8 @@ pub static INFO: RuleInfo = RuleInfo {
     baseline: "impersonation.1",
     name_zh: "死亡后就医",
     name_en: "Care after death",
-    flags: "Visits of a patient that begin after the patient's death_date (patients table). A stay \
+    flags:
+        "Visits of a patient that begin after the patient's death_date (patients table). A stay \
             that began before the death and ends on the day of death is not one.",
     why: "A dead person's card in use means someone else is using it, or the provider billed \
           care that never happened. Services after death are counted here once, not again under \

@@ -111,7 +111,13 @@ pub struct RestrictedPerson(pub Params);
 
 impl RestrictedPerson {
     /// Why `limit` excludes a person of `sex` born on `birth` on `day`, if it does.
-    fn conflict(&self, limit: &Limit, sex: Sex, birth: Days, day: Days) -> Option<(String, String)> {
+    fn conflict(
+        &self,
+        limit: &Limit,
+        sex: Sex,
+        birth: Days,
+        day: Days,
+    ) -> Option<(String, String)> {
         let p = &self.0;
         let known = birth != NULL_DATE;
         let years = age_years(birth, day);
@@ -126,7 +132,10 @@ impl RestrictedPerson {
                     Sex::Male => ("男性", "a man"),
                     _ => ("女性", "a woman"),
                 };
-                Some((format!("{zh}，参保人为{hz}"), format!("{en}, the holder is {he}")))
+                Some((
+                    format!("{zh}，参保人为{hz}"),
+                    format!("{en}, the holder is {he}"),
+                ))
             }
             Limit::Age(group) if known => {
                 let outside = match group {

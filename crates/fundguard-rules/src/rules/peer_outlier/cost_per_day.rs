@@ -59,7 +59,11 @@ impl Rule for CostPerDay {
             .collect();
         outliers(ctx, measures, &self.0)
             .into_iter()
-            .map(|o| hit(ctx, &INFO, o, ("床日费用", "Cost per stay-day"), |x| format!("{x:.0}")))
+            .map(|o| {
+                hit(ctx, &INFO, o, ("床日费用", "Cost per stay-day"), |x| {
+                    format!("{x:.0}")
+                })
+            })
             .collect()
     }
 }

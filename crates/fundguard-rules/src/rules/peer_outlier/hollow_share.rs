@@ -85,9 +85,13 @@ impl Rule for HollowShare {
         outliers(ctx, measures, &self.0)
             .into_iter()
             .map(|o| {
-                hit(ctx, &INFO, o, ("空床日占比", "Share of hollow stay-days"), |x| {
-                    format!("{:.1}%", x * 100.0)
-                })
+                hit(
+                    ctx,
+                    &INFO,
+                    o,
+                    ("空床日占比", "Share of hollow stay-days"),
+                    |x| format!("{:.1}%", x * 100.0),
+                )
             })
             .collect()
     }

@@ -42,12 +42,15 @@ impl Rule for LengthOfStay {
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
-        let days = |s: u32| f64::from((day_of(ctx.visit_end(s)) - day_of(v.admit[s as usize])).max(1));
+        let days =
+            |s: u32| f64::from((day_of(ctx.visit_end(s)) - day_of(v.admit[s as usize])).max(1));
         let category = |s: u32| match v.main_diag[s as usize] {
             NONE => None,
             d => Some(icd::category(ctx.dump.dicts.diagnoses.get(d))),
         };
-        let all: Vec<u32> = ctx.stays(&(0..v.patient.len() as u32).collect::<Vec<_>>()).collect();
+        let all: Vec<u32> = ctx
+            .stays(&(0..v.patient.len() as u32).collect::<Vec<_>>())
+            .collect();
         let mut by_diag: FxHashMap<&str, Vec<f64>> = FxHashMap::default();
         for &s in &all {
             if let Some(c) = category(s) {
@@ -84,7 +87,10 @@ impl Rule for LengthOfStay {
                     ctx,
                     &INFO,
                     o,
-                    ("住院天数与同病种中位数之比", "Length of stay against the diagnosis median"),
+                    (
+                        "住院天数与同病种中位数之比",
+                        "Length of stay against the diagnosis median",
+                    ),
                     |x| format!("{x:.2}"),
                 )
             })

@@ -75,7 +75,9 @@ impl Peers {
                 && (0.0..=1.0).contains(&self.max_p)
                 && self.min_spread > 0.0
                 && self.min_difference >= 0.0,
-            || format!("{rule}: need min_peers >= 3, min_z > 0, 0 <= max_p <= 1, min_spread > 0, min_difference >= 0"),
+            || {
+                format!("{rule}: need min_peers >= 3, min_z > 0, 0 <= max_p <= 1, min_spread > 0, min_difference >= 0")
+            },
         )
     }
 }
@@ -137,7 +139,9 @@ impl Config {
         self.length_of_stay.check("peer_outlier.length_of_stay")?;
         self.hollow_share.check("peer_outlier.hollow_share")?;
         self.pharmacy_rate.check("peer_outlier.pharmacy_rate")?;
-        self.category_share.peers.check("peer_outlier.category_share")
+        self.category_share
+            .peers
+            .check("peer_outlier.category_share")
     }
 }
 

@@ -50,7 +50,8 @@ impl Rule for PharmacyRate {
                 if sales.is_empty() {
                     return None;
                 }
-                let mut hours: Vec<i64> = sales.iter().map(|&x| v.settle[x as usize] / 3600).collect();
+                let mut hours: Vec<i64> =
+                    sales.iter().map(|&x| v.settle[x as usize] / 3600).collect();
                 hours.dedup(); // settlement order: equal hours are adjacent
                 Some(Measure {
                     provider,

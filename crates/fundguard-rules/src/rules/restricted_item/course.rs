@@ -16,7 +16,8 @@ pub static INFO: RuleInfo = RuleInfo {
     baseline: "restricted_item (batch 6)",
     name_zh: "超限定支付疗程",
     name_en: "Beyond the paid course",
-    flags: "Drugs the national batch-6 table (限定支付疗程) pays for at most N days, billed to one \
+    flags:
+        "Drugs the national batch-6 table (限定支付疗程) pays for at most N days, billed to one \
             patient on days N or more after the first day of the course (across providers). A \
             gap of more than `new_course_after_days` without the drug starts a new course.",
     why: "Courses such as 14 days of ozagrel after an acute stroke are what the fund pays for; \

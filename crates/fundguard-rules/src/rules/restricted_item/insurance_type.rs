@@ -74,7 +74,11 @@ impl Rule for InsuranceType {
                 return None;
             }
             let got = ctx.dump.dicts.codes.get(code);
-            let allowed = self.0.codes.get(want).is_some_and(|c| c.iter().any(|c| c == got));
+            let allowed = self
+                .0
+                .codes
+                .get(want)
+                .is_some_and(|c| c.iter().any(|c| c == got));
             (!allowed).then(|| {
                 (
                     format!("限{want}保险，本次险种 {got}"),

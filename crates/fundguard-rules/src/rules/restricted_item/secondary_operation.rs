@@ -68,7 +68,10 @@ impl Params {
         ensure(
             (0.0..=1.0).contains(&self.expected_share)
                 && (self.expected_share..=1.0).contains(&self.max_share),
-            || "restricted_item.secondary_operation: need 0 <= expected_share <= max_share <= 1".into(),
+            || {
+                "restricted_item.secondary_operation: need 0 <= expected_share <= max_share <= 1"
+                    .into()
+            },
         )
     }
 }

@@ -21,7 +21,8 @@ pub static INFO: RuleInfo = RuleInfo {
     why: "Parenteral nutrition and similar drugs are paid only for inpatients who were screened \
           for nutritional risk; billed to outpatients they are outside the fund's scope.",
     amount: "The restricted lines.",
-    example: "ω-3甘油三酯…注射液 (住院 only) in an outpatient visit: fires. The same drug on day 2 \
+    example:
+        "ω-3甘油三酯…注射液 (住院 only) in an outpatient visit: fires. The same drug on day 2 \
               of a stay does not.",
     severity: 0.55,
     needs: &[],
@@ -56,7 +57,11 @@ impl Rule for VisitTypeRule {
                 };
                 (
                     format!("限{}，本次为{}", zh(want), zh(got)),
-                    format!("{} visits only, billed in a visit of type {}", want.as_str(), got.as_str()),
+                    format!(
+                        "{} visits only, billed in a visit of type {}",
+                        want.as_str(),
+                        got.as_str()
+                    ),
                 )
             })
         })

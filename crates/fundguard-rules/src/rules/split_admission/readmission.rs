@@ -24,7 +24,8 @@ pub static INFO: RuleInfo = RuleInfo {
     why: "Hospitals paid per stay (DRG/DIP) or held to a per-stay cap discharge a patient and \
           readmit them to bill one illness as two stays.",
     amount: "The fund payment of the later stay.",
-    example: "I63.900 stay 03-01..03-08, readmitted 03-12 with I63.800 at the same hospital: fires \
+    example:
+        "I63.900 stay 03-01..03-08, readmitted 03-12 with I63.800 at the same hospital: fires \
               on the second stay. Two chemotherapy cycles (Z51.1) ten days apart, or a \
               readmission for pneumonia after gallstones, do not.",
     severity: 0.65,
