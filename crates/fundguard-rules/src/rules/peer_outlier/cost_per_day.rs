@@ -18,12 +18,35 @@ pub static INFO: RuleInfo = RuleInfo {
     name_en: "Cost per stay-day above peers",
     flags: "A hospital whose inpatient charges per stay-day (all live lines of its stays / the \
             stays' days, at least one per stay) are far above those of hospitals of the same \
-            type and level.",
+            type and level. Its default `min_z` is 6.5: totals mix beds, surgery and drugs, and \
+            on a generated 1,000,000-person month honest hospitals hosting costly operations \
+            reach z = 6.0; inflated drugs are found by peer_outlier.drug_cost_per_day.",
     why: "Inflated quantities, unnecessary drugs and phantom services raise what each bed-day \
           costs; a hospital billing three times its peers per day is where to look first.",
     amount: "The stays' charges beyond the peer median: charges × (value − median) / value.",
     example: "A 二级甲等 hospital at 1,450 yuan per stay-day where its 12 peers' median is 620 \
               (z = 9.8, p = 5e-23): fires.",
+    severity: 0.5,
+    needs: &[Table::Providers],
+    rulebase: &[],
+    params: &PEER_PARAMS,
+};
+
+pub static DRUG_INFO: RuleInfo = RuleInfo {
+    id: "peer_outlier.drug_cost_per_day",
+    family: Family::PeerOutlier,
+    baseline: "peer_outlier (drug cost per stay-day)",
+    name_zh: "床日药费离群",
+    name_en: "Drug cost per stay-day above peers",
+    flags: "A hospital whose inpatient drug charges (categories 09 西药, 10 中药饮片, 11 中成药) \
+            per stay-day are far above those of hospitals of the same type and level.",
+    why:
+        "Drug cost per bed-day (床日药费) is the bureaus' standard yardstick of over-prescription: \
+          inflated quantities and unnecessary drugs show in it before they show in the total, \
+          which beds, nursing and one-off surgery dominate.",
+    amount: "The stays' drug charges beyond the peer median: charges × (value − median) / value.",
+    example: "A 二级甲等 hospital at 96 yuan of drugs per stay-day where its 83 peers' median is \
+              32 (z = 20): fires.",
     severity: 0.5,
     needs: &[Table::Providers],
     rulebase: &[],
@@ -38,7 +61,45 @@ impl Rule for CostPerDay {
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
+        per_stay_day(
+            ctx,
+            &self.0,
+            &INFO,
+            |_| true,
+            ("床日费用", "Cost per stay-day"),
+        )
+    }
+}
+
+pub struct DrugCostPerDay(pub Peers);
+
+impl Rule for DrugCostPerDay {
+    fn info(&self) -> &'static RuleInfo {
+        &DRUG_INFO
+    }
+
+    fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
+        per_stay_day(
+            ctx,
+            &self.0,
+            &DRUG_INFO,
+            fundguard_model::category::is_drug,
+            ("床日药费", "Drug cost per stay-day"),
+        )
+    }
+}
+
+/// Charges of the categories `keep` accepts per stay-day, against peers.
+fn per_stay_day(
+    ctx: &Ctx<'_>,
+    peers: &Peers,
+    info: &'static RuleInfo,
+    keep: impl Fn(u8) -> bool + Sync,
+    metric: (&str, &str),
+) -> Vec<Hit> {
+    {
         let v = &ctx.dump.visits;
+        let l = &ctx.dump.lines;
         let measures: Vec<Measure> = (0..ctx.provider_visits.keys() as u32)
             .into_par_iter()
             .filter_map(|provider| {
@@ -46,7 +107,11 @@ impl Rule for CostPerDay {
                 for s in ctx.stays(ctx.provider_visits.get(provider)) {
                     let end = ctx.visit_end(s);
                     days += i64::from((day_of(end) - day_of(v.admit[s as usize])).max(1));
-                    money += ctx.live_lines(s).map(|x| ctx.money(x)).sum::<i64>();
+                    money += ctx
+                        .live_lines(s)
+                        .filter(|&x| keep(l.category[x as usize]))
+                        .map(|x| ctx.money(x))
+                        .sum::<i64>();
                     stays += 1;
                 }
                 (stays > 0).then(|| Measure {
@@ -57,13 +122,9 @@ impl Rule for CostPerDay {
                 })
             })
             .collect();
-        outliers(ctx, measures, &self.0)
+        outliers(ctx, measures, peers)
             .into_iter()
-            .map(|o| {
-                hit(ctx, &INFO, o, ("床日费用", "Cost per stay-day"), |x| {
-                    format!("{x:.0}")
-                })
-            })
+            .map(|o| hit(ctx, info, o, metric, |x| format!("{x:.0}")))
             .collect()
     }
 }
