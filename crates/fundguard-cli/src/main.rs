@@ -362,6 +362,12 @@ fn rules(markdown: bool, template: bool, config: Option<&Path>) -> Result<(), Fa
             ""
         );
     }
+    for c in &cfg.custom {
+        println!(
+            "{:<34} {:<17} {}  [custom SQL, severity {}]",
+            c.id, c.family, c.name, c.severity
+        );
+    }
     Ok(())
 }
 
