@@ -163,6 +163,8 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
         found.push((t, files));
     }
     // Tables are read in parallel; polars parallelises within each Parquet file.
+    // When several tables fail, the first in table order is reported, whatever thread finished
+    // first, so the same dump always gives the same error.
     let raws: Vec<Option<read::RawTable>> = found
         .par_iter()
         .map(|(t, files)| {
@@ -172,6 +174,8 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
                 read::read_table(*t, files).map(Some)
             }
         })
+        .collect::<Vec<_>>()
+        .into_iter()
         .collect::<Result<_, _>>()?;
     let raw = |t: Table| raws[t as usize].as_ref();
 

@@ -28,17 +28,20 @@ pub static INFO: RuleInfo = RuleInfo {
     severity: 0.7,
     needs: &[],
     rulebase: &[],
-    params: &[
-        ParamDoc {
-            name: "same_region_minutes",
-            doc: "Least plausible time between two providers of one region.",
-        },
-        ParamDoc {
-            name: "other_region_minutes",
-            doc: "Least plausible time between providers of different regions.",
-        },
-    ],
+    params: &PARAMS,
 };
+
+/// The parameters of this rule and of impersonation.simultaneous, which shares them.
+pub(crate) const PARAMS: [ParamDoc; 2] = [
+    ParamDoc {
+        name: "same_region_minutes",
+        doc: "Least plausible time between two providers of one region.",
+    },
+    ParamDoc {
+        name: "other_region_minutes",
+        doc: "Least plausible time between providers of different regions.",
+    },
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]

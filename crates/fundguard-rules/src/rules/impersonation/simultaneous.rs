@@ -3,8 +3,8 @@
 
 use crate::ctx::Ctx;
 use crate::hit::Hit;
-use crate::registry::{Family, ParamDoc, RuleInfo};
-use crate::rules::card_pooling::two_places::{too_close, Params};
+use crate::registry::{Family, RuleInfo};
+use crate::rules::card_pooling::two_places::{too_close, Params, PARAMS};
 use crate::rules::Rule;
 
 pub static INFO: RuleInfo = RuleInfo {
@@ -25,16 +25,7 @@ pub static INFO: RuleInfo = RuleInfo {
     severity: 0.7,
     needs: &[],
     rulebase: &[],
-    params: &[
-        ParamDoc {
-            name: "same_region_minutes",
-            doc: "Least plausible time between two providers of one region.",
-        },
-        ParamDoc {
-            name: "other_region_minutes",
-            doc: "Least plausible time between providers of different regions.",
-        },
-    ],
+    params: &PARAMS,
 };
 
 pub struct Simultaneous(pub Params);

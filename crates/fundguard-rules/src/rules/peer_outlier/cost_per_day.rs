@@ -2,9 +2,7 @@
 
 use fundguard_model::{day_of, Table};
 
-use rayon::prelude::*;
-
-use super::{hit, outliers, Measure, Peers, PEER_PARAMS};
+use super::{compare, Measure, Peers, PEER_PARAMS};
 use crate::ctx::Ctx;
 use crate::hit::Hit;
 use crate::registry::{Family, RuleInfo};
@@ -100,11 +98,15 @@ fn per_stay_day(
     {
         let v = &ctx.dump.visits;
         let l = &ctx.dump.lines;
-        let measures: Vec<Measure> = (0..ctx.provider_visits.keys() as u32)
-            .into_par_iter()
-            .filter_map(|provider| {
+        compare(
+            ctx,
+            info,
+            peers,
+            metric,
+            |x| format!("{x:.0}"),
+            |provider, visits| {
                 let (mut money, mut days, mut stays) = (0i64, 0i64, 0usize);
-                for s in ctx.stays(ctx.provider_visits.get(provider)) {
+                for s in ctx.stays(visits) {
                     let end = ctx.visit_end(s);
                     days += i64::from((day_of(end) - day_of(v.admit[s as usize])).max(1));
                     money += ctx
@@ -120,11 +122,7 @@ fn per_stay_day(
                     volume: stays,
                     money,
                 })
-            })
-            .collect();
-        outliers(ctx, measures, peers)
-            .into_iter()
-            .map(|o| hit(ctx, info, o, metric, |x| format!("{x:.0}")))
-            .collect()
+            },
+        )
     }
 }

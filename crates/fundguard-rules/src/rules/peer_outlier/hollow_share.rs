@@ -2,9 +2,7 @@
 
 use fundguard_model::{category, day_of, Table};
 
-use rayon::prelude::*;
-
-use super::{hit, outliers, Measure, Peers, PEER_PARAMS};
+use super::{compare, Measure, Peers, PEER_PARAMS};
 use crate::ctx::Ctx;
 use crate::hit::Hit;
 use crate::registry::{Family, RuleInfo};
@@ -51,11 +49,15 @@ impl Rule for HollowShare {
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
         let l = &ctx.dump.lines;
-        let measures: Vec<Measure> = (0..ctx.provider_visits.keys() as u32)
-            .into_par_iter()
-            .filter_map(|provider| {
+        compare(
+            ctx,
+            &INFO,
+            &self.0,
+            ("空床日占比", "Share of hollow stay-days"),
+            |x| format!("{:.1}%", x * 100.0),
+            |provider, visits| {
                 let (mut hollow, mut total, mut money, mut stays) = (0usize, 0usize, 0i64, 0usize);
-                for s in ctx.stays(ctx.provider_visits.get(provider)) {
+                for s in ctx.stays(visits) {
                     let first = day_of(v.admit[s as usize]);
                     let n = (day_of(ctx.visit_end(s)) - first).max(1) as usize;
                     // Per day: (treated, money)
@@ -80,19 +82,7 @@ impl Rule for HollowShare {
                     volume: stays,
                     money,
                 })
-            })
-            .collect();
-        outliers(ctx, measures, &self.0)
-            .into_iter()
-            .map(|o| {
-                hit(
-                    ctx,
-                    &INFO,
-                    o,
-                    ("空床日占比", "Share of hollow stay-days"),
-                    |x| format!("{:.1}%", x * 100.0),
-                )
-            })
-            .collect()
+            },
+        )
     }
 }

@@ -3,9 +3,7 @@
 use fundguard_model::{day_of, Table, NONE};
 use rustc_hash::FxHashMap;
 
-use rayon::prelude::*;
-
-use super::{hit, outliers, Measure, Peers, PEER_PARAMS};
+use super::{compare, Measure, Peers, PEER_PARAMS};
 use crate::ctx::Ctx;
 use crate::hit::Hit;
 use crate::icd;
@@ -59,11 +57,18 @@ impl Rule for LengthOfStay {
         }
         let typical: FxHashMap<&str, f64> =
             by_diag.into_iter().map(|(c, d)| (c, median(&d))).collect();
-        let measures: Vec<Measure> = (0..ctx.provider_visits.keys() as u32)
-            .into_par_iter()
-            .filter_map(|provider| {
+        compare(
+            ctx,
+            &INFO,
+            &self.0,
+            (
+                "住院天数与同病种中位数之比",
+                "Length of stay against the diagnosis median",
+            ),
+            |x| format!("{x:.2}"),
+            |provider, visits| {
                 let (mut actual, mut expected, mut money, mut stays) = (0.0, 0.0, 0i64, 0usize);
-                for s in ctx.stays(ctx.provider_visits.get(provider)) {
+                for s in ctx.stays(visits) {
                     let Some(c) = category(s) else {
                         continue;
                     };
@@ -78,22 +83,7 @@ impl Rule for LengthOfStay {
                     volume: stays,
                     money,
                 })
-            })
-            .collect();
-        outliers(ctx, measures, &self.0)
-            .into_iter()
-            .map(|o| {
-                hit(
-                    ctx,
-                    &INFO,
-                    o,
-                    (
-                        "住院天数与同病种中位数之比",
-                        "Length of stay against the diagnosis median",
-                    ),
-                    |x| format!("{x:.2}"),
-                )
-            })
-            .collect()
+            },
+        )
     }
 }

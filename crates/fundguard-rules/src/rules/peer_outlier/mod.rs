@@ -251,6 +251,28 @@ pub(crate) fn outliers(ctx: &Ctx<'_>, measures: Vec<Measure>, p: &Peers) -> Vec<
     out
 }
 
+/// Measures every provider (`measure(provider, its visits by settlement time)`, in parallel) and
+/// reports those far above their peers as hits of `info`; `metric` names the measure (zh, en) and
+/// `show` formats its values.
+pub(crate) fn compare(
+    ctx: &Ctx<'_>,
+    info: &'static RuleInfo,
+    peers: &Peers,
+    metric: (&str, &str),
+    show: impl Fn(f64) -> String,
+    measure: impl Fn(u32, &[u32]) -> Option<Measure> + Sync,
+) -> Vec<Hit> {
+    use rayon::prelude::*;
+    let measures: Vec<Measure> = (0..ctx.provider_visits.keys() as u32)
+        .into_par_iter()
+        .filter_map(|p| measure(p, ctx.provider_visits.get(p)))
+        .collect();
+    outliers(ctx, measures, peers)
+        .into_iter()
+        .map(|o| hit(ctx, info, o, metric, &show))
+        .collect()
+}
+
 /// `= 3.2e-7`, or `< 1e-15` below what a double resolves in the tail.
 fn probability(p: f64) -> String {
     if p < 1e-15 {

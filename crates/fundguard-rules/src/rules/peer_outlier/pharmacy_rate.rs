@@ -2,9 +2,7 @@
 
 use fundguard_model::Table;
 
-use rayon::prelude::*;
-
-use super::{hit, outliers, Measure, Peers, PEER_PARAMS};
+use super::{compare, Measure, Peers, PEER_PARAMS};
 use crate::ctx::Ctx;
 use crate::hit::Hit;
 use crate::registry::{Family, RuleInfo};
@@ -37,12 +35,14 @@ impl Rule for PharmacyRate {
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
-        let measures: Vec<Measure> = (0..ctx.provider_visits.keys() as u32)
-            .into_par_iter()
-            .filter_map(|provider| {
-                let sales: Vec<u32> = ctx
-                    .provider_visits
-                    .get(provider)
+        compare(
+            ctx,
+            &INFO,
+            &self.0,
+            ("每营业小时结算笔数", "Settlements per active hour"),
+            |x| format!("{x:.1}"),
+            |provider, visits| {
+                let sales: Vec<u32> = visits
                     .iter()
                     .copied()
                     .filter(|&x| ctx.visit_live[x as usize] && ctx.is_pharmacy_visit(x))
@@ -59,19 +59,7 @@ impl Rule for PharmacyRate {
                     volume: sales.len(),
                     money: sales.iter().map(|&x| ctx.insured_paid(x)).sum(),
                 })
-            })
-            .collect();
-        outliers(ctx, measures, &self.0)
-            .into_iter()
-            .map(|o| {
-                hit(
-                    ctx,
-                    &INFO,
-                    o,
-                    ("每营业小时结算笔数", "Settlements per active hour"),
-                    |x| format!("{x:.1}"),
-                )
-            })
-            .collect()
+            },
+        )
     }
 }
