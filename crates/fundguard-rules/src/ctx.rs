@@ -285,6 +285,26 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// `2026-03-05 H001` for a visit, dated by `time` (its admission or settlement).
+    pub fn visit_label(&self, visit: u32, time: Seconds) -> String {
+        let provider = self.dump.visits.provider[visit as usize];
+        format!(
+            "{} {}",
+            crate::rules::fmt::date_of(time),
+            self.provider_id(provider)
+        )
+    }
+
+    /// `2026-03-05 普通B超检查` for a line, dated by its charge time.
+    pub fn line_label(&self, line: u32) -> String {
+        let l = &self.dump.lines;
+        format!(
+            "{} {}",
+            crate::rules::fmt::date_of(l.charge_time[line as usize]),
+            self.item_label(l.item[line as usize])
+        )
+    }
+
     pub fn provider_id(&self, p: u32) -> &str {
         self.dump.dicts.providers.get(p)
     }

@@ -68,27 +68,39 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
-#[test]
-fn run_writes_hits_manifest_and_effective_config() {
-    let dir = scratch("run");
+/// Generates a month of `patients` (seed 2026) into `dir/dump` and runs it into `dir/run` with
+/// `extra` arguments; the run's stdout.
+fn synth_and_run(dir: &Path, patients: &str, extra: &[&str]) -> String {
     let dump = dir.join("dump");
     let (code, _, stderr) = fundguard(&[
         "synth",
         "--out",
         dump.to_str().unwrap(),
         "--patients",
-        "3000",
+        patients,
+        "--seed",
+        "2026",
     ]);
     assert_eq!(code, 0, "{stderr}");
     let out = dir.join("run");
-    let (code, stdout, stderr) = fundguard(&[
+    let mut args = vec![
         "run",
         "--input",
         dump.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
-    ]);
+    ];
+    args.extend(extra);
+    let (code, stdout, stderr) = fundguard(&args);
     assert_eq!(code, 0, "{stderr}");
+    stdout
+}
+
+#[test]
+fn run_writes_hits_manifest_and_effective_config() {
+    let dir = scratch("run");
+    let stdout = synth_and_run(&dir, "3000", &[]);
+    let out = dir.join("run");
     // Without --rulebase the rules that need the national tables say so.
     assert!(
         stdout.contains("duplicate_charge.included_item     skipped: needs the national rule base"),
@@ -186,28 +198,8 @@ fn documented_custom_rules_run_and_their_hits_are_family_custom() {
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("custom.toml");
     std::fs::write(&cfg, documented_custom_rules()).unwrap();
-    let dump = dir.join("dump");
-    let (code, _, stderr) = fundguard(&[
-        "synth",
-        "--out",
-        dump.to_str().unwrap(),
-        "--patients",
-        "20000",
-        "--seed",
-        "2026",
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    let stdout = synth_and_run(&dir, "20000", &["--config", cfg.to_str().unwrap()]);
     let run = dir.join("run");
-    let (code, stdout, stderr) = fundguard(&[
-        "run",
-        "--input",
-        dump.to_str().unwrap(),
-        "--out",
-        run.to_str().unwrap(),
-        "--config",
-        cfg.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("custom.night_surgery"), "{stdout}");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap();

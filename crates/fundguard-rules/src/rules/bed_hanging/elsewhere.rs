@@ -101,13 +101,7 @@ impl Rule for Elsewhere {
                 }
                 let places: Vec<String> = inside
                     .iter()
-                    .map(|&o| {
-                        format!(
-                            "{} {}",
-                            fmt::date_of(v.settle[o as usize]),
-                            ctx.provider_id(v.provider[o as usize])
-                        )
-                    })
+                    .map(|&o| ctx.visit_label(o, v.settle[o as usize]))
                     .collect();
                 let span = format!("{}..{}", fmt::day(a), fmt::day(d));
                 let ev = Evidence::new(

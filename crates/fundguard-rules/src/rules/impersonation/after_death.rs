@@ -66,13 +66,7 @@ impl Rule for AfterDeath {
             let amount = ctx.money_sum(&lines);
             let places: Vec<String> = after
                 .iter()
-                .map(|&x| {
-                    format!(
-                        "{} {}",
-                        fmt::date_of(v.admit[x as usize]),
-                        ctx.provider_id(v.provider[x as usize])
-                    )
-                })
+                .map(|&x| ctx.visit_label(x, v.admit[x as usize]))
                 .collect();
             let ev = Evidence::new(
                 format!(

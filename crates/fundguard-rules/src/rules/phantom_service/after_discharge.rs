@@ -46,7 +46,6 @@ impl Rule for AfterDischarge {
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
-        let l = &ctx.dump.lines;
         ctx.per_visit(|visit, lines, out| {
             let i = visit as usize;
             if v.visit_type[i] != VisitType::Inpatient || v.discharge[i] == NULL_TIME {
@@ -62,16 +61,7 @@ impl Rule for AfterDischarge {
                 return;
             }
             let amount = ctx.money_sum(&late);
-            let names: Vec<String> = late
-                .iter()
-                .map(|&x| {
-                    format!(
-                        "{} {}",
-                        fmt::date_of(l.charge_time[x as usize]),
-                        ctx.item_label(l.item[x as usize])
-                    )
-                })
-                .collect();
+            let names: Vec<String> = late.iter().map(|&x| ctx.line_label(x)).collect();
             let ev = Evidence::new(
                 format!(
                     "住院于 {} 出院，出院后仍计费 {} 项（{}），费用 {} 元",
