@@ -79,6 +79,22 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         show: usize,
     },
+    /// Measures a run against a generated dump's truth: recall per family, look-alikes flagged,
+    /// precision of the top leads.
+    Eval {
+        /// The run directory (hits.parquet, leads.parquet).
+        #[arg(long)]
+        run: PathBuf,
+        /// The generated dump (labels.parquet, decoys.parquet).
+        #[arg(long)]
+        truth: PathBuf,
+        /// Precision is reported at these K (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "10,50,100")]
+        k: Vec<usize>,
+        /// Also write the evaluation as JSON here (default: RUN/eval.json).
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Writes a synthetic month with injected, labelled frauds and look-alikes.
     Synth {
         #[arg(long)]
@@ -172,6 +188,12 @@ fn main() -> ExitCode {
             config_template,
             config,
         } => rules(markdown, config_template, config.as_deref()),
+        Command::Eval {
+            run,
+            truth,
+            k,
+            json,
+        } => eval(&run, &truth, &k, json.as_deref()),
         Command::Validate { input, out, show } => {
             validate(&input, out.as_deref(), show).map(|_| ())
         }
@@ -368,6 +390,61 @@ fn rules(markdown: bool, template: bool, config: Option<&Path>) -> Result<(), Fa
             c.id, c.family, c.name, c.severity
         );
     }
+    Ok(())
+}
+
+fn eval(run: &Path, truth: &Path, ks: &[usize], json: Option<&Path>) -> Result<(), Failure> {
+    use fundguard_rules::eval;
+    fn input<T>(r: Result<T, String>) -> Result<T, Failure> {
+        r.map_err(|e| Failure::Input(anyhow::anyhow!(e)))
+    }
+    let hits = input(eval::read_hits(&run.join("hits.parquet")))?;
+    let leads = input(eval::read_leads(&run.join("leads.parquet")))?;
+    let labels = input(eval::read_cases(&truth.join("labels.parquet")))?;
+    let decoys = input(eval::read_cases(&truth.join("decoys.parquet")))?;
+    let e = eval::evaluate(&hits, &leads, &labels, &decoys, ks);
+    println!(
+        "{:<22} {:>6} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
+        "family", "cases", "found", "recall", "in leads", "decoys", "flagged", "FP rate"
+    );
+    let ratio = |a: usize, b: usize| {
+        if b == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.3}", a as f64 / b as f64)
+        }
+    };
+    for (f, q) in &e.families {
+        println!(
+            "{:<22} {:>6} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
+            f,
+            q.cases,
+            q.found,
+            ratio(q.found, q.cases),
+            q.in_leads,
+            q.decoys,
+            q.decoys_flagged,
+            ratio(q.decoys_flagged, q.decoys)
+        );
+    }
+    for (k, p) in &e.precision_at {
+        println!("precision@{k}: {p:.3}");
+    }
+    println!("{} hits, {} leads", e.hits, e.leads);
+    if !e.unlabelled_hits.is_empty() {
+        let list: Vec<String> = e
+            .unlabelled_hits
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        println!("hits about no injected case: {}", list.join(", "));
+    }
+    let path = json.map_or_else(|| run.join("eval.json"), Path::to_path_buf);
+    let text = serde_json::to_string_pretty(&e).expect("evaluation serialises");
+    std::fs::write(&path, text + "\n")
+        .with_context(|| format!("writing {}", path.display()))
+        .map_err(Failure::Output)?;
+    println!("written: {}", path.display());
     Ok(())
 }
 

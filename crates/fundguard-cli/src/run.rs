@@ -5,7 +5,8 @@ use std::time::Instant;
 
 use anyhow::Context;
 use fundguard_ingest::{ingest, write_rejects, IngestOptions};
-use fundguard_rules::{write_hits, Config, Outcome, RuleBase};
+use fundguard_rules::leads::RuleNames;
+use fundguard_rules::{write_hits, write_leads, Config, Lead, Outcome, RuleBase};
 use serde::Serialize;
 
 use crate::Failure;
@@ -29,6 +30,8 @@ struct Stage {
 struct Manifest<'a> {
     engine: &'static str,
     version: &'static str,
+    /// Hash of the configuration and the input files: equal ids, equal inputs and settings.
+    run_id: String,
     input: &'a Path,
     config_file: Option<&'a Path>,
     config_sha256: String,
@@ -38,6 +41,7 @@ struct Manifest<'a> {
     netting: fundguard_rules::NettingStats,
     rules: &'a [fundguard_rules::RuleOutcome],
     hits: usize,
+    leads: LeadCounts,
     stages: Vec<Stage>,
     peak_rss_bytes: Option<u64>,
 }
@@ -105,8 +109,17 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         .map_err(Failure::Output)?;
     let out = |name: &str| -> PathBuf { a.out.join(name) };
     let rows = result.rows(&ingested.dump, cfg.run.language);
-    write_hits(&out("hits.parquet"), &rows)
+    let names = RuleNames::new(&cfg.custom);
+    let leads = fundguard_rules::leads::build(&rows, &cfg.leads, &names, cfg.run.language);
+    let run_id = run_id(&cfg, &ingested.report);
+    let meta = vec![
+        ("fundguard.run_id".to_string(), run_id.clone()),
+        ("fundguard.config_sha256".to_string(), cfg.hash()),
+    ];
+    write_hits(&out("hits.parquet"), &rows, &meta)
         .map_err(|e| Failure::Output(anyhow::anyhow!("writing hits.parquet: {e}")))?;
+    write_leads(&out("leads.parquet"), &leads, &meta)
+        .map_err(|e| Failure::Output(anyhow::anyhow!("writing leads.parquet: {e}")))?;
     write_rejects(&out("rejects.parquet"), &ingested.rejects)
         .map_err(|e| Failure::Output(e.into()))?;
     let effective = cfg.to_toml();
@@ -122,6 +135,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     let manifest = Manifest {
         engine: "fundguard",
         version: env!("CARGO_PKG_VERSION"),
+        run_id,
         input: a.input,
         config_file: a.config,
         config_sha256: cfg.hash(),
@@ -135,6 +149,14 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         netting: result.netting,
         rules: &result.outcomes,
         hits: rows.len(),
+        leads: LeadCounts {
+            leads: leads.len(),
+            referral: leads.iter().filter(|l| l.referral).count(),
+            amount_fen: fundguard_rules::leads::amount_once(
+                &rows,
+                &(0..rows.len()).collect::<Vec<_>>(),
+            ),
+        },
         stages,
         peak_rss_bytes: peak_rss(),
     };
@@ -143,6 +165,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
 
     if !a.quiet {
         print_summary(&ingested, &result, &manifest, a.out);
+        print_leads(&leads, 10);
     }
     let failed: Vec<String> = result
         .outcomes
@@ -159,6 +182,50 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         )));
     }
     Ok(rows.len())
+}
+
+#[derive(Serialize)]
+struct LeadCounts {
+    leads: usize,
+    /// Leads whose amount reaches the referral threshold.
+    referral: usize,
+    /// Money at risk over all hits, each line counted once.
+    amount_fen: i64,
+}
+
+/// Hash of the effective configuration and of every input file, in table and file order.
+fn run_id(cfg: &Config, report: &fundguard_ingest::IngestReport) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(cfg.hash().as_bytes());
+    for t in &report.tables {
+        for f in &t.files {
+            h.update(f.sha256.as_bytes());
+        }
+    }
+    h.finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The top `n` leads, one line each.
+pub fn print_leads(leads: &[Lead], n: usize) {
+    if leads.is_empty() {
+        return;
+    }
+    println!("top leads (of {}):", leads.len());
+    for l in leads.iter().take(n) {
+        println!(
+            "{:>4}  {}  {:>7.3}  {:>12}  {}",
+            l.rank,
+            l.lead_id,
+            l.score,
+            fundguard_model::yuan(l.amount_fen).to_string(),
+            l.headline
+        );
+    }
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Failure> {

@@ -40,6 +40,8 @@ pub struct RunConfig {
 pub struct Config {
     pub run: RunConfig,
     pub rules: RulesConfig,
+    /// Scoring and reporting of leads.
+    pub leads: crate::leads::LeadsConfig,
     /// Analysts' SQL rules (`[[custom]]`), see [`crate::custom`].
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custom: Vec<CustomRule>,

@@ -229,6 +229,7 @@ impl CustomRule {
                     amount_fen: amount.as_ref().map_or(0, |a| a[i]),
                     severity: sev,
                     evidence: ev,
+                    p: None,
                 },
                 ev_en,
             ));

@@ -113,3 +113,221 @@ pub fn tally(
     }
     out
 }
+
+/// Reads hits.parquet back into rows (the contract's columns).
+pub fn read_hits(path: &Path) -> Result<Vec<HitRow>, String> {
+    use arrow::array::{Decimal128Array, Float64Array, ListArray};
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| fail(&e))?
+        .build()
+        .map_err(|e| fail(&e))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| fail(&e))?;
+        let text = |name: &str| -> Result<&StringArray, String> {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+                .ok_or_else(|| fail(&format!("no text column `{name}`")))
+        };
+        let (rule, family, st, sid, prov, pat, vis, ev) = (
+            text("rule_id")?,
+            text("family")?,
+            text("subject_type")?,
+            text("subject_id")?,
+            text("provider_id")?,
+            text("patient_id")?,
+            text("visit_id")?,
+            text("evidence")?,
+        );
+        let amount = batch
+            .column_by_name("amount_at_risk")
+            .and_then(|c| c.as_any().downcast_ref::<Decimal128Array>())
+            .ok_or_else(|| fail(&"no decimal column `amount_at_risk`"))?;
+        let severity = batch
+            .column_by_name("severity")
+            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
+            .ok_or_else(|| fail(&"no float column `severity`"))?;
+        let lines = batch
+            .column_by_name("line_ids")
+            .and_then(|c| c.as_any().downcast_ref::<ListArray>())
+            .ok_or_else(|| fail(&"no list column `line_ids`"))?;
+        let opt = |c: &StringArray, i: usize| c.is_valid(i).then(|| c.value(i).to_string());
+        for i in 0..batch.num_rows() {
+            let line_ids = if lines.is_valid(i) {
+                let v = lines.value(i);
+                let v = v
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(|| fail(&"line_ids is not a list of text"))?;
+                (0..v.len()).map(|k| v.value(k).to_string()).collect()
+            } else {
+                Vec::new()
+            };
+            out.push(HitRow {
+                rule_id: rule.value(i).to_string(),
+                family: family.value(i).to_string(),
+                subject_type: st.value(i).to_string(),
+                subject_id: sid.value(i).to_string(),
+                provider_id: opt(prov, i),
+                patient_id: opt(pat, i),
+                visit_id: opt(vis, i),
+                line_ids,
+                amount_fen: amount.value(i) as i64,
+                severity: severity.value(i),
+                evidence: ev.value(i).to_string(),
+                p: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The rank and subject of every lead in leads.parquet.
+pub fn read_leads(path: &Path) -> Result<Vec<(i64, String, String, String)>, String> {
+    use arrow::array::Int64Array;
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| fail(&e))?
+        .build()
+        .map_err(|e| fail(&e))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| fail(&e))?;
+        let text = |name: &str| -> Result<&StringArray, String> {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+                .ok_or_else(|| fail(&format!("no text column `{name}`")))
+        };
+        let rank = batch
+            .column_by_name("rank")
+            .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
+            .ok_or_else(|| fail(&"no integer column `rank`"))?;
+        let (id, st, sid) = (text("lead_id")?, text("subject_type")?, text("subject_id")?);
+        for i in 0..batch.num_rows() {
+            out.push((
+                rank.value(i),
+                id.value(i).to_string(),
+                st.value(i).to_string(),
+                sid.value(i).to_string(),
+            ));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Quality of one family.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct FamilyQuality {
+    pub cases: usize,
+    /// Cases some hit is about.
+    pub found: usize,
+    /// Cases some lead holds a hit about.
+    pub in_leads: usize,
+    pub decoys: usize,
+    pub decoys_flagged: usize,
+}
+
+/// What `fundguard eval` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub families: BTreeMap<String, FamilyQuality>,
+    /// (K, share of the top K leads that hold a hit about an injected case).
+    pub precision_at: Vec<(usize, f64)>,
+    pub leads: usize,
+    pub hits: usize,
+    /// Hits about no injected case, by rule.
+    pub unlabelled_hits: BTreeMap<String, usize>,
+}
+
+/// Scores a run against a generated dump's truth.
+pub fn evaluate(
+    hits: &[HitRow],
+    leads: &[(i64, String, String, String)],
+    labels: &[Case],
+    decoys: &[Case],
+    ks: &[usize],
+) -> Evaluation {
+    let mut by_family: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, h) in hits.iter().enumerate() {
+        by_family.entry(h.family.as_str()).or_default().push(i);
+    }
+    let about = |c: &Case| -> Vec<usize> {
+        by_family
+            .get(c.scheme.as_str())
+            .map(|hs| {
+                hs.iter()
+                    .copied()
+                    .filter(|&i| matches(c, &hits[i]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let lead_of: std::collections::BTreeSet<(String, String)> =
+        leads.iter().map(|l| (l.2.clone(), l.3.clone())).collect();
+    let mut true_hit = vec![false; hits.len()];
+    let mut families: BTreeMap<String, FamilyQuality> = BTreeMap::new();
+    for c in labels {
+        let f = families.entry(c.scheme.clone()).or_default();
+        f.cases += 1;
+        let found = about(c);
+        if !found.is_empty() {
+            f.found += 1;
+        }
+        if found.iter().any(|&i| {
+            let (t, id) = crate::leads::lead_subject(&hits[i]);
+            lead_of.contains(&(t.to_string(), id.to_string()))
+        }) {
+            f.in_leads += 1;
+        }
+        for i in found {
+            true_hit[i] = true;
+        }
+    }
+    for c in decoys {
+        let f = families.entry(c.scheme.clone()).or_default();
+        f.decoys += 1;
+        if !about(c).is_empty() {
+            f.decoys_flagged += 1;
+        }
+    }
+    let mut true_lead: std::collections::BTreeSet<(&str, &str)> = Default::default();
+    let mut unlabelled_hits: BTreeMap<String, usize> = BTreeMap::new();
+    for (i, h) in hits.iter().enumerate() {
+        if true_hit[i] {
+            true_lead.insert(crate::leads::lead_subject(h));
+        } else {
+            *unlabelled_hits.entry(h.rule_id.clone()).or_default() += 1;
+        }
+    }
+    let precision_at = ks
+        .iter()
+        .map(|&k| {
+            let top = leads.iter().take(k);
+            let n = top.clone().count();
+            let good = top
+                .filter(|l| true_lead.contains(&(l.2.as_str(), l.3.as_str())))
+                .count();
+            (
+                k,
+                if n == 0 {
+                    f64::NAN
+                } else {
+                    good as f64 / n as f64
+                },
+            )
+        })
+        .collect();
+    Evaluation {
+        families,
+        precision_at,
+        leads: leads.len(),
+        hits: hits.len(),
+        unlabelled_hits,
+    }
+}

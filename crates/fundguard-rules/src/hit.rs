@@ -71,6 +71,8 @@ pub struct Hit {
     pub amount: Fen,
     /// In `[0, 1]`.
     pub severity: f64,
+    /// Tail probability of the statistical evidence, for findings that are outliers.
+    pub p: Option<f64>,
     pub evidence: Evidence,
 }
 
@@ -86,6 +88,7 @@ impl Hit {
             lines: Vec::new(),
             amount: 0,
             severity: rule.severity,
+            p: None,
             evidence,
         }
     }
@@ -129,6 +132,12 @@ impl Hit {
 
     pub fn severity(mut self, s: f64) -> Self {
         self.severity = s.clamp(0.0, 1.0);
+        self
+    }
+
+    /// The tail probability of the evidence (outlier findings).
+    pub fn p(mut self, p: f64) -> Self {
+        self.p = Some(p.clamp(0.0, 1.0));
         self
     }
 

@@ -8,10 +8,11 @@
 pub use config::{Config, ConfigError, Language, RunConfig};
 pub use ctx::{Csr, Ctx, NettingStats};
 pub use hit::{Evidence, Hit, Subject};
+pub use leads::{Lead, LeadsConfig};
 pub use registry::{Family, ParamDoc, RuleBaseNeed, RuleInfo};
 pub use rulebase::{RuleBase, RuleBaseProblem};
 pub use rules::{catalogue, infos, Rule};
-pub use write::{hit_rows, write_hits, HitRow};
+pub use write::{hit_rows, write_hits, write_leads, HitRow, Meta};
 
 use std::time::Instant;
 
@@ -26,6 +27,7 @@ pub mod docs;
 pub mod eval;
 mod hit;
 pub mod icd;
+pub mod leads;
 mod registry;
 pub mod rulebase;
 pub mod rules;

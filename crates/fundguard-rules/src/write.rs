@@ -31,6 +31,9 @@ pub struct HitRow {
     pub amount_fen: i64,
     pub severity: f64,
     pub evidence: String,
+    /// Tail probability of outlier evidence (not written to hits.parquet; scoring uses it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p: Option<f64>,
 }
 
 /// Decodes hits for output.
@@ -58,6 +61,7 @@ fn row(dump: &Dump, h: &Hit, lang: Language) -> HitRow {
         line_ids,
         amount_fen: h.amount,
         severity: h.severity,
+        p: h.p,
         evidence: match lang {
             Language::Zh => h.evidence.zh.clone(),
             Language::En => h.evidence.en.clone(),
@@ -105,24 +109,13 @@ pub(crate) fn sort_rows(rows: &mut [HitRow]) {
 }
 
 /// Writes hits.parquet (zstd) with the contract's columns and types.
-pub fn write_hits(path: &Path, rows: &[HitRow]) -> Result<(), String> {
+pub fn write_hits(path: &Path, rows: &[HitRow], meta: &Meta) -> Result<(), String> {
     let text = |f: &dyn Fn(&HitRow) -> &str| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
     };
     let opt = |f: &dyn Fn(&HitRow) -> Option<&str>| -> ArrayRef {
         Arc::new(StringArray::from_iter(rows.iter().map(f)))
     };
-    let mut lines = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new(
-        "item",
-        DataType::Utf8,
-        true,
-    )));
-    for r in rows {
-        for id in &r.line_ids {
-            lines.values().append_value(id);
-        }
-        lines.append(!r.line_ids.is_empty());
-    }
     let amount = Decimal128Array::from_iter_values(rows.iter().map(|r| i128::from(r.amount_fen)))
         .with_precision_and_scale(16, 2)
         .map_err(|e| e.to_string())?;
@@ -151,7 +144,7 @@ pub fn write_hits(path: &Path, rows: &[HitRow]) -> Result<(), String> {
         opt(&|r| r.provider_id.as_deref()),
         opt(&|r| r.patient_id.as_deref()),
         opt(&|r| r.visit_id.as_deref()),
-        Arc::new(lines.finish()),
+        list_of_text(rows.iter().map(|r| &r.line_ids[..])),
         Arc::new(amount),
         Arc::new(Float64Array::from_iter_values(
             rows.iter().map(|r| r.severity),
@@ -159,13 +152,134 @@ pub fn write_hits(path: &Path, rows: &[HitRow]) -> Result<(), String> {
         text(&|r| &r.evidence),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())?;
-    let props = WriterProperties::builder()
+    write_batch(
+        path,
+        &batch,
+        meta,
+        &["subject_id", "provider_id", "patient_id"],
+        None,
+    )
+}
+
+/// Key-value metadata written into every Parquet file of a run (run id, config hash, version).
+pub type Meta = [(String, String)];
+
+/// Writes one batch as Parquet for analysts: zstd, page-level statistics (the page index), bloom
+/// filters on `bloom` columns, the sort column declared, and `meta` in the footer.
+pub(crate) fn write_batch(
+    path: &Path,
+    batch: &RecordBatch,
+    meta: &Meta,
+    bloom: &[&str],
+    sorted_by: Option<usize>,
+) -> Result<(), String> {
+    use parquet::file::metadata::{KeyValue, SortingColumn};
+    use parquet::file::properties::EnabledStatistics;
+    use parquet::schema::types::ColumnPath;
+    let mut kv = vec![KeyValue::new(
+        "fundguard.version".into(),
+        env!("CARGO_PKG_VERSION").to_string(),
+    )];
+    kv.extend(
+        meta.iter()
+            .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+    );
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::default()))
-        .set_created_by(format!("fundguard {}", env!("CARGO_PKG_VERSION")))
-        .build();
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_key_value_metadata(Some(kv))
+        .set_created_by(format!("fundguard {}", env!("CARGO_PKG_VERSION")));
+    for c in bloom {
+        props = props.set_column_bloom_filter_enabled(ColumnPath::from(*c), true);
+    }
+    if let Some(i) = sorted_by {
+        props = props.set_sorting_columns(Some(vec![SortingColumn {
+            column_idx: i as i32,
+            descending: false,
+            nulls_first: false,
+        }]));
+    }
     let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut writer = ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| e.to_string())?;
-    writer.write(&batch).map_err(|e| e.to_string())?;
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(props.build()))
+        .map_err(|e| e.to_string())?;
+    writer.write(batch).map_err(|e| e.to_string())?;
     writer.close().map_err(|e| e.to_string())?;
     Ok(())
+}
+
+fn list_of_text<'a>(values: impl Iterator<Item = &'a [String]>) -> ArrayRef {
+    let mut b = ListBuilder::new(StringBuilder::new()).with_field(Arc::new(Field::new(
+        "item",
+        DataType::Utf8,
+        true,
+    )));
+    for v in values {
+        for s in v {
+            b.values().append_value(s);
+        }
+        b.append(!v.is_empty());
+    }
+    Arc::new(b.finish())
+}
+
+/// Writes leads.parquet: the contract's columns (`rank, lead_id, subject_type, subject_id,
+/// provider_id, score, amount_at_risk, hit_count, families, rule_ids, headline`), then `referral`
+/// and `status`; rows by rank.
+pub fn write_leads(path: &Path, leads: &[crate::leads::Lead], meta: &Meta) -> Result<(), String> {
+    let text = |f: &dyn Fn(&crate::leads::Lead) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(leads.iter().map(f)))
+    };
+    let opt = |f: &dyn Fn(&crate::leads::Lead) -> Option<&str>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(leads.iter().map(f)))
+    };
+    let amount = Decimal128Array::from_iter_values(leads.iter().map(|l| i128::from(l.amount_fen)))
+        .with_precision_and_scale(16, 2)
+        .map_err(|e| e.to_string())?;
+    let list_field = || Arc::new(Field::new("item", DataType::Utf8, true));
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("rank", DataType::Int64, false),
+        Field::new("lead_id", DataType::Utf8, false),
+        Field::new("subject_type", DataType::Utf8, false),
+        Field::new("subject_id", DataType::Utf8, false),
+        Field::new("provider_id", DataType::Utf8, true),
+        Field::new("score", DataType::Float64, false),
+        Field::new("amount_at_risk", DataType::Decimal128(16, 2), false),
+        Field::new("hit_count", DataType::Int64, false),
+        Field::new("families", DataType::List(list_field()), true),
+        Field::new("rule_ids", DataType::List(list_field()), true),
+        Field::new("headline", DataType::Utf8, false),
+        Field::new("referral", DataType::Boolean, false),
+        Field::new("status", DataType::Utf8, true),
+    ]));
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(arrow::array::Int64Array::from_iter_values(
+            leads.iter().map(|l| i64::from(l.rank)),
+        )),
+        text(&|l| &l.lead_id),
+        text(&|l| &l.subject_type),
+        text(&|l| &l.subject_id),
+        opt(&|l| l.provider_id.as_deref()),
+        Arc::new(Float64Array::from_iter_values(
+            leads.iter().map(|l| l.score),
+        )),
+        Arc::new(amount),
+        Arc::new(arrow::array::Int64Array::from_iter_values(
+            leads.iter().map(|l| l.hit_count as i64),
+        )),
+        list_of_text(leads.iter().map(|l| &l.families[..])),
+        list_of_text(leads.iter().map(|l| &l.rule_ids[..])),
+        text(&|l| &l.headline),
+        Arc::new(arrow::array::BooleanArray::from_iter(
+            leads.iter().map(|l| Some(l.referral)),
+        )),
+        opt(&|l| l.status.as_deref()),
+    ];
+    let batch = RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())?;
+    write_batch(
+        path,
+        &batch,
+        meta,
+        &["lead_id", "subject_id", "provider_id"],
+        Some(0),
+    )
 }

@@ -24,6 +24,7 @@ fn hits_parquet_has_the_contract_schema() {
             amount_fen: 123_456,
             severity: 0.7,
             evidence: "同一次就诊内相同明细重复计费".into(),
+            p: None,
         },
         HitRow {
             rule_id: "card_pooling.burst".into(),
@@ -37,9 +38,10 @@ fn hits_parquet_has_the_contract_schema() {
             amount_fen: -5,
             severity: 0.85,
             evidence: "burst".into(),
+            p: Some(1e-9),
         },
     ];
-    write_hits(&path, &rows).unwrap();
+    write_hits(&path, &rows, &[("fundguard.run_id".into(), "abc".into())]).unwrap();
     let file = std::fs::File::open(&path).unwrap();
     let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
     let schema = reader.schema().clone();

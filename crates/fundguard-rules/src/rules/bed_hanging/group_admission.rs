@@ -246,7 +246,8 @@ impl Rule for GroupAdmission {
                     Hit::new(&INFO, Subject::Provider(provider), ev)
                         .provider(provider)
                         .amount(amount)
-                        .severity(INFO.severity + 0.02 * (-p.log10() - 5.0).max(0.0)),
+                        .severity(INFO.severity + 0.02 * (-p.log10() - 5.0).max(0.0))
+                        .p(p),
                 );
             }
         })

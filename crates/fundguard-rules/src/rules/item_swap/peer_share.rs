@@ -286,7 +286,8 @@ impl Rule for PeerShare {
                         Hit::new(&INFO, Subject::Provider(p), ev)
                             .provider(p)
                             .amount(amount)
-                            .severity(INFO.severity + 0.1 * (share - median)),
+                            .severity(INFO.severity + 0.1 * (share - median))
+                            .p(tail),
                     );
                 }
             }

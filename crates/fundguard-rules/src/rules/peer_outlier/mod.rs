@@ -329,4 +329,5 @@ pub(crate) fn hit(
         .provider(provider)
         .amount(amount)
         .severity(severity)
+        .p(o.p)
 }
