@@ -25,7 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Generates a small synthetic month, validates it and says where everything is.
+    /// Generates a small synthetic month, runs everything on it, prints the top leads and says
+    /// where the report is.
     Demo {
         /// Where to put the demo's dump and outputs.
         #[arg(long, default_value = "out/demo")]
@@ -38,8 +39,8 @@ enum Command {
         #[arg(long)]
         rulebase: Option<PathBuf>,
     },
-    /// Runs every rule over a dump and writes hits.parquet, rejects.parquet, config.toml and
-    /// manifest.json.
+    /// Runs every rule over a dump and writes hits.parquet, leads.parquet, report.html, case
+    /// dossiers, leads.xlsx, rejects.parquet, config.toml and manifest.json.
     Run {
         /// The dump directory.
         #[arg(long)]
@@ -472,5 +473,15 @@ fn demo(out: &Path, patients: u32, rulebase: Option<&Path>) -> Result<(), Failur
         dump.join("labels.parquet").display()
     );
     println!("run outputs: {}", run_dir.display());
+    println!(
+        "the report (open it in a browser, works offline): {}",
+        run_dir.join("report.html").display()
+    );
+    println!(
+        "leads: {} and {}; case dossiers: {}",
+        run_dir.join("leads.parquet").display(),
+        run_dir.join("leads.xlsx").display(),
+        run_dir.join("cases").display()
+    );
     Ok(())
 }

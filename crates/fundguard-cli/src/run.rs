@@ -6,7 +6,7 @@ use std::time::Instant;
 use anyhow::Context;
 use fundguard_ingest::{ingest, write_rejects, IngestOptions};
 use fundguard_rules::leads::RuleNames;
-use fundguard_rules::{write_hits, write_leads, Config, Lead, Outcome, RuleBase};
+use fundguard_rules::{write_hits, write_leads, Config, Language, Lead, Outcome, RuleBase};
 use serde::Serialize;
 
 use crate::Failure;
@@ -108,15 +108,20 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         .with_context(|| format!("creating {}", a.out.display()))
         .map_err(Failure::Output)?;
     let out = |name: &str| -> PathBuf { a.out.join(name) };
-    let rows = result.rows(&ingested.dump, cfg.run.language);
+    let rows_zh = result.rows(&ingested.dump, Language::Zh);
+    let rows_en = result.rows(&ingested.dump, Language::En);
+    let rows = match cfg.run.language {
+        Language::Zh => &rows_zh,
+        Language::En => &rows_en,
+    };
     let names = RuleNames::new(&cfg.custom);
-    let leads = fundguard_rules::leads::build(&rows, &cfg.leads, &names, cfg.run.language);
+    let leads = fundguard_rules::leads::build(rows, &cfg.leads, &names, cfg.run.language);
     let run_id = run_id(&cfg, &ingested.report);
     let meta = vec![
         ("fundguard.run_id".to_string(), run_id.clone()),
         ("fundguard.config_sha256".to_string(), cfg.hash()),
     ];
-    write_hits(&out("hits.parquet"), &rows, &meta)
+    write_hits(&out("hits.parquet"), rows, &meta)
         .map_err(|e| Failure::Output(anyhow::anyhow!("writing hits.parquet: {e}")))?;
     write_leads(&out("leads.parquet"), &leads, &meta)
         .map_err(|e| Failure::Output(anyhow::anyhow!("writing leads.parquet: {e}")))?;
@@ -124,6 +129,37 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         .map_err(|e| Failure::Output(e.into()))?;
     let effective = cfg.to_toml();
     write_file(&out("config.toml"), &effective)?;
+    let provider_types = provider_types(&ingested.dump);
+    let report = fundguard_report::Report {
+        run_id: &run_id,
+        version: env!("CARGO_PKG_VERSION"),
+        input: &a.input.display().to_string(),
+        rows_read: ingested.report.tables.iter().map(|t| t.read).sum(),
+        rows_rejected: ingested.report.total_rejected(),
+        rules: result.outcomes.iter().map(rule_line).collect(),
+        leads: &leads,
+        hits_zh: &rows_zh,
+        hits_en: &rows_en,
+        provider_types: &provider_types,
+        names: &names,
+        top: cfg.leads.report_top,
+        dossiers: cfg.leads.dossiers,
+        referral_yuan: cfg.leads.referral_yuan,
+    };
+    write_file(&out("report.html"), &fundguard_report::html(&report))?;
+    let cases = out("cases");
+    std::fs::create_dir_all(&cases)
+        .with_context(|| format!("creating {}", cases.display()))
+        .map_err(Failure::Output)?;
+    for l in leads.iter().take(cfg.leads.dossiers) {
+        write_file(
+            &cases.join(format!("{}.md", l.lead_id)),
+            &fundguard_report::dossier(&report, l),
+        )?;
+    }
+    std::fs::write(out("leads.xlsx"), fundguard_report::xlsx(&report))
+        .context("writing leads.xlsx")
+        .map_err(Failure::Output)?;
     stages.push(Stage {
         stage: "output",
         millis: t.elapsed().as_millis() as u64,
@@ -153,7 +189,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
             leads: leads.len(),
             referral: leads.iter().filter(|l| l.referral).count(),
             amount_fen: fundguard_rules::leads::amount_once(
-                &rows,
+                rows,
                 &(0..rows.len()).collect::<Vec<_>>(),
             ),
         },
@@ -191,6 +227,42 @@ struct LeadCounts {
     referral: usize,
     /// Money at risk over all hits, each line counted once.
     amount_fen: i64,
+}
+
+/// The report's line for one rule outcome.
+fn rule_line(o: &fundguard_rules::RuleOutcome) -> fundguard_report::RuleLine {
+    let (status, hits, amount_fen, note) = match &o.outcome {
+        Outcome::Ran {
+            hits, amount_fen, ..
+        } => ("ran", *hits, *amount_fen, String::new()),
+        Outcome::Skipped { reason } => ("skipped", 0, 0, reason.clone()),
+        Outcome::Failed { error } => ("failed", 0, 0, error.clone()),
+    };
+    fundguard_report::RuleLine {
+        rule_id: o.rule_id.clone(),
+        family: o.family.as_str().to_string(),
+        status: status.into(),
+        hits,
+        amount_fen,
+        note,
+    }
+}
+
+/// Kind of every provider of the dump (`unknown` without a providers table or type).
+fn provider_types(dump: &fundguard_model::Dump) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    for p in dump.dicts.providers.iter() {
+        out.insert(p.to_string(), "unknown".to_string());
+    }
+    if let Some(t) = &dump.providers {
+        for (i, &p) in t.provider.iter().enumerate() {
+            out.insert(
+                dump.dicts.providers.get(p).to_string(),
+                t.provider_type[i].as_str().to_string(),
+            );
+        }
+    }
+    out
 }
 
 /// Hash of the effective configuration and of every input file, in table and file order.

@@ -60,6 +60,9 @@ pub struct Lead {
     pub families: Vec<String>,
     pub rule_ids: Vec<String>,
     pub headline: String,
+    /// The headline in Chinese and in English (the report offers both).
+    #[serde(skip)]
+    pub headlines: [String; 2],
     /// The amount reaches the referral threshold.
     pub referral: bool,
     /// Against a baseline run: `new`, `recurring` or `escalated`.
@@ -254,15 +257,18 @@ fn lead(
         }
     }
     let referral = amount >= cfg.referral_yuan as i64 * 100;
-    let headline = headline(
-        &subject_type,
-        &subject_id,
-        &rule_ids,
-        amount,
-        referral,
-        names,
-        lang,
-    );
+    let headlines = [Language::Zh, Language::En].map(|l| {
+        headline(
+            &subject_type,
+            &subject_id,
+            &rule_ids,
+            amount,
+            referral,
+            names,
+            l,
+        )
+    });
+    let headline = headlines[usize::from(lang == Language::En)].clone();
     let score = score(&severities, families.len(), p_min, amount);
     let mut sorted_rules = rule_ids.clone();
     sorted_rules.sort();
@@ -278,6 +284,7 @@ fn lead(
         families,
         rule_ids: sorted_rules,
         headline,
+        headlines,
         referral,
         status: None,
         hits,

@@ -279,3 +279,147 @@ fn a_bad_custom_query_fails_with_its_rule_id_before_data_is_read() {
     assert!(stderr.contains("patient_idd"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Debian's Chromium (`.ci/run` installs it with a CJK font).
+fn chromium() -> std::path::PathBuf {
+    let path = std::env::var_os("FUNDGUARD_CHROMIUM")
+        .map_or_else(|| std::path::PathBuf::from("/usr/bin/chromium"), Into::into);
+    assert!(
+        path.exists(),
+        "{} not found: install Debian's chromium (`apt-get install chromium fonts-wqy-microhei`, as .ci/run does) or set FUNDGUARD_CHROMIUM",
+        path.display()
+    );
+    path
+}
+
+fn headless(args: &[&str], profile: &Path) -> std::process::Output {
+    Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1280,1600",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_report_renders_offline_with_the_top_lead_visible_and_the_exports_hold() {
+    let dir = scratch("report");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stdout = synth_and_run(&dir, "20000", &["--rulebase", "../shared/data/nhsa-rules"]);
+    let run = dir.join("run");
+    // The top lead as leads.parquet ranks it, and as the run printed it.
+    let file = std::fs::File::open(run.join("leads.parquet")).unwrap();
+    let batch = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap();
+    let ids = batch
+        .column_by_name("lead_id")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow::array::StringArray>()
+        .unwrap()
+        .clone();
+    let top = ids.value(0).to_string();
+    assert!(stdout.contains(&format!("   1  {top}")), "{stdout}");
+
+    // Offline: the page references nothing outside itself.
+    let html = std::fs::read_to_string(run.join("report.html")).unwrap();
+    for outside in ["http://", "https://", "src=\"", "<link"] {
+        let allowed = |s: &str| s.contains("http://www.w3.org/2000/svg");
+        assert!(
+            html.match_indices(outside)
+                .all(|(i, _)| allowed(&html[i..(i + 40).min(html.len())])),
+            "report.html refers to `{outside}`"
+        );
+    }
+    let page = format!(
+        "file://{}",
+        std::fs::canonicalize(run.join("report.html"))
+            .unwrap()
+            .display()
+    );
+    let dom = headless(&["--dump-dom", &page], &dir.join("profile-dom"));
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains(&format!("<code class=\"lead-id\">{top}</code>")),
+        "the top lead is not in the rendered page"
+    );
+    assert!(
+        dom.contains("监督检查情况统计表"),
+        "the statistics table is missing"
+    );
+    // A screenshot for the test artefacts.
+    let artefacts = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| dir.clone(), std::path::PathBuf::from)
+        .join("test-artefacts");
+    std::fs::create_dir_all(&artefacts).unwrap();
+    let png = artefacts.join("report.png");
+    let _ = std::fs::remove_file(&png);
+    let shot = headless(
+        &[&format!("--screenshot={}", png.display()), &page],
+        &dir.join("profile-shot"),
+    );
+    assert!(
+        shot.status.success(),
+        "{}",
+        String::from_utf8_lossy(&shot.stderr)
+    );
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(
+        bytes.starts_with(b"\x89PNG") && bytes.len() > 20_000,
+        "{} bytes",
+        bytes.len()
+    );
+
+    // The top lead's dossier, in the exposure-case format.
+    let dossier = std::fs::read_to_string(run.join("cases").join(format!("{top}.md"))).unwrap();
+    for heading in [
+        "## 一、涉案基本情况",
+        "## 二、违法违规事实与涉嫌金额",
+        "## 三、调查核实情况",
+    ] {
+        assert!(dossier.contains(heading), "{dossier}");
+    }
+
+    // leads.xlsx: every id is a text cell, exactly as in leads.parquet.
+    let book =
+        fundguard_rules::xlsx::read_workbook(&std::fs::read(run.join("leads.xlsx")).unwrap())
+            .unwrap();
+    assert_eq!(book[0].name, "线索");
+    assert_eq!(book[1].name, "命中明细");
+    assert_eq!(book[0].rows[0].1[1], "线索编号");
+    assert_eq!(book[0].rows[1].1[1], top);
+    let xml = {
+        let bytes = std::fs::read(run.join("leads.xlsx")).unwrap();
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    for r in 0..batch.num_rows() {
+        let subject = batch
+            .column_by_name("subject_id")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow::array::StringArray>()
+            .unwrap()
+            .value(r)
+            .to_string();
+        assert_eq!(book[0].rows[r + 1].1[3], subject);
+        if subject.len() > 15 && subject.bytes().all(|b| b.is_ascii_digit()) {
+            assert!(xml.contains(&format!("<t xml:space=\"preserve\">{subject}</t>")));
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,169 @@
+//! What inspectors receive from a run: `report.html` (one self-contained page, no network, Chinese
+//! with an English switch), case dossiers in the national exposure-case format
+//! (`cases/<lead_id>.md`), and `leads.xlsx`.
+//!
+//! Everything here is built from a [`Report`]: the ranked leads, the hits in both languages and
+//! the run's account. No clock is read, so the same run gives the same files.
+
+use std::collections::BTreeMap;
+
+use fundguard_model::yuan;
+use fundguard_rules::leads::RuleNames;
+use fundguard_rules::{HitRow, Language, Lead};
+
+mod dossier;
+mod html;
+mod xlsx;
+
+pub use dossier::dossier;
+pub use html::html;
+pub use xlsx::{xlsx, Cell};
+
+/// A rule's outcome in the run, for the report's table.
+#[derive(Debug, Clone)]
+pub struct RuleLine {
+    pub rule_id: String,
+    pub family: String,
+    /// `ran`, `skipped` or `failed`.
+    pub status: String,
+    pub hits: usize,
+    pub amount_fen: i64,
+    /// Why it was skipped or failed.
+    pub note: String,
+}
+
+/// One kind of designated institution in the dump (监督检查情况统计表).
+#[derive(Debug, Clone, Default)]
+pub struct InstitutionKind {
+    /// In the dump (providers table, or seen in visits when there is none).
+    pub total: usize,
+    /// With a lead or named by a lead.
+    pub flagged: usize,
+    pub amount_fen: i64,
+}
+
+/// Everything a report shows.
+pub struct Report<'a> {
+    pub run_id: &'a str,
+    pub version: &'a str,
+    pub input: &'a str,
+    pub rows_read: usize,
+    pub rows_rejected: usize,
+    pub rules: Vec<RuleLine>,
+    pub leads: &'a [Lead],
+    /// Hits with Chinese evidence, as the leads' `hits` index them.
+    pub hits_zh: &'a [HitRow],
+    /// The same hits with English evidence.
+    pub hits_en: &'a [HitRow],
+    /// `hospital`, `clinic`, `pharmacy` or `unknown` per provider id.
+    pub provider_types: &'a BTreeMap<String, String>,
+    pub names: &'a RuleNames,
+    /// Leads shown in the report.
+    pub top: usize,
+    /// Leads with a dossier.
+    pub dossiers: usize,
+    pub referral_yuan: u64,
+}
+
+impl Report<'_> {
+    /// Money at risk per family, each line counted once within a family.
+    pub fn by_family(&self) -> Vec<(String, i64)> {
+        let mut idx: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, h) in self.hits_zh.iter().enumerate() {
+            idx.entry(h.family.as_str()).or_default().push(i);
+        }
+        let mut out: Vec<(String, i64)> = idx
+            .into_iter()
+            .map(|(f, hits)| {
+                (
+                    f.to_string(),
+                    fundguard_rules::leads::amount_once(self.hits_zh, &hits),
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+
+    /// Institutions by kind: how many, how many flagged, and the money of their leads.
+    pub fn institutions(&self) -> BTreeMap<String, InstitutionKind> {
+        let mut out: BTreeMap<String, InstitutionKind> = BTreeMap::new();
+        for t in self.provider_types.values() {
+            out.entry(t.clone()).or_default().total += 1;
+        }
+        let mut flagged: BTreeMap<&str, i64> = BTreeMap::new();
+        for l in self.leads {
+            if let Some(p) = &l.provider_id {
+                *flagged.entry(p.as_str()).or_default() += l.amount_fen;
+            }
+        }
+        for (p, amount) in flagged {
+            let t = self
+                .provider_types
+                .get(p)
+                .cloned()
+                .unwrap_or_else(|| "unknown".into());
+            let e = out.entry(t).or_default();
+            e.flagged += 1;
+            e.amount_fen += amount;
+        }
+        out
+    }
+
+    /// Total money at risk over all hits, each line once.
+    pub fn total_fen(&self) -> i64 {
+        fundguard_rules::leads::amount_once(
+            self.hits_zh,
+            &(0..self.hits_zh.len()).collect::<Vec<_>>(),
+        )
+    }
+
+    fn hits(&self, lang: Language) -> &[HitRow] {
+        match lang {
+            Language::Zh => self.hits_zh,
+            Language::En => self.hits_en,
+        }
+    }
+}
+
+/// `12,345.67` from fen.
+pub fn money(fen: i64) -> String {
+    let s = yuan(fen).to_string();
+    let (int, frac) = s.split_once('.').unwrap_or((&s, "00"));
+    let (sign, digits) = int.strip_prefix('-').map_or(("", int), |d| ("-", d));
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}.{frac}")
+}
+
+/// The family's Chinese name, or the value itself.
+pub fn family_zh(f: &str) -> &str {
+    fundguard_rules::Family::parse(f).map_or(f, |f| f.name_zh())
+}
+
+/// Chinese name of an institution kind.
+pub fn kind_zh(t: &str) -> &str {
+    match t {
+        "hospital" => "医院",
+        "clinic" => "基层医疗机构/诊所",
+        "pharmacy" => "定点零售药店",
+        _ => "其他/未知",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_groups_thousands() {
+        assert_eq!(money(123_456_789), "1,234,567.89");
+        assert_eq!(money(-5), "-0.05");
+        assert_eq!(money(100_000), "1,000.00");
+    }
+}
