@@ -54,6 +54,14 @@ enum Command {
         /// The national rule base directory (layout of shared/data/nhsa-rules).
         #[arg(long)]
         rulebase: Option<PathBuf>,
+        /// Inspectors' verdicts on earlier leads (CSV: lead_id, subject_type, subject_id,
+        /// rule_id, verdict = confirmed / false_positive / whitelist, note); whitelisted
+        /// subjects and rules are left out of the leads.
+        #[arg(long)]
+        feedback: Option<PathBuf>,
+        /// An earlier run directory: each lead is marked new, recurring or escalated.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
     },
     /// Lists the rules with their names, family and parameters.
     Rules {
@@ -176,11 +184,15 @@ fn main() -> ExitCode {
             out,
             config,
             rulebase,
+            feedback,
+            baseline,
         } => run::run(&run::RunArgs {
             input: &input,
             out: &out,
             config: config.as_deref(),
             rulebase: rulebase.as_deref(),
+            feedback: feedback.as_deref(),
+            baseline: baseline.as_deref(),
             quiet: false,
         })
         .map(|_| ()),
@@ -465,6 +477,8 @@ fn demo(out: &Path, patients: u32, rulebase: Option<&Path>) -> Result<(), Failur
         out: &run_dir,
         config: None,
         rulebase,
+        feedback: None,
+        baseline: None,
         quiet: false,
     })?;
     println!("\nthe dump is in {}", dump.display());

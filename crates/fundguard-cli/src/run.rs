@@ -17,6 +17,10 @@ pub struct RunArgs<'a> {
     pub out: &'a Path,
     pub config: Option<&'a Path>,
     pub rulebase: Option<&'a Path>,
+    /// Inspectors' verdicts on earlier leads.
+    pub feedback: Option<&'a Path>,
+    /// An earlier run directory to compare leads with.
+    pub baseline: Option<&'a Path>,
     pub quiet: bool,
 }
 
@@ -42,6 +46,11 @@ struct Manifest<'a> {
     rules: &'a [fundguard_rules::RuleOutcome],
     hits: usize,
     leads: LeadCounts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    feedback: Option<fundguard_rules::feedback::FeedbackAccount>,
+    /// Leads by status against `--baseline`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<Baseline<'a>>,
     stages: Vec<Stage>,
     peak_rss_bytes: Option<u64>,
 }
@@ -73,6 +82,20 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
 pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     let total = Instant::now();
     let cfg = load_config(a.config)?;
+    let feedback = match a.feedback {
+        Some(p) => Some(
+            fundguard_rules::feedback::Feedback::load(p)
+                .map_err(|e| Failure::Config(anyhow::anyhow!("feedback: {e}")))?,
+        ),
+        None => None,
+    };
+    let baseline = match a.baseline {
+        Some(d) => Some(
+            fundguard_rules::eval::read_past_leads(&d.join("leads.parquet"))
+                .map_err(|e| Failure::Input(anyhow::anyhow!("baseline: {e}")))?,
+        ),
+        None => None,
+    };
     let rulebase = match a.rulebase {
         Some(dir) => Some(
             RuleBase::load(dir).map_err(|p| Failure::Input(anyhow::anyhow!("rule base: {p}")))?,
@@ -115,7 +138,30 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         Language::En => &rows_en,
     };
     let names = RuleNames::new(&cfg.custom);
-    let leads = fundguard_rules::leads::build(rows, &cfg.leads, &names, cfg.run.language);
+    // Whitelisted hits stay in hits.parquet (the evidence) but leave the leads and the report.
+    let keep = feedback
+        .as_ref()
+        .map_or_else(|| vec![true; rows.len()], |f| f.keep(rows));
+    let kept = |rows: &[fundguard_rules::HitRow]| -> Vec<fundguard_rules::HitRow> {
+        rows.iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(h, _)| h.clone())
+            .collect()
+    };
+    let (kept_zh, kept_en) = (kept(&rows_zh), kept(&rows_en));
+    let kept_rows = match cfg.run.language {
+        Language::Zh => &kept_zh,
+        Language::En => &kept_en,
+    };
+    let mut leads = fundguard_rules::leads::build(kept_rows, &cfg.leads, &names, cfg.run.language);
+    let feedback_account = feedback.as_ref().map(|f| {
+        let all = fundguard_rules::leads::build(rows, &cfg.leads, &names, cfg.run.language);
+        f.account(rows.len() - kept_rows.len(), &all, &leads)
+    });
+    let baseline_counts = baseline
+        .as_ref()
+        .map(|b| fundguard_rules::feedback::compare(&mut leads, b));
     let run_id = run_id(&cfg, &ingested.report);
     let meta = vec![
         ("fundguard.run_id".to_string(), run_id.clone()),
@@ -138,8 +184,8 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         rows_rejected: ingested.report.total_rejected(),
         rules: result.outcomes.iter().map(rule_line).collect(),
         leads: &leads,
-        hits_zh: &rows_zh,
-        hits_en: &rows_en,
+        hits_zh: &kept_zh,
+        hits_en: &kept_en,
         provider_types: &provider_types,
         names: &names,
         top: cfg.leads.report_top,
@@ -193,6 +239,11 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
                 &(0..rows.len()).collect::<Vec<_>>(),
             ),
         },
+        feedback: feedback_account,
+        baseline: a.baseline.map(|dir| Baseline {
+            run: dir,
+            leads: baseline_counts.clone().unwrap_or_default(),
+        }),
         stages,
         peak_rss_bytes: peak_rss(),
     };
@@ -201,6 +252,21 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
 
     if !a.quiet {
         print_summary(&ingested, &result, &manifest, a.out);
+        if let Some(f) = &manifest.feedback {
+            println!(
+                "feedback: {} verdicts (past precision {}), {} hits whitelisted, {} leads left out; {} of this run's leads confirmed before, {} judged false positives",
+                f.rows,
+                f.past_precision.map_or("-".into(), |p| format!("{p:.2}")),
+                f.suppressed_hits,
+                f.suppressed_leads,
+                f.leads_confirmed_before,
+                f.leads_false_positive_before
+            );
+        }
+        if let Some(b) = &manifest.baseline {
+            let counts: Vec<String> = b.leads.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            println!("against {}: {}", b.run.display(), counts.join(", "));
+        }
         print_leads(&leads, 10);
     }
     let failed: Vec<String> = result
@@ -218,6 +284,12 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         )));
     }
     Ok(rows.len())
+}
+
+#[derive(Serialize)]
+struct Baseline<'a> {
+    run: &'a Path,
+    leads: std::collections::BTreeMap<&'static str, usize>,
 }
 
 #[derive(Serialize)]

@@ -57,6 +57,7 @@ details summary { cursor: pointer; }
 .hit { margin: 6px 0 6px 12px; font-size: 13px; }
 .hit .rule { color: var(--muted); font-size: 12px; }
 code { font-size: 12px; }
+.status { font-size: 11px; border: 1px solid var(--line); border-radius: 3px; padding: 0 4px; margin-left: 4px; }
 button#lang { background: #fff; color: #12324f; border: 0; border-radius: 4px; padding: 6px 12px; cursor: pointer; }
 html[lang="zh"] .en, html[lang="en"] .zh { display: none; }
 @media print { header button { display: none; } }
@@ -238,7 +239,7 @@ pub fn html(r: &Report<'_>) -> String {
             s,
             "<tr id=\"{id}\"><td class=\"num\">{rank}</td><td><code class=\"lead-id\">{id}</code>{dossier}</td><td>{who}<br><code>{sid}</code></td>\
              <td class=\"num\">{score:.3}</td><td class=\"num{refc}\">{amount}</td>\
-             <td><div>{head}</div><details><summary>{n}</summary>{ev}</details></td></tr>",
+             <td><div>{head}{status}</div><details><summary>{n}</summary>{ev}</details></td></tr>",
             id = esc(&l.lead_id),
             rank = l.rank,
             who = both(subject_zh(&l.subject_type), &l.subject_type),
@@ -247,6 +248,12 @@ pub fn html(r: &Report<'_>) -> String {
             refc = if l.referral { " ref" } else { "" },
             amount = money(l.amount_fen),
             head = both(&l.headlines[0], &l.headlines[1]),
+            status = match l.status.as_deref() {
+                Some("new") => format!(" <span class=\"status\">{}</span>", both("新增", "new")),
+                Some("escalated") => format!(" <span class=\"status ref\">{}</span>", both("升级", "escalated")),
+                Some("recurring") => format!(" <span class=\"status\">{}</span>", both("持续", "recurring")),
+                _ => String::new(),
+            },
             n = both(
                 &format!("{} 条命中（{}）", l.hit_count, l.families.iter().map(|f| family_zh(f)).collect::<Vec<_>>().join("、")),
                 &format!("{} hits ({})", l.hit_count, l.families.join(", "))

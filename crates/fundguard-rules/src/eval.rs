@@ -331,3 +331,48 @@ pub fn evaluate(
         unlabelled_hits,
     }
 }
+
+/// The leads of an earlier run (its leads.parquet), for `--baseline`.
+pub fn read_past_leads(path: &Path) -> Result<Vec<crate::feedback::PastLead>, String> {
+    use arrow::array::{Decimal128Array, ListArray};
+    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| fail(&e))?
+        .build()
+        .map_err(|e| fail(&e))?;
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| fail(&e))?;
+        let id = batch
+            .column_by_name("lead_id")
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+            .ok_or_else(|| fail(&"no text column `lead_id`"))?;
+        let amount = batch
+            .column_by_name("amount_at_risk")
+            .and_then(|c| c.as_any().downcast_ref::<Decimal128Array>())
+            .ok_or_else(|| fail(&"no decimal column `amount_at_risk`"))?;
+        let rules = batch
+            .column_by_name("rule_ids")
+            .and_then(|c| c.as_any().downcast_ref::<ListArray>())
+            .ok_or_else(|| fail(&"no list column `rule_ids`"))?;
+        for i in 0..batch.num_rows() {
+            let rule_ids = if rules.is_valid(i) {
+                let v = rules.value(i);
+                let v = v
+                    .as_any()
+                    .downcast_ref::<StringArray>()
+                    .ok_or_else(|| fail(&"rule_ids is not a list of text"))?;
+                (0..v.len()).map(|k| v.value(k).to_string()).collect()
+            } else {
+                Vec::new()
+            };
+            out.push(crate::feedback::PastLead {
+                lead_id: id.value(i).to_string(),
+                amount_fen: amount.value(i) as i64,
+                rule_ids,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -25,6 +25,7 @@ mod ctx;
 pub mod custom;
 pub mod docs;
 pub mod eval;
+pub mod feedback;
 mod hit;
 pub mod icd;
 pub mod leads;
