@@ -57,6 +57,7 @@ details summary { cursor: pointer; }
 .hit { margin: 6px 0 6px 12px; font-size: 13px; }
 .hit .rule { color: var(--muted); font-size: 12px; }
 code { font-size: 12px; }
+pre { white-space: pre-wrap; font-size: 12px; background: #f6f8fa; padding: 8px; }
 .status { font-size: 11px; border: 1px solid var(--line); border-radius: 3px; padding: 0 4px; margin-left: 4px; }
 button#lang { background: #fff; color: #12324f; border: 0; border-radius: 4px; padding: 6px 12px; cursor: pointer; }
 html[lang="zh"] .en, html[lang="en"] .zh { display: none; }
@@ -226,20 +227,30 @@ pub fn html(r: &Report<'_>) -> String {
                 both(&zh.evidence, &en.evidence),
             );
         }
-        let dossier = if (l.rank as usize) <= r.dossiers {
-            format!(
-                " · <a href=\"cases/{}.md\">{}</a>",
-                esc(&l.lead_id),
-                both("案件材料", "case dossier")
+        let (dossier, dossier_text) = if (l.rank as usize) <= r.dossiers {
+            (
+                format!(
+                    " · <a href=\"cases/{}.md\">{}</a>",
+                    esc(&l.lead_id),
+                    both("案件材料", "case dossier")
+                ),
+                format!(
+                    "<details class=\"dossier\"><summary>{}</summary><pre>{}</pre></details>",
+                    both(
+                        "案件材料（曝光台案例格式）",
+                        "Case dossier (exposure-case format, Chinese)"
+                    ),
+                    esc(&crate::dossier(r, l))
+                ),
             )
         } else {
-            String::new()
+            (String::new(), String::new())
         };
         let _ = write!(
             s,
             "<tr id=\"{id}\"><td class=\"num\">{rank}</td><td><code class=\"lead-id\">{id}</code>{dossier}</td><td>{who}<br><code>{sid}</code></td>\
              <td class=\"num\">{score:.3}</td><td class=\"num{refc}\">{amount}</td>\
-             <td><div>{head}{status}</div><details><summary>{n}</summary>{ev}</details></td></tr>",
+             <td><div>{head}{status}</div><details><summary>{n}</summary>{ev}</details>{dossier_text}</td></tr>",
             id = esc(&l.lead_id),
             rank = l.rank,
             who = both(subject_zh(&l.subject_type), &l.subject_type),
