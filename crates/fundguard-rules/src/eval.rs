@@ -26,23 +26,54 @@ pub struct Case {
     pub visit_id: Option<String>,
 }
 
-/// Reads labels.parquet or decoys.parquet.
-pub fn read_cases(path: &Path) -> Result<Vec<Case>, String> {
+/// Every record batch of a Parquet file.
+fn batches(path: &Path) -> Result<Vec<arrow::record_batch::RecordBatch>, String> {
     let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
     let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+    ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| fail(&e))?
         .build()
-        .map_err(|e| fail(&e))?;
+        .map_err(|e| fail(&e))?
+        .map(|b| b.map_err(|e| fail(&e)))
+        .collect()
+}
+
+/// A column of `batch` as the array type `T` (`what` names the type for the message).
+fn column<'b, T: 'static>(
+    batch: &'b arrow::record_batch::RecordBatch,
+    path: &Path,
+    name: &str,
+    what: &str,
+) -> Result<&'b T, String> {
+    batch
+        .column_by_name(name)
+        .and_then(|c| c.as_any().downcast_ref::<T>())
+        .ok_or_else(|| format!("{}: no {what} column `{name}`", path.display()))
+}
+
+/// The text list of row `i` (empty when null).
+fn text_list(list: &arrow::array::ListArray, i: usize, path: &Path) -> Result<Vec<String>, String> {
+    if !list.is_valid(i) {
+        return Ok(Vec::new());
+    }
+    let v = list.value(i);
+    let v = v
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .ok_or_else(|| format!("{}: a list column is not a list of text", path.display()))?;
+    Ok((0..v.len()).map(|k| v.value(k).to_string()).collect())
+}
+
+/// Reads labels.parquet or decoys.parquet.
+pub fn read_cases(path: &Path) -> Result<Vec<Case>, String> {
     let mut out = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| fail(&e))?;
+    for batch in batches(path)? {
         let col = |name: &str| -> Option<&StringArray> {
             batch
                 .column_by_name(name)
                 .and_then(|c| c.as_any().downcast_ref::<StringArray>())
         };
-        let need = |name: &str| col(name).ok_or_else(|| fail(&format!("no text column `{name}`")));
+        let need = |name: &str| column::<StringArray>(&batch, path, name, "text");
         let (scheme, st, sid) = (need("scheme")?, need("subject_type")?, need("subject_id")?);
         let get = |c: Option<&StringArray>, i: usize| {
             c.filter(|c| c.is_valid(i)).map(|c| c.value(i).to_string())
@@ -117,21 +148,9 @@ pub fn tally(
 /// Reads hits.parquet back into rows (the contract's columns).
 pub fn read_hits(path: &Path) -> Result<Vec<HitRow>, String> {
     use arrow::array::{Decimal128Array, Float64Array, ListArray};
-    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| fail(&e))?
-        .build()
-        .map_err(|e| fail(&e))?;
     let mut out = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| fail(&e))?;
-        let text = |name: &str| -> Result<&StringArray, String> {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-                .ok_or_else(|| fail(&format!("no text column `{name}`")))
-        };
+    for batch in batches(path)? {
+        let text = |name: &str| column::<StringArray>(&batch, path, name, "text");
         let (rule, family, st, sid, prov, pat, vis, ev) = (
             text("rule_id")?,
             text("family")?,
@@ -142,30 +161,11 @@ pub fn read_hits(path: &Path) -> Result<Vec<HitRow>, String> {
             text("visit_id")?,
             text("evidence")?,
         );
-        let amount = batch
-            .column_by_name("amount_at_risk")
-            .and_then(|c| c.as_any().downcast_ref::<Decimal128Array>())
-            .ok_or_else(|| fail(&"no decimal column `amount_at_risk`"))?;
-        let severity = batch
-            .column_by_name("severity")
-            .and_then(|c| c.as_any().downcast_ref::<Float64Array>())
-            .ok_or_else(|| fail(&"no float column `severity`"))?;
-        let lines = batch
-            .column_by_name("line_ids")
-            .and_then(|c| c.as_any().downcast_ref::<ListArray>())
-            .ok_or_else(|| fail(&"no list column `line_ids`"))?;
+        let amount = column::<Decimal128Array>(&batch, path, "amount_at_risk", "decimal")?;
+        let severity = column::<Float64Array>(&batch, path, "severity", "float")?;
+        let lines = column::<ListArray>(&batch, path, "line_ids", "list")?;
         let opt = |c: &StringArray, i: usize| c.is_valid(i).then(|| c.value(i).to_string());
         for i in 0..batch.num_rows() {
-            let line_ids = if lines.is_valid(i) {
-                let v = lines.value(i);
-                let v = v
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .ok_or_else(|| fail(&"line_ids is not a list of text"))?;
-                (0..v.len()).map(|k| v.value(k).to_string()).collect()
-            } else {
-                Vec::new()
-            };
             out.push(HitRow {
                 rule_id: rule.value(i).to_string(),
                 family: family.value(i).to_string(),
@@ -174,7 +174,7 @@ pub fn read_hits(path: &Path) -> Result<Vec<HitRow>, String> {
                 provider_id: opt(prov, i),
                 patient_id: opt(pat, i),
                 visit_id: opt(vis, i),
-                line_ids,
+                line_ids: text_list(lines, i, path)?,
                 amount_fen: amount.value(i) as i64,
                 severity: severity.value(i),
                 evidence: ev.value(i).to_string(),
@@ -187,26 +187,10 @@ pub fn read_hits(path: &Path) -> Result<Vec<HitRow>, String> {
 
 /// The rank and subject of every lead in leads.parquet.
 pub fn read_leads(path: &Path) -> Result<Vec<(i64, String, String, String)>, String> {
-    use arrow::array::Int64Array;
-    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| fail(&e))?
-        .build()
-        .map_err(|e| fail(&e))?;
     let mut out = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| fail(&e))?;
-        let text = |name: &str| -> Result<&StringArray, String> {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-                .ok_or_else(|| fail(&format!("no text column `{name}`")))
-        };
-        let rank = batch
-            .column_by_name("rank")
-            .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
-            .ok_or_else(|| fail(&"no integer column `rank`"))?;
+    for batch in batches(path)? {
+        let text = |name: &str| column::<StringArray>(&batch, path, name, "text");
+        let rank = column::<arrow::array::Int64Array>(&batch, path, "rank", "integer")?;
         let (id, st, sid) = (text("lead_id")?, text("subject_type")?, text("subject_id")?);
         for i in 0..batch.num_rows() {
             out.push((
@@ -335,42 +319,16 @@ pub fn evaluate(
 /// The leads of an earlier run (its leads.parquet), for `--baseline`.
 pub fn read_past_leads(path: &Path) -> Result<Vec<crate::feedback::PastLead>, String> {
     use arrow::array::{Decimal128Array, ListArray};
-    let fail = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| fail(&e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| fail(&e))?
-        .build()
-        .map_err(|e| fail(&e))?;
     let mut out = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| fail(&e))?;
-        let id = batch
-            .column_by_name("lead_id")
-            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
-            .ok_or_else(|| fail(&"no text column `lead_id`"))?;
-        let amount = batch
-            .column_by_name("amount_at_risk")
-            .and_then(|c| c.as_any().downcast_ref::<Decimal128Array>())
-            .ok_or_else(|| fail(&"no decimal column `amount_at_risk`"))?;
-        let rules = batch
-            .column_by_name("rule_ids")
-            .and_then(|c| c.as_any().downcast_ref::<ListArray>())
-            .ok_or_else(|| fail(&"no list column `rule_ids`"))?;
+    for batch in batches(path)? {
+        let id = column::<StringArray>(&batch, path, "lead_id", "text")?;
+        let amount = column::<Decimal128Array>(&batch, path, "amount_at_risk", "decimal")?;
+        let rules = column::<ListArray>(&batch, path, "rule_ids", "list")?;
         for i in 0..batch.num_rows() {
-            let rule_ids = if rules.is_valid(i) {
-                let v = rules.value(i);
-                let v = v
-                    .as_any()
-                    .downcast_ref::<StringArray>()
-                    .ok_or_else(|| fail(&"rule_ids is not a list of text"))?;
-                (0..v.len()).map(|k| v.value(k).to_string()).collect()
-            } else {
-                Vec::new()
-            };
             out.push(crate::feedback::PastLead {
                 lead_id: id.value(i).to_string(),
                 amount_fen: amount.value(i) as i64,
-                rule_ids,
+                rule_ids: text_list(rules, i, path)?,
             });
         }
     }
