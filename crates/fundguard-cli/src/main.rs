@@ -131,6 +131,9 @@ enum Command {
 enum FormatArg {
     Parquet,
     Csv,
+    /// The national platform's extract tables (MDTRT_D, SETL_D, FEE_LIST_D, PSN_INFO_B,
+    /// FIXMEDINS_B), `|`-delimited with `@|…|@` enclosures.
+    Nhsa,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -228,6 +231,8 @@ fn main() -> ExitCode {
                     (FormatArg::Parquet, _) => Format::Parquet,
                     (FormatArg::Csv, EncodingArg::Utf8) => Format::Csv(Encoding::Utf8),
                     (FormatArg::Csv, EncodingArg::Gbk) => Format::Csv(Encoding::Gbk),
+                    (FormatArg::Nhsa, EncodingArg::Utf8) => Format::Nhsa(Encoding::Utf8),
+                    (FormatArg::Nhsa, EncodingArg::Gbk) => Format::Nhsa(Encoding::Gbk),
                 },
                 rates: fundguard_synth::Rates {
                     per_10k: cases_per_10k,

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 mod error;
+mod extract;
 mod read;
 mod rejects;
 mod tables;
@@ -151,10 +152,20 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
             dir: dir.to_path_buf(),
         });
     }
+    // National-platform extracts stand in for the tables the directory has no canonical file of.
+    let extracts = extract::find(dir)?;
+    let mut translated = if extracts.is_empty() {
+        Table::ALL.iter().map(|_| None).collect()
+    } else {
+        extract::read(&extracts)?
+    };
     let mut found = Vec::new();
     for t in Table::ALL {
         let files = locate(dir, t)?;
-        if files.is_empty() && t.required() {
+        if !files.is_empty() {
+            translated[t as usize] = None;
+        }
+        if files.is_empty() && translated[t as usize].is_none() && t.required() {
             return Err(IngestError::MissingTable {
                 table: t.name(),
                 dir: dir.to_path_buf(),
@@ -176,6 +187,8 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
         })
         .collect::<Vec<_>>()
         .into_iter()
+        .zip(translated)
+        .map(|(read, translated)| read.map(|r| r.or(translated)))
         .collect::<Result<_, _>>()?;
     let raw = |t: Table| raws[t as usize].as_ref();
 

@@ -16,6 +16,8 @@ use crate::error::IngestError;
 pub enum Format {
     Csv,
     Parquet,
+    /// A national-platform extract table (`|`-delimited, `@|…|@` enclosures).
+    Extract,
 }
 
 /// One file of a table, as read.
@@ -29,6 +31,24 @@ pub struct FileReport {
     pub sha256: String,
     /// Columns in the file that the contract does not name (ignored).
     pub ignored_columns: Vec<String>,
+    /// Rows left out before validation: extract rows marked invalid (`vali_flag` = 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub skipped_invalid: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// One file's rows as text, already in the contract's columns (national extracts, translated).
+pub(crate) struct TextPart {
+    pub report: FileReport,
+    /// Contract column → its values, one per row.
+    pub columns: Vec<(&'static str, StrColumn)>,
+    pub rows: usize,
+    /// The physical line of each row in the file.
+    pub lines: Vec<u64>,
+    pub broken: Vec<(usize, String)>,
 }
 
 /// A single cell as the file gave it.
@@ -221,6 +241,47 @@ impl RawTable {
         }
     }
 
+    /// A table from translated text parts, in file order.
+    pub(crate) fn from_text(table: Table, parts: Vec<TextPart>) -> RawTable {
+        let specs = table.columns();
+        let mut out = RawTable {
+            table,
+            files: Vec::new(),
+            columns: specs.iter().map(|_| None).collect(),
+            rows: 0,
+            file_starts: Vec::new(),
+            csv_lines: Vec::new(),
+            broken: Vec::new(),
+        };
+        for mut part in parts {
+            out.file_starts.push(out.rows);
+            for (slot, spec) in out.columns.iter_mut().zip(specs) {
+                let chunk = match part.columns.iter().position(|(c, _)| *c == spec.name) {
+                    Some(i) => Chunk::Text(std::mem::take(&mut part.columns[i].1)),
+                    None => Chunk::Missing(part.rows),
+                };
+                match (slot, chunk) {
+                    (None, Chunk::Missing(_)) => {}
+                    (slot @ None, chunk) => {
+                        *slot = Some(RawColumn {
+                            chunks: vec![Chunk::Missing(out.rows), chunk],
+                        })
+                    }
+                    (Some(col), chunk) => col.chunks.push(chunk),
+                }
+            }
+            out.broken
+                .extend(part.broken.into_iter().map(|(r, why)| (r + out.rows, why)));
+            out.csv_lines.push(Some(part.lines));
+            out.files.push(part.report);
+            out.rows += part.rows;
+        }
+        for col in out.columns.iter_mut().flatten() {
+            col.chunks.retain(|c| !matches!(c, Chunk::Missing(0)));
+        }
+        out
+    }
+
     pub(crate) fn column(&self, name: &str) -> Option<&RawColumn> {
         let i = self.table.columns().iter().position(|c| c.name == name)?;
         self.columns[i].as_ref()
@@ -276,6 +337,7 @@ pub(crate) fn read_table(table: Table, paths: &[PathBuf]) -> Result<RawTable, In
             rows: file.rows,
             sha256,
             ignored_columns: file.ignored,
+            skipped_invalid: 0,
         });
         out.rows += file.rows;
     }

@@ -24,5 +24,6 @@ pub use time::{
 pub mod decimal;
 pub mod dict;
 mod dump;
+pub mod national;
 pub mod schema;
 pub mod time;

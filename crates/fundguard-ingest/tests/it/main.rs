@@ -226,3 +226,159 @@ fn a_generated_dump_validates_without_rejects_in_parquet_and_gbk_csv() {
     assert_eq!(a.dump.lines.amount, b.dump.lines.amount);
     assert_eq!(a.dump.visits.admit, b.dump.visits.admit);
 }
+
+mod extracts {
+    //! National-platform extracts: the format as exported, and what a malformed one gives.
+
+    use super::*;
+
+    const MDTRT: &str = "mdtrt_id|psn_no|fixmedins_code|med_type|begntime|endtime|dscg_maindiag_code|vali_flag|\r\n\
+        @|M1|@|@|P1|@|@|H1|@|@|21|@|2026-03-01 09:00:00|2026-03-05 10:00:00|@|J18.900|@|1|\r\n\
+        @|M2|@|@|P2|@|@|H1|@|@|1101|@|2026-03-02 09:00:00|2026-03-02 09:30:00||1|\r\n\
+        @|M3|@|@|P3|@|@|D1|@|@|41|@|2026-03-02 10:00:00|2026-03-02 10:00:00||0|\r\n\
+        @|M4|@|@|P4|@|@|D1|@|@|41|@|2026-03-03 10:00:00|2026-03-03 10:00:00||1|\r\n";
+    const SETL: &str = "setl_id|mdtrt_id|setl_time|medfee_sumamt|hifp_pay|acct_pay|cash_payamt|refd_setl_flag|vali_flag\r\n\
+        S1|M1|2026-03-05 10:00:00|500.00|400.00|0|100.00|0|1\r\n\
+        S2|M2|2026-03-02 09:30:00|40.00|30.00|0|10.00|0|1\r\n\
+        S2R|M2|2026-03-02 11:00:00|-40.00|-30.00|0|-10.00|1|1\r\n\
+        S4|M4|2026-03-03 10:00:00|30.00|0|30.00|0|0|1\r\n\
+        S9|M9|2026-03-03 10:00:00|30.00|0|30.00|0|0|1\r\n";
+    const FEE: &str = "bkkp_sn|mdtrt_id|hilist_code|hilist_name|med_chrgitm_type|fee_ocur_time|cnt|pric|det_item_fee_sumamt|inscp_amt|bilg_dr_code|vali_flag\r\n\
+        L1|M1|001109000010000|普通病房床位费|1|2026-03-01 12:00:00|4|50|200.00|200.00|D1|1\r\n\
+        L2|M1|XJ01DDA042B001010100123|注射用头孢曲松钠|9|2026-03-02 12:00:00|25|12|300.00||D1|1\r\n\
+        L3|M2|001102000010000|普通门诊诊查费|2|2026-03-02 09:05:00|1|40|40.00||D2|1\r\n\
+        L4|M2|001102000010000|普通门诊诊查费|2|2026-03-02 11:00:00|-1|40|-40.00||D2|1\r\n\
+        L5|M4|XA02BCA211A001010100483|奥美拉唑肠溶胶囊|09|2026-03-03 10:00:00|20|1.5|30.00||D3|1\r\n";
+
+    fn write(dir: &Path, files: &[(&str, &str)], gbk: bool) {
+        for (name, text) in files {
+            let bytes = if gbk {
+                encoding_rs::GBK.encode(text).0.into_owned()
+            } else {
+                text.as_bytes().to_vec()
+            };
+            std::fs::write(dir.join(name), bytes).unwrap();
+        }
+    }
+
+    #[test]
+    fn extracts_translate_join_settlements_and_skip_invalid_rows() {
+        let dir = scratch("extract");
+        write(
+            &dir,
+            &[
+                ("mdtrt_d.txt", MDTRT),
+                ("SETL_D.dat", SETL),
+                ("FEE_LIST_D.csv", FEE),
+            ],
+            true,
+        );
+        let i = ingest(&dir, &IngestOptions::default()).unwrap();
+        check_balance(&i);
+        let v = &i.dump.visits;
+        // M3 is invalid (vali_flag 0): skipped and counted, not read.
+        let visits = i.report.table(Table::Visits);
+        assert_eq!(visits.files[0].skipped_invalid, 1);
+        assert_eq!(v.visit_id.len(), 3, "{:#?}", i.rejects);
+        let row = |id: &str| v.visit_id.iter().position(|x| x == id).unwrap();
+        assert_eq!(
+            v.visit_type[row("M1")],
+            fundguard_model::VisitType::Inpatient
+        );
+        assert_eq!(
+            v.visit_type[row("M2")],
+            fundguard_model::VisitType::Outpatient
+        );
+        assert_eq!(v.total[row("M1")], 50_000);
+        // M2's settlement and its refund net to nothing: a refund visit.
+        assert_eq!(v.total[row("M2")], 0);
+        assert!(v.is_refund[row("M2")]);
+        assert!(!v.is_refund[row("M1")]);
+        assert_eq!(v.cash_paid[row("M1")], 10_000);
+        // Categories zero-padded, variant field names read.
+        assert_eq!(i.dump.lines.category[0], 1);
+        assert_eq!(i.dump.lines.line_id.get(0), "L1");
+        // The settlement of an unknown visit is a reject naming SETL_D and its line.
+        let orphan = i
+            .rejects
+            .iter()
+            .find(|r| r.file.ends_with("SETL_D.dat"))
+            .expect("the orphan settlement is rejected");
+        assert_eq!(orphan.line, Some(6));
+        assert!(orphan.reason.contains("M9"), "{}", orphan.reason);
+        assert_eq!(i.rejects.len(), 1, "{:#?}", i.rejects);
+        assert_eq!(i.dump.lines.visit.len(), 5);
+    }
+
+    #[test]
+    fn a_broken_enclosure_or_a_truncated_last_line_rejects_only_that_row() {
+        let dir = scratch("extract-bad");
+        let broken = MDTRT.replace(
+            "2026-03-03 10:00:00|2026-03-03 10:00:00||1|",
+            "2026-03-03 10:00:00|2026-03-03 10:00:00|@|J18|1|",
+        );
+        let truncated = format!("{FEE}L6|M4|XA02BCA211A001010100483|奥美拉唑");
+        write(
+            &dir,
+            &[
+                ("MDTRT_D.txt", &broken),
+                ("SETL_D.txt", SETL),
+                ("FEE_LIST_D.txt", &truncated),
+            ],
+            false,
+        );
+        let i = ingest(&dir, &IngestOptions::default()).unwrap();
+        check_balance(&i);
+        let text = render(&i.rejects);
+        assert!(
+            text.contains("visits MDTRT_D.txt row 3 line 5")
+                && text.contains("field 7 (dscg_maindiag_code): an `@|` enclosure is not closed"),
+            "{text}"
+        );
+        assert!(
+            text.contains("line_items FEE_LIST_D.txt row 6 line 7")
+                && text.contains("expected 12 `|`-separated fields, found 4"),
+            "{text}"
+        );
+        // Every valid row is kept: M1 and M2 and their lines (L5 belonged to the broken M4).
+        assert_eq!(i.dump.visits.visit_id.len(), 2);
+        assert_eq!(i.dump.lines.visit.len(), 4);
+    }
+
+    #[test]
+    fn a_wrong_delimiter_or_a_missing_field_names_the_file() {
+        let dir = scratch("extract-comma");
+        write(
+            &dir,
+            &[
+                ("MDTRT_D.txt", &MDTRT.replace('|', ",")),
+                ("SETL_D.txt", SETL),
+                ("FEE_LIST_D.txt", FEE),
+            ],
+            false,
+        );
+        let e = ingest(&dir, &IngestOptions::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("MDTRT_D.txt") && e.contains("line 1") && e.contains("mdtrt_id"),
+            "{e}"
+        );
+        let dir = scratch("extract-missing");
+        write(
+            &dir,
+            &[
+                ("MDTRT_D.txt", MDTRT),
+                ("SETL_D.txt", SETL),
+                ("FEE_LIST_D.txt", &FEE.replace("pric|", "price|")),
+            ],
+            false,
+        );
+        let e = ingest(&dir, &IngestOptions::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("FEE_LIST_D.txt") && e.contains("pric"), "{e}");
+    }
+}

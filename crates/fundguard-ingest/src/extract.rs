@@ -1,0 +1,545 @@
+//! National-platform extracts: a dump directory holding `MDTRT_D`, `SETL_D`, `FEE_LIST_D` (and
+//! `PSN_INFO_B`, `FIXMEDINS_B`) as exported — `|`-delimited, fields optionally enclosed in
+//! `@|` … `|@`, CRLF or LF, a header row, trailing empty columns, UTF-8 or GBK — translated to the
+//! contract's tables here, before the same validation every dump gets.
+//!
+//! Visits are `MDTRT_D` rows with their `SETL_D` settlements joined on `mdtrt_id`: several
+//! settlements of a visit (a refund among them) are netted, and the visit is a refund when a refund
+//! leaves nothing paid. `visit_type` comes from `med_type`. Rows with `vali_flag` = 0 are skipped
+//! and counted. Settlements of no visit become visit rows of their own, which validation rejects
+//! naming their `SETL_D` line, so nothing is lost silently.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use fundguard_model::national::{self, Field, EXTRACTS};
+use fundguard_model::{parse_decimal, Scaled, StrColumn, Table};
+use sha2::{Digest, Sha256};
+
+use crate::error::IngestError;
+use crate::read::{decode, hex, FileReport, Format, RawTable, TextPart};
+
+/// The extract files in `dir`, by table name (file stem in any case; `.csv`, `.txt` or `.dat`).
+pub(crate) fn find(dir: &Path) -> Result<BTreeMap<&'static str, PathBuf>, IngestError> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).map_err(|e| IngestError::io(dir, e))? {
+        let path = e.map_err(|e| IngestError::io(dir, e))?.path();
+        let (Some(stem), Some(ext)) = (
+            path.file_stem().and_then(|s| s.to_str()),
+            path.extension().and_then(|s| s.to_str()),
+        ) else {
+            continue;
+        };
+        if !["csv", "txt", "dat"]
+            .iter()
+            .any(|x| ext.eq_ignore_ascii_case(x))
+            || !path.is_file()
+        {
+            continue;
+        }
+        if let Some((name, _, _)) = EXTRACTS
+            .iter()
+            .find(|(n, _, _)| stem.eq_ignore_ascii_case(n))
+        {
+            if let Some(other) = out.insert(*name, path.clone()) {
+                return Err(IngestError::Unreadable {
+                    file: path,
+                    message: format!("two files for extract table {name}: {}", other.display()),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One extract file, split into fields.
+struct Extract {
+    path: PathBuf,
+    report: FileReport,
+    /// Lower-cased field names.
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    lines: Vec<u64>,
+    /// Rows unusable as a whole, by row index.
+    broken: Vec<(usize, String)>,
+}
+
+impl Extract {
+    /// Position of the first of `names` in the header.
+    fn position(&self, names: &[&str]) -> Option<usize> {
+        names
+            .iter()
+            .find_map(|n| self.header.iter().position(|h| h == n))
+    }
+
+    fn get(&self, row: usize, pos: Option<usize>) -> &str {
+        pos.and_then(|p| self.rows[row].get(p))
+            .map_or("", |s| s.trim())
+    }
+}
+
+/// Splits one line into fields. `Err((column, reason))` for a broken enclosure.
+pub(crate) fn split_line(line: &str) -> Result<Vec<String>, (usize, String)> {
+    let mut fields = Vec::new();
+    let mut rest = line;
+    loop {
+        if let Some(body) = rest.strip_prefix("@|") {
+            // An enclosed field ends at `|@` followed by the delimiter or the end of the line.
+            let mut from = 0;
+            let end = loop {
+                match body[from..].find("|@") {
+                    None => {
+                        return Err((
+                            fields.len() + 1,
+                            "an `@|` enclosure is not closed by `|@`".into(),
+                        ))
+                    }
+                    Some(i) => {
+                        let j = from + i;
+                        let after = &body[j + 2..];
+                        if after.is_empty() || after.starts_with('|') {
+                            break j;
+                        }
+                        from = j + 1;
+                    }
+                }
+            };
+            fields.push(body[..end].to_string());
+            let after = &body[end + 2..];
+            match after.strip_prefix('|') {
+                None => break,
+                Some("") => {
+                    fields.push(String::new());
+                    break;
+                }
+                Some(r) => rest = r,
+            }
+        } else {
+            match rest.find('|') {
+                Some(i) => {
+                    fields.push(rest[..i].to_string());
+                    rest = &rest[i + 1..];
+                    if rest.is_empty() {
+                        fields.push(String::new());
+                        break;
+                    }
+                }
+                None => {
+                    fields.push(rest.to_string());
+                    break;
+                }
+            }
+        }
+    }
+    Ok(fields)
+}
+
+fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
+    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let (text, encoding, replaced) = decode(&bytes);
+    let mut lines = text
+        .split('\n')
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 1, l.strip_suffix('\r').unwrap_or(l)));
+    let Some((_, head)) = lines.by_ref().find(|(_, l)| !l.trim().is_empty()) else {
+        return Err(IngestError::Unreadable {
+            file: path.to_path_buf(),
+            message: "the file is empty (no header line)".into(),
+        });
+    };
+    let mut header: Vec<String> = split_line(head)
+        .map_err(|(c, why)| IngestError::Unreadable {
+            file: path.to_path_buf(),
+            message: format!("header, field {c}: {why}"),
+        })?
+        .into_iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect();
+    while header.last().is_some_and(String::is_empty) {
+        header.pop();
+    }
+    let missing: Vec<String> = required
+        .iter()
+        .filter(|f| !f.names.iter().any(|n| header.iter().any(|h| h == n)))
+        .map(|f| f.names.join("/"))
+        .collect();
+    if !missing.is_empty() {
+        return Err(IngestError::Unreadable {
+            file: path.to_path_buf(),
+            message: format!(
+                "line 1: the header lacks required field(s) {} (is it `|`-delimited? header: {})",
+                missing.join(", "),
+                header.join("|")
+            ),
+        });
+    }
+    let width = header.len();
+    let vali = header.iter().position(|h| h == "vali_flag");
+    let mut rows = Vec::new();
+    let mut row_lines = Vec::new();
+    let mut broken = Vec::new();
+    let mut skipped = 0;
+    for (no, line) in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let problem = match split_line(line) {
+            Err((c, why)) => {
+                let name = header
+                    .get(c - 1)
+                    .map_or(String::new(), |h| format!(" ({h})"));
+                Some((Vec::new(), format!("field {c}{name}: {why}")))
+            }
+            Ok(fields) => {
+                let extra = fields.iter().skip(width).any(|f| !f.trim().is_empty());
+                if fields.len() < width || extra {
+                    Some((
+                        Vec::new(),
+                        format!(
+                            "expected {width} `|`-separated fields, found {}",
+                            fields.len()
+                        ),
+                    ))
+                } else if replaced && fields.iter().any(|f| f.contains('\u{FFFD}')) {
+                    Some((
+                        Vec::new(),
+                        "bytes that are neither UTF-8 nor GB18030".into(),
+                    ))
+                } else if vali.is_some_and(|v| fields[v].trim() == "0") {
+                    skipped += 1;
+                    continue;
+                } else {
+                    rows.push(fields);
+                    row_lines.push(no);
+                    None
+                }
+            }
+        };
+        if let Some((fields, why)) = problem {
+            broken.push((rows.len(), why));
+            rows.push(fields);
+            row_lines.push(no);
+        }
+    }
+    let report = FileReport {
+        path: path.to_path_buf(),
+        format: Format::Extract,
+        encoding: Some(encoding),
+        rows: rows.len(),
+        sha256,
+        ignored_columns: Vec::new(),
+        skipped_invalid: skipped,
+    };
+    Ok(Extract {
+        path: path.to_path_buf(),
+        report,
+        header,
+        rows,
+        lines: row_lines,
+        broken,
+    })
+}
+
+/// Copies the mapped fields of `e` into contract columns (codes padded where the contract wants).
+fn columns(e: &Extract, fields: &[Field], rows: &[usize]) -> Vec<(&'static str, StrColumn)> {
+    fields
+        .iter()
+        .filter_map(|f| {
+            let pos = e.position(f.names)?;
+            let mut col = StrColumn::default();
+            for &r in rows {
+                let v = e.get(r, Some(pos));
+                match f.column {
+                    "charge_category" | "level" => col.push(&national::pad_code(v, 2)),
+                    _ => col.push(v),
+                }
+            }
+            Some((f.column, col))
+        })
+        .collect()
+}
+
+fn required(fields: &[Field], names: &[&str]) -> Vec<Field> {
+    fields
+        .iter()
+        .filter(|f| names.contains(&f.column))
+        .copied()
+        .collect()
+}
+
+/// The contract tables the extracts in `files` provide, indexed by [`Table`].
+pub(crate) fn read(
+    files: &BTreeMap<&'static str, PathBuf>,
+) -> Result<Vec<Option<RawTable>>, IngestError> {
+    let mut out: Vec<Option<RawTable>> = Table::ALL.iter().map(|_| None).collect();
+    if let Some(p) = files.get("MDTRT_D") {
+        let m = parse(
+            p,
+            &required(
+                national::MDTRT_D,
+                &[
+                    "visit_id",
+                    "patient_id",
+                    "provider_id",
+                    "med_type",
+                    "admit_time",
+                ],
+            ),
+        )?;
+        let s = match files.get("SETL_D") {
+            Some(p) => parse(
+                p,
+                &required(national::SETL_D, &["visit_id", "total_amount"]),
+            )?,
+            None => {
+                return Err(IngestError::MissingTable {
+                    table: "SETL_D (settlements of MDTRT_D)",
+                    dir: p.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                })
+            }
+        };
+        out[Table::Visits as usize] = Some(visits(&m, &s));
+    }
+    if let Some(p) = files.get("FEE_LIST_D") {
+        let e = parse(
+            p,
+            &required(
+                national::FEE_LIST_D,
+                &[
+                    "line_id",
+                    "visit_id",
+                    "item_code",
+                    "charge_category",
+                    "charge_time",
+                    "quantity",
+                    "unit_price",
+                    "amount",
+                ],
+            ),
+        )?;
+        let rows: Vec<usize> = (0..e.rows.len()).collect();
+        let cols = columns(&e, national::FEE_LIST_D, &rows);
+        out[Table::LineItems as usize] = Some(RawTable::from_text(
+            Table::LineItems,
+            vec![part(&e, cols, rows.len())],
+        ));
+    }
+    if let Some(p) = files.get("PSN_INFO_B") {
+        let e = parse(p, &required(national::PSN_INFO_B, &["patient_id"]))?;
+        let rows: Vec<usize> = (0..e.rows.len()).collect();
+        let cols = columns(&e, national::PSN_INFO_B, &rows);
+        out[Table::Patients as usize] = Some(RawTable::from_text(
+            Table::Patients,
+            vec![part(&e, cols, rows.len())],
+        ));
+    }
+    if let Some(p) = files.get("FIXMEDINS_B") {
+        let e = parse(p, &required(national::FIXMEDINS_B, &["provider_id"]))?;
+        let rows: Vec<usize> = (0..e.rows.len()).collect();
+        let mut cols = columns(&e, national::FIXMEDINS_B, &rows);
+        // provider_type from fixmedins_type (2 = retail pharmacy) and medins_type (D… = primary care).
+        let (ft, mt) = (
+            e.position(&["fixmedins_type"]),
+            e.position(&["medins_type"]),
+        );
+        let mut kind = StrColumn::default();
+        for &r in &rows {
+            kind.push(match (e.get(r, ft), e.get(r, mt)) {
+                ("2", _) => "pharmacy",
+                ("", "") => "",
+                (_, m) if m.starts_with('D') => "clinic",
+                _ => "hospital",
+            });
+        }
+        cols.push(("provider_type", kind));
+        out[Table::Providers as usize] = Some(RawTable::from_text(
+            Table::Providers,
+            vec![part(&e, cols, rows.len())],
+        ));
+    }
+    Ok(out)
+}
+
+fn part(e: &Extract, columns: Vec<(&'static str, StrColumn)>, rows: usize) -> TextPart {
+    TextPart {
+        report: e.report.clone(),
+        columns,
+        rows,
+        lines: e.lines.clone(),
+        broken: e.broken.clone(),
+    }
+}
+
+/// Visits: MDTRT_D rows with their settlements netted; then settlements of no visit.
+fn visits(m: &Extract, s: &Extract) -> RawTable {
+    let s_visit = s.position(&["mdtrt_id"]);
+    let pos = |f: &str| {
+        national::SETL_D
+            .iter()
+            .find(|x| x.column == f)
+            .and_then(|x| s.position(x.names))
+    };
+    let (p_time, p_total, p_fund, p_acct, p_cash, p_refund) = (
+        pos("settle_time"),
+        pos("total_amount"),
+        pos("fund_paid"),
+        pos("account_paid"),
+        pos("cash_paid"),
+        pos("is_refund"),
+    );
+    let broken_s: BTreeMap<usize, &String> = s.broken.iter().map(|(r, w)| (*r, w)).collect();
+    let mut by_visit: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for r in 0..s.rows.len() {
+        if !broken_s.contains_key(&r) {
+            by_visit.entry(s.get(r, s_visit)).or_default().push(r);
+        }
+    }
+    let m_rows: Vec<usize> = (0..m.rows.len()).collect();
+    let mut cols = columns(m, national::MDTRT_D, &m_rows);
+    let med = m.position(&["med_type"]);
+    let mut vt = StrColumn::default();
+    let (mut time, mut total, mut fund, mut acct, mut cash, mut refund) = Default::default();
+    let (time, total, fund, acct, cash, refund): (
+        &mut StrColumn,
+        &mut StrColumn,
+        &mut StrColumn,
+        &mut StrColumn,
+        &mut StrColumn,
+        &mut StrColumn,
+    ) = (
+        &mut time,
+        &mut total,
+        &mut fund,
+        &mut acct,
+        &mut cash,
+        &mut refund,
+    );
+    let mut broken = m.broken.clone();
+    let mut used: std::collections::BTreeSet<usize> = Default::default();
+    let id_pos = m.position(&["mdtrt_id"]);
+    for &r in &m_rows {
+        vt.push(if m.rows[r].is_empty() {
+            ""
+        } else {
+            national::visit_type_of(m.get(r, med))
+        });
+        let settlements = by_visit.get(m.get(r, id_pos)).cloned().unwrap_or_default();
+        used.extend(settlements.iter().copied());
+        let mut sums = [0i64; 4];
+        let mut problem = None;
+        for (k, p) in [p_total, p_fund, p_acct, p_cash].into_iter().enumerate() {
+            for &x in &settlements {
+                let v = s.get(x, p);
+                if v.is_empty() {
+                    continue;
+                }
+                match parse_decimal(v, 2) {
+                    Ok(fen) => sums[k] += fen,
+                    Err(_) => {
+                        problem.get_or_insert(format!(
+                            "{} line {}: `{v}` is not an amount",
+                            s.path.display(),
+                            s.lines[x]
+                        ));
+                    }
+                }
+            }
+        }
+        let refunds = settlements
+            .iter()
+            .filter(|&&x| matches!(s.get(x, p_refund), "1" | "true"))
+            .count();
+        let net_refund = refunds > 0 && sums[0] <= 0;
+        // The settlement time: the first payment's (not a refund's), else the first.
+        let mut times: Vec<(bool, &str)> = settlements
+            .iter()
+            .map(|&x| (matches!(s.get(x, p_refund), "1" | "true"), s.get(x, p_time)))
+            .filter(|(_, t)| !t.is_empty())
+            .collect();
+        times.sort();
+        time.push(times.first().map_or("", |t| t.1));
+        if settlements.is_empty() && !m.rows[r].is_empty() {
+            problem = Some(format!(
+                "no settlement in {} for mdtrt_id {}",
+                s.path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or("SETL_D"),
+                m.get(r, id_pos)
+            ));
+        }
+        if let Some(p) = problem {
+            broken.push((r, p));
+        }
+        let amount = |fen: i64, any: bool| {
+            if any {
+                Scaled(fen, 2).to_string()
+            } else {
+                String::new()
+            }
+        };
+        let any = |p: Option<usize>| settlements.iter().any(|&x| !s.get(x, p).is_empty());
+        total.push(&amount(sums[0], any(p_total)));
+        fund.push(&amount(sums[1], any(p_fund)));
+        acct.push(&amount(sums[2], any(p_acct)));
+        cash.push(&amount(sums[3], any(p_cash)));
+        refund.push(if settlements.is_empty() {
+            ""
+        } else if net_refund {
+            "true"
+        } else {
+            "false"
+        });
+    }
+    cols.push(("visit_type", vt));
+    for (name, col) in [
+        ("settle_time", time),
+        ("total_amount", total),
+        ("fund_paid", fund),
+        ("account_paid", acct),
+        ("cash_paid", cash),
+        ("is_refund", refund),
+    ] {
+        cols.push((name, std::mem::take(col)));
+    }
+    let mut visits_part = part(m, cols, m_rows.len());
+    visits_part.broken = broken;
+    // Settlements of no visit, and broken settlement rows: rows of their own, rejected by
+    // validation (no patient, provider, …) or as broken, naming their SETL_D line.
+    let orphans: Vec<usize> = (0..s.rows.len()).filter(|r| !used.contains(r)).collect();
+    let mut s_cols = columns(s, national::SETL_D, &orphans);
+    s_cols.retain(|(c, _)| *c != "settlement_id");
+    let mut orphan_broken = Vec::new();
+    for (i, &r) in orphans.iter().enumerate() {
+        let why = match broken_s.get(&r) {
+            Some(w) => (*w).clone(),
+            None => format!(
+                "settlement of mdtrt_id {} which is not in MDTRT_D",
+                s.get(r, s_visit)
+            ),
+        };
+        orphan_broken.push((i, why));
+    }
+    let mut settlements_part = part(s, s_cols, orphans.len());
+    settlements_part.lines = orphans.iter().map(|&r| s.lines[r]).collect();
+    settlements_part.broken = orphan_broken;
+    settlements_part.report.rows = orphans.len();
+    RawTable::from_text(Table::Visits, vec![visits_part, settlements_part])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_plain_enclosed_and_trailing_fields() {
+        assert_eq!(split_line("a|b|").unwrap(), vec!["a", "b", ""]);
+        assert_eq!(split_line("@|a|b|@|c").unwrap(), vec!["a|b", "c"]);
+        assert_eq!(split_line("@|x|@|@|y|@").unwrap(), vec!["x", "y"]);
+        assert_eq!(split_line("@|x|@|").unwrap(), vec!["x", ""]);
+        assert_eq!(split_line("1||3").unwrap(), vec!["1", "", "3"]);
+        let e = split_line("1|@|open").unwrap_err();
+        assert_eq!(e.0, 2);
+    }
+}
