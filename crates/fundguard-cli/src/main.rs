@@ -62,6 +62,10 @@ enum Command {
         /// An earlier run directory: each lead is marked new, recurring or escalated.
         #[arg(long)]
         baseline: Option<PathBuf>,
+        /// A mapping file (TOML) for a layout that is neither the contract's nor the national
+        /// platform's (see docs/mapping.md, mappings/desynpuf.toml).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
     },
     /// Lists the rules with their names, family and parameters.
     Rules {
@@ -189,6 +193,7 @@ fn main() -> ExitCode {
             rulebase,
             feedback,
             baseline,
+            mapping,
         } => run::run(&run::RunArgs {
             input: &input,
             out: &out,
@@ -196,6 +201,7 @@ fn main() -> ExitCode {
             rulebase: rulebase.as_deref(),
             feedback: feedback.as_deref(),
             baseline: baseline.as_deref(),
+            mapping: mapping.as_deref(),
             quiet: false,
         })
         .map(|_| ()),
@@ -484,6 +490,7 @@ fn demo(out: &Path, patients: u32, rulebase: Option<&Path>) -> Result<(), Failur
         rulebase,
         feedback: None,
         baseline: None,
+        mapping: None,
         quiet: false,
     })?;
     println!("\nthe dump is in {}", dump.display());

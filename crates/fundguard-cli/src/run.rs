@@ -21,6 +21,8 @@ pub struct RunArgs<'a> {
     pub feedback: Option<&'a Path>,
     /// An earlier run directory to compare leads with.
     pub baseline: Option<&'a Path>,
+    /// A mapping file for a foreign layout.
+    pub mapping: Option<&'a Path>,
     pub quiet: bool,
 }
 
@@ -107,10 +109,19 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
             eprintln!("warning: rule base: {p}; the rules that need it are skipped");
         }
     }
+    let options = IngestOptions {
+        mapping: match a.mapping {
+            Some(p) => Some(
+                fundguard_ingest::mapping::Mapping::load(p)
+                    .map_err(|e| Failure::Config(anyhow::anyhow!("mapping: {e}")))?,
+            ),
+            None => None,
+        },
+        ..IngestOptions::default()
+    };
     let mut stages = Vec::new();
     let t = Instant::now();
-    let ingested =
-        ingest(a.input, &IngestOptions::default()).map_err(|e| Failure::Input(e.into()))?;
+    let ingested = ingest(a.input, &options).map_err(|e| Failure::Input(e.into()))?;
     stages.push(Stage {
         stage: "ingest",
         millis: t.elapsed().as_millis() as u64,

@@ -230,6 +230,7 @@ fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
         sha256,
         ignored_columns: Vec::new(),
         skipped_invalid: skipped,
+        superseded: 0,
     };
     Ok(Extract {
         path: path.to_path_buf(),

@@ -21,6 +21,7 @@ use serde::Serialize;
 
 mod error;
 mod extract;
+pub mod mapping;
 mod read;
 mod rejects;
 mod tables;
@@ -32,12 +33,15 @@ pub struct IngestOptions {
     /// How far `amount` may be from `quantity x unit_price` (rounded to fen) before the line is
     /// rejected. Real exports truncate or round; 1 fen covers both.
     pub amount_tolerance_fen: i64,
+    /// A mapping for a foreign layout: the tables it names are read through it.
+    pub mapping: Option<mapping::Mapping>,
 }
 
 impl Default for IngestOptions {
     fn default() -> Self {
         Self {
             amount_tolerance_fen: 1,
+            mapping: None,
         }
     }
 }
@@ -161,6 +165,11 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
     };
     let mut found = Vec::new();
     for t in Table::ALL {
+        if let Some(tm) = opts.mapping.as_ref().and_then(|m| m.table(t)) {
+            translated[t as usize] = Some(mapping::read(dir, t, tm)?);
+            found.push((t, Vec::new()));
+            continue;
+        }
         let files = locate(dir, t)?;
         if !files.is_empty() {
             translated[t as usize] = None;

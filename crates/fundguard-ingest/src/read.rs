@@ -34,6 +34,9 @@ pub struct FileReport {
     /// Rows left out before validation: extract rows marked invalid (`vali_flag` = 0).
     #[serde(skip_serializing_if = "is_zero")]
     pub skipped_invalid: usize,
+    /// Rows replaced by a later file's row of the same key (`latest = true` in a mapping).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub superseded: usize,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -338,6 +341,7 @@ pub(crate) fn read_table(table: Table, paths: &[PathBuf]) -> Result<RawTable, In
             sha256,
             ignored_columns: file.ignored,
             skipped_invalid: 0,
+            superseded: 0,
         });
         out.rows += file.rows;
     }
