@@ -91,6 +91,9 @@ enum Command {
         /// Most rejects to print.
         #[arg(long, default_value_t = 10)]
         show: usize,
+        /// A mapping file (TOML) for a foreign layout (see docs/mapping.md).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
     },
     /// Measures a run against a generated dump's truth: recall per family, look-alikes flagged,
     /// precision of the top leads.
@@ -216,9 +219,12 @@ fn main() -> ExitCode {
             k,
             json,
         } => eval(&run, &truth, &k, json.as_deref()),
-        Command::Validate { input, out, show } => {
-            validate(&input, out.as_deref(), show).map(|_| ())
-        }
+        Command::Validate {
+            input,
+            out,
+            show,
+            mapping,
+        } => validate(&input, out.as_deref(), show, mapping.as_deref()).map(|_| ()),
         Command::Synth {
             out,
             patients,
@@ -281,10 +287,18 @@ fn synth(cfg: &SynthConfig, out: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn validate(input: &Path, out: Option<&Path>, show: usize) -> Result<Ingested, Failure> {
+fn validate(
+    input: &Path,
+    out: Option<&Path>,
+    show: usize,
+    mapping: Option<&Path>,
+) -> Result<Ingested, Failure> {
+    let options = IngestOptions {
+        mapping: run::load_mapping(mapping)?,
+        ..IngestOptions::default()
+    };
     let started = Instant::now();
-    let ingested = ingest(input, &IngestOptions::default())
-        .map_err(|e: IngestError| Failure::Input(e.into()))?;
+    let ingested = ingest(input, &options).map_err(|e: IngestError| Failure::Input(e.into()))?;
     let secs = started.elapsed().as_secs_f64();
     print_report(&ingested, secs, show);
     if let Some(out) = out {

@@ -72,6 +72,17 @@ pub fn peak_rss() -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// Loads a mapping file, when one is given (a bad one is a configuration error).
+pub fn load_mapping(
+    path: Option<&Path>,
+) -> Result<Option<fundguard_ingest::mapping::Mapping>, Failure> {
+    path.map(|p| {
+        fundguard_ingest::mapping::Mapping::load(p)
+            .map_err(|e| Failure::Config(anyhow::anyhow!("mapping: {e}")))
+    })
+    .transpose()
+}
+
 /// Loads the configuration, or the defaults.
 pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
     match path {
@@ -110,13 +121,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         }
     }
     let options = IngestOptions {
-        mapping: match a.mapping {
-            Some(p) => Some(
-                fundguard_ingest::mapping::Mapping::load(p)
-                    .map_err(|e| Failure::Config(anyhow::anyhow!("mapping: {e}")))?,
-            ),
-            None => None,
-        },
+        mapping: load_mapping(a.mapping)?,
         ..IngestOptions::default()
     };
     let mut stages = Vec::new();
