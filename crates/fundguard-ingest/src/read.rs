@@ -244,45 +244,73 @@ impl RawTable {
         }
     }
 
-    /// A table from translated text parts, in file order.
-    pub(crate) fn from_text(table: Table, parts: Vec<TextPart>) -> RawTable {
-        let specs = table.columns();
-        let mut out = RawTable {
+    fn empty(table: Table) -> RawTable {
+        RawTable {
             table,
             files: Vec::new(),
-            columns: specs.iter().map(|_| None).collect(),
+            columns: table.columns().iter().map(|_| None).collect(),
             rows: 0,
             file_starts: Vec::new(),
             csv_lines: Vec::new(),
             broken: Vec::new(),
-        };
-        for mut part in parts {
-            out.file_starts.push(out.rows);
-            for (slot, spec) in out.columns.iter_mut().zip(specs) {
-                let chunk = match part.columns.iter().position(|(c, _)| *c == spec.name) {
-                    Some(i) => Chunk::Text(std::mem::take(&mut part.columns[i].1)),
-                    None => Chunk::Missing(part.rows),
-                };
-                match (slot, chunk) {
-                    (None, Chunk::Missing(_)) => {}
-                    (slot @ None, chunk) => {
-                        *slot = Some(RawColumn {
-                            chunks: vec![Chunk::Missing(out.rows), chunk],
-                        })
-                    }
-                    (Some(col), chunk) => col.chunks.push(chunk),
-                }
-            }
-            out.broken
-                .extend(part.broken.into_iter().map(|(r, why)| (r + out.rows, why)));
-            out.csv_lines.push(Some(part.lines));
-            out.files.push(part.report);
-            out.rows += part.rows;
         }
-        for col in out.columns.iter_mut().flatten() {
+    }
+
+    /// Appends one file's columns (one chunk per contract column, in contract order).
+    fn push_file(
+        &mut self,
+        report: FileReport,
+        chunks: Vec<Chunk>,
+        broken: Vec<(usize, String)>,
+        lines: Option<Vec<u64>>,
+    ) {
+        let start = self.rows;
+        self.file_starts.push(start);
+        for (slot, chunk) in self.columns.iter_mut().zip(chunks) {
+            match (slot, chunk) {
+                (None, Chunk::Missing(_)) => {}
+                (slot @ None, chunk) => {
+                    *slot = Some(RawColumn {
+                        chunks: vec![Chunk::Missing(start), chunk],
+                    })
+                }
+                (Some(col), chunk) => col.chunks.push(chunk),
+            }
+        }
+        self.broken
+            .extend(broken.into_iter().map(|(r, why)| (r + start, why)));
+        self.csv_lines.push(lines);
+        self.rows += report.rows;
+        self.files.push(report);
+    }
+
+    /// Drops the zero-length placeholders chunks were created with.
+    fn finish(mut self) -> RawTable {
+        for col in self.columns.iter_mut().flatten() {
             col.chunks.retain(|c| !matches!(c, Chunk::Missing(0)));
         }
-        out
+        self
+    }
+
+    /// A table from translated text parts, in file order.
+    pub(crate) fn from_text(table: Table, parts: Vec<TextPart>) -> RawTable {
+        let mut out = RawTable::empty(table);
+        for mut part in parts {
+            let chunks = table
+                .columns()
+                .iter()
+                .map(
+                    |spec| match part.columns.iter().position(|(c, _)| *c == spec.name) {
+                        Some(i) => Chunk::Text(std::mem::take(&mut part.columns[i].1)),
+                        None => Chunk::Missing(part.rows),
+                    },
+                )
+                .collect();
+            let mut report = part.report;
+            report.rows = part.rows;
+            out.push_file(report, chunks, part.broken, Some(part.lines));
+        }
+        out.finish()
     }
 
     pub(crate) fn column(&self, name: &str) -> Option<&RawColumn> {
@@ -294,15 +322,7 @@ impl RawTable {
 /// Reads the given files of `table` (all of one table, in order).
 pub(crate) fn read_table(table: Table, paths: &[PathBuf]) -> Result<RawTable, IngestError> {
     let specs = table.columns();
-    let mut out = RawTable {
-        table,
-        files: Vec::new(),
-        columns: specs.iter().map(|_| None).collect(),
-        rows: 0,
-        file_starts: Vec::new(),
-        csv_lines: Vec::new(),
-        broken: Vec::new(),
-    };
+    let mut out = RawTable::empty(table);
     for path in paths {
         let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
         let sha256 = hex(&Sha256::digest(&bytes));
@@ -314,22 +334,7 @@ pub(crate) fn read_table(table: Table, paths: &[PathBuf]) -> Result<RawTable, In
         } else {
             read_csv(table, path, &bytes, specs)?
         };
-        out.file_starts.push(out.rows);
-        for (slot, chunk) in out.columns.iter_mut().zip(file.chunks) {
-            match (slot, chunk) {
-                (None, Chunk::Missing(_)) => {}
-                (slot @ None, chunk) => {
-                    *slot = Some(RawColumn {
-                        chunks: vec![Chunk::Missing(out.rows), chunk],
-                    })
-                }
-                (Some(col), chunk) => col.chunks.push(chunk),
-            }
-        }
-        out.broken
-            .extend(file.broken.into_iter().map(|(r, why)| (r + out.rows, why)));
-        out.csv_lines.push(file.csv_lines);
-        out.files.push(FileReport {
+        let report = FileReport {
             path: path.clone(),
             format: if is_parquet {
                 Format::Parquet
@@ -342,14 +347,10 @@ pub(crate) fn read_table(table: Table, paths: &[PathBuf]) -> Result<RawTable, In
             ignored_columns: file.ignored,
             skipped_invalid: 0,
             superseded: 0,
-        });
-        out.rows += file.rows;
+        };
+        out.push_file(report, file.chunks, file.broken, file.csv_lines);
     }
-    // Chunks were created lazily; drop the leading zero-length placeholders.
-    for col in out.columns.iter_mut().flatten() {
-        col.chunks.retain(|c| !matches!(c, Chunk::Missing(0)));
-    }
-    Ok(out)
+    Ok(out.finish())
 }
 
 struct FileColumns {
