@@ -26,7 +26,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::IngestError;
-use crate::read::{decode, hex, FileReport, Format, RawTable, TextPart};
+use crate::read::{csv_reader, decode, hex, FileReport, Format, RawTable, TextPart};
 
 /// How one contract column is made.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -205,19 +205,7 @@ fn read_file(path: &Path, t: Table, tm: &TableMap) -> Result<TextPart, IngestErr
     let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
     let sha256 = hex(&Sha256::digest(&bytes));
     let (text, encoding, _) = decode(&bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .delimiter(tm.delimiter.unwrap_or(',') as u8)
-        .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| IngestError::Unreadable {
-            file: path.to_path_buf(),
-            message: format!("cannot read the header line: {e}"),
-        })?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
+    let (mut reader, header) = csv_reader(path, &text, tm.delimiter.unwrap_or(',') as u8)?;
     let pos = |c: &str| header.iter().position(|h| h == c);
     let missing: Vec<&str> = tm
         .columns

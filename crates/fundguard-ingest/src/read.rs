@@ -439,18 +439,18 @@ pub(crate) fn decode(bytes: &[u8]) -> (Cow<'_, str>, &'static str, bool) {
     (text, "gb18030", replaced)
 }
 
-fn read_csv(
-    table: Table,
+/// A flexible CSV reader over decoded text, and its trimmed header.
+pub(crate) fn csv_reader<'t>(
     path: &Path,
-    bytes: &[u8],
-    specs: &[ColumnSpec],
-) -> Result<FileColumns, IngestError> {
-    let (text, encoding, replaced) = decode(bytes);
+    text: &'t str,
+    delimiter: u8,
+) -> Result<(csv::Reader<&'t [u8]>, Vec<String>), IngestError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(text.as_bytes());
-    let header: Vec<String> = reader
+    let header = reader
         .headers()
         .map_err(|e| IngestError::Unreadable {
             file: path.to_path_buf(),
@@ -459,6 +459,17 @@ fn read_csv(
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
+    Ok((reader, header))
+}
+
+fn read_csv(
+    table: Table,
+    path: &Path,
+    bytes: &[u8],
+    specs: &[ColumnSpec],
+) -> Result<FileColumns, IngestError> {
+    let (text, encoding, replaced) = decode(bytes);
+    let (mut reader, header) = csv_reader(path, &text, b',')?;
     if let Some(dup) = header
         .iter()
         .enumerate()
