@@ -19,8 +19,29 @@ mod run;
 #[derive(Parser)]
 #[command(name = "fundguard", version, about, long_about = None)]
 struct Cli {
+    /// Worker threads (default: RAYON_NUM_THREADS or POLARS_MAX_THREADS when set, else every
+    /// core). Results do not depend on it.
+    #[arg(long, global = true)]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Sets the thread count of rayon and polars before either starts: `--threads`, else the
+/// environment (`RAYON_NUM_THREADS`, `POLARS_MAX_THREADS`), else every core.
+fn set_threads(threads: Option<usize>) {
+    let from_env = |k: &str| std::env::var(k).ok().and_then(|v| v.parse::<usize>().ok());
+    let n = threads
+        .or_else(|| from_env("RAYON_NUM_THREADS"))
+        .or_else(|| from_env("POLARS_MAX_THREADS"))
+        .filter(|n| *n > 0);
+    if let Some(n) = n {
+        std::env::set_var("POLARS_MAX_THREADS", n.to_string());
+        std::env::set_var("RAYON_NUM_THREADS", n.to_string());
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
+    }
 }
 
 #[derive(Subcommand)]
@@ -66,6 +87,10 @@ enum Command {
         /// platform's (see docs/mapping.md, mappings/desynpuf.toml).
         #[arg(long)]
         mapping: Option<PathBuf>,
+        /// When a rule fails, still put the outputs in place and exit 0 (the manifest names the
+        /// failure). Without it the previous outputs stay and this run's go to OUT.failed.
+        #[arg(long)]
+        keep_going: bool,
     },
     /// Lists the rules with their names, family and parameters.
     Rules {
@@ -183,6 +208,7 @@ impl Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    set_threads(cli.threads);
     let result = match cli.command {
         Command::Demo {
             out,
@@ -197,6 +223,7 @@ fn main() -> ExitCode {
             feedback,
             baseline,
             mapping,
+            keep_going,
         } => run::run(&run::RunArgs {
             input: &input,
             out: &out,
@@ -205,6 +232,7 @@ fn main() -> ExitCode {
             feedback: feedback.as_deref(),
             baseline: baseline.as_deref(),
             mapping: mapping.as_deref(),
+            keep_going,
             quiet: false,
         })
         .map(|_| ()),
@@ -505,6 +533,7 @@ fn demo(out: &Path, patients: u32, rulebase: Option<&Path>) -> Result<(), Failur
         feedback: None,
         baseline: None,
         mapping: None,
+        keep_going: false,
         quiet: false,
     })?;
     println!("\nthe dump is in {}", dump.display());

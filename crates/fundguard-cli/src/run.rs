@@ -23,6 +23,8 @@ pub struct RunArgs<'a> {
     pub baseline: Option<&'a Path>,
     /// A mapping file for a foreign layout.
     pub mapping: Option<&'a Path>,
+    /// Commit the outputs and exit 0 even when a rule failed (the manifest still says so).
+    pub keep_going: bool,
     pub quiet: bool,
 }
 
@@ -143,10 +145,10 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     });
 
     let t = Instant::now();
-    std::fs::create_dir_all(a.out)
-        .with_context(|| format!("creating {}", a.out.display()))
-        .map_err(Failure::Output)?;
-    let out = |name: &str| -> PathBuf { a.out.join(name) };
+    // Everything is written into a temporary directory beside the target and renamed into place
+    // only when complete: an interrupted or failed run leaves the previous output as it was.
+    let staging = Staging::new(a.out)?;
+    let out = |name: &str| -> PathBuf { staging.dir.join(name) };
     let rows_zh = result.rows(&ingested.dump, Language::Zh);
     let rows_en = result.rows(&ingested.dump, Language::En);
     let rows = match cfg.run.language {
@@ -179,10 +181,10 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         .as_ref()
         .map(|b| fundguard_rules::feedback::compare(&mut leads, b));
     let run_id = run_id(&cfg, &ingested.report);
-    let meta = vec![
-        ("fundguard.run_id".to_string(), run_id.clone()),
-        ("fundguard.config_sha256".to_string(), cfg.hash()),
-    ];
+    // The footer carries what makes the content: engine version (added by the writer) and
+    // configuration. Not the run id: the same rows in another order or file layout must give the
+    // same bytes.
+    let meta = vec![("fundguard.config_sha256".to_string(), cfg.hash())];
     write_hits(&out("hits.parquet"), rows, &meta)
         .map_err(|e| Failure::Output(anyhow::anyhow!("writing hits.parquet: {e}")))?;
     write_leads(&out("leads.parquet"), &leads, &meta)
@@ -210,9 +212,6 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     };
     write_file(&out("report.html"), &fundguard_report::html(&report))?;
     let cases = out("cases");
-    std::fs::create_dir_all(&cases)
-        .with_context(|| format!("creating {}", cases.display()))
-        .map_err(Failure::Output)?;
     for l in leads.iter().take(cfg.leads.dossiers) {
         write_file(
             &cases.join(format!("{}.md", l.lead_id)),
@@ -265,6 +264,24 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     };
     let json = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
     write_file(&out("manifest.json"), &(json + "\n"))?;
+    let failed: Vec<String> = result
+        .outcomes
+        .iter()
+        .filter_map(|o| match &o.outcome {
+            Outcome::Failed { error } => Some(format!("{}: {error}", o.rule_id)),
+            _ => None,
+        })
+        .collect();
+    if !failed.is_empty() && !a.keep_going {
+        let kept = staging.abandon()?;
+        return Err(Failure::Rule(anyhow::anyhow!(
+            "rules failed: {}; {} is unchanged, this run's outputs (with its manifest) are in {} (use --keep-going to accept them)",
+            failed.join("; "),
+            a.out.display(),
+            kept.display()
+        )));
+    }
+    staging.commit()?;
 
     if !a.quiet {
         print_summary(&ingested, &result, &manifest, a.out);
@@ -285,19 +302,11 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         }
         print_leads(&leads, 10);
     }
-    let failed: Vec<String> = result
-        .outcomes
-        .iter()
-        .filter_map(|o| match &o.outcome {
-            Outcome::Failed { error } => Some(format!("{}: {error}", o.rule_id)),
-            _ => None,
-        })
-        .collect();
     if !failed.is_empty() {
-        return Err(Failure::Rule(anyhow::anyhow!(
-            "rules failed (their hits are missing): {}",
+        eprintln!(
+            "warning: rules failed (their hits are missing; kept with --keep-going): {}",
             failed.join("; ")
-        )));
+        );
     }
     Ok(rows.len())
 }
@@ -385,6 +394,91 @@ pub fn print_leads(leads: &[Lead], n: usize) {
             fundguard_model::yuan(l.amount_fen).to_string(),
             l.headline
         );
+    }
+}
+
+/// A run's outputs being written: a hidden directory beside the target, renamed into place by
+/// [`Staging::commit`]. Leftovers of runs that were killed are removed when the next run starts.
+struct Staging {
+    dir: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    fn sibling(target: &Path, tag: &str) -> PathBuf {
+        let name = target
+            .file_name()
+            .map_or_else(|| "run".into(), |n| n.to_string_lossy().into_owned());
+        target.with_file_name(format!(".{name}.{tag}"))
+    }
+
+    fn new(target: &Path) -> Result<Staging, Failure> {
+        let fail = |e: std::io::Error, what: &Path| {
+            Failure::Output(anyhow::anyhow!("{}: {e}", what.display()))
+        };
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&parent).map_err(|e| fail(e, &parent))?;
+        // Remove what killed runs left behind (only this target's staging directories).
+        let prefix = Self::sibling(target, "tmp-")
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if let Ok(entries) = std::fs::read_dir(&parent) {
+            for e in entries.flatten() {
+                if e.file_name().to_string_lossy().starts_with(&prefix) {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = Self::sibling(target, &format!("tmp-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("cases")).map_err(|e| fail(e, &dir))?;
+        Ok(Staging {
+            dir,
+            target: target.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// Puts the outputs in place of the target (the previous outputs are removed only after).
+    fn commit(mut self) -> Result<(), Failure> {
+        let fail = |e: std::io::Error, what: &Path| {
+            Failure::Output(anyhow::anyhow!("{}: {e}", what.display()))
+        };
+        let old = Self::sibling(&self.target, &format!("old-{}", std::process::id()));
+        if self.target.exists() {
+            std::fs::rename(&self.target, &old).map_err(|e| fail(e, &self.target))?;
+        }
+        if let Err(e) = std::fs::rename(&self.dir, &self.target) {
+            // Put the previous outputs back before reporting.
+            let _ = std::fs::rename(&old, &self.target);
+            return Err(fail(e, &self.target));
+        }
+        self.committed = true;
+        let _ = std::fs::remove_dir_all(&old);
+        Ok(())
+    }
+
+    /// Keeps this run's outputs beside the target as `<target>.failed`, leaving the target alone.
+    fn abandon(mut self) -> Result<PathBuf, Failure> {
+        let kept = PathBuf::from(format!("{}.failed", self.target.display()));
+        let _ = std::fs::remove_dir_all(&kept);
+        std::fs::rename(&self.dir, &kept)
+            .map_err(|e| Failure::Output(anyhow::anyhow!("{}: {e}", kept.display())))?;
+        self.committed = true;
+        Ok(kept)
+    }
+}
+
+impl Drop for Staging {
+    /// A run that stops with an error removes its partial outputs.
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

@@ -471,3 +471,220 @@ fn the_desynpuf_mapping_reads_both_samples_without_rejects() {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
+
+/// Copies a generated dump with every table's rows in another order.
+fn shuffled_copy(from: &Path, to: &Path) {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ArrowWriter;
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_owned();
+        let file = std::fs::File::open(&path).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        let schema = reader.schema().clone();
+        let batches: Vec<_> = reader.build().unwrap().map(Result::unwrap).collect();
+        let all = arrow::compute::concat_batches(&schema, &batches).unwrap();
+        // Reverse, then rotate by a third: every row moves.
+        let n = all.num_rows() as u32;
+        let order: Vec<u32> = (0..n).rev().map(|i| (i + n / 3) % n.max(1)).collect();
+        let idx = arrow::array::UInt32Array::from(order);
+        let cols = all
+            .columns()
+            .iter()
+            .map(|c| arrow::compute::take(c.as_ref(), &idx, None).unwrap())
+            .collect();
+        let out = arrow::record_batch::RecordBatch::try_new(schema.clone(), cols).unwrap();
+        let mut w =
+            ArrowWriter::try_new(std::fs::File::create(to.join(name)).unwrap(), schema, None)
+                .unwrap();
+        w.write(&out).unwrap();
+        w.close().unwrap();
+    }
+}
+
+/// Issue 8: the same rows in another order, and 1 or 2 threads, give byte-identical hits and
+/// leads.
+#[test]
+fn shuffled_input_and_thread_counts_give_identical_bytes() {
+    let dir = scratch("shuffle");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dump = dir.join("dump");
+    let (code, _, stderr) = fundguard(&[
+        "synth",
+        "--out",
+        dump.to_str().unwrap(),
+        "--patients",
+        "5000",
+        "--seed",
+        "9",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let shuffled = dir.join("shuffled");
+    shuffled_copy(&dump, &shuffled);
+    let mut outputs = Vec::new();
+    for (input, threads) in [
+        (&dump, "1"),
+        (&dump, "2"),
+        (&shuffled, "1"),
+        (&shuffled, "2"),
+    ] {
+        let run = dir.join(format!(
+            "run-{}-{threads}",
+            input.file_name().unwrap().to_string_lossy()
+        ));
+        let (code, _, stderr) = fundguard(&[
+            "run",
+            "--threads",
+            threads,
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+            "--rulebase",
+            "../shared/data/nhsa-rules",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        outputs.push((
+            run.clone(),
+            std::fs::read(run.join("hits.parquet")).unwrap(),
+            std::fs::read(run.join("leads.parquet")).unwrap(),
+        ));
+    }
+    assert!(!lead_column(&outputs[0].0, "lead_id").is_empty());
+    for o in &outputs[1..] {
+        assert!(
+            o.1 == outputs[0].1,
+            "hits.parquet of {} differs",
+            o.0.display()
+        );
+        assert!(
+            o.2 == outputs[0].2,
+            "leads.parquet of {} differs",
+            o.0.display()
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 8: a run killed at any moment leaves the previous outputs whole, never a partial set.
+#[test]
+fn a_run_killed_at_random_moments_never_leaves_partial_output() {
+    let dir = scratch("kill");
+    std::fs::create_dir_all(&dir).unwrap();
+    let stdout = synth_and_run(&dir, "20000", &[]);
+    assert!(stdout.contains("hits:"), "{stdout}");
+    let out = dir.join("run");
+    let before = std::fs::read(out.join("hits.parquet")).unwrap();
+    let files = [
+        "hits.parquet",
+        "leads.parquet",
+        "report.html",
+        "leads.xlsx",
+        "rejects.parquet",
+        "config.toml",
+        "manifest.json",
+    ];
+    // Delays spread over the run (about a second on 2 cores), from a fixed sequence.
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    for _ in 0..12 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let delay = std::time::Duration::from_millis(x % 1200);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_fundguard"))
+            .args([
+                "run",
+                "--input",
+                dir.join("dump").to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let _ = child.wait();
+        for f in files {
+            assert!(
+                out.join(f).is_file(),
+                "{f} missing after a kill at {delay:?}"
+            );
+        }
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
+                .unwrap();
+        assert!(m["hits"].as_u64().unwrap() > 0);
+        assert_eq!(std::fs::read(out.join("hits.parquet")).unwrap(), before);
+    }
+    // The next run clears what killed runs left behind.
+    let (code, _, stderr) = fundguard(&[
+        "run",
+        "--input",
+        dir.join("dump").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".run."))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Issue 8: a failing rule keeps the previous outputs unless --keep-going.
+#[test]
+fn a_failing_rule_keeps_the_previous_outputs_unless_keep_going() {
+    let dir = scratch("failing");
+    std::fs::create_dir_all(&dir).unwrap();
+    synth_and_run(&dir, "3000", &[]);
+    let out = dir.join("run");
+    let before = std::fs::read(out.join("manifest.json")).unwrap();
+    // Compiles against the empty tables, fails on the data (provider ids are not numbers).
+    let cfg = dir.join("failing.toml");
+    std::fs::write(
+        &cfg,
+        "[[custom]]\nid = \"custom.breaks\"\nseverity = 0.5\nsubject = \"provider\"\nevidence = \"x\"\nsql = \"SELECT provider_id AS subject_id, CAST(provider_id AS INTEGER) AS n FROM visits\"\n",
+    )
+    .unwrap();
+    let args = |keep: bool| {
+        let mut a = vec![
+            "run".to_string(),
+            "--input".into(),
+            dir.join("dump").to_string_lossy().into_owned(),
+            "--out".into(),
+            out.to_string_lossy().into_owned(),
+            "--config".into(),
+            cfg.to_string_lossy().into_owned(),
+        ];
+        if keep {
+            a.push("--keep-going".into());
+        }
+        a
+    };
+    let a: Vec<String> = args(false);
+    let (code, _, stderr) = fundguard(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 6, "{stderr}");
+    assert!(stderr.contains("custom.breaks"), "{stderr}");
+    assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), before);
+    let failed = dir.join("run.failed");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(failed.join("manifest.json")).unwrap())
+            .unwrap();
+    assert!(m["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["rule_id"] == "custom.breaks" && r["status"] == "failed"));
+    let a: Vec<String> = args(true);
+    let (code, _, stderr) = fundguard(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{stderr}");
+    assert_ne!(std::fs::read(out.join("manifest.json")).unwrap(), before);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -95,8 +95,10 @@ impl Rule for IdenticalBaskets {
                 }
                 let purchases: Vec<u32> = group.iter().map(|g| g.3).collect();
                 let amount: i64 = purchases.iter().map(|&x| ctx.insured_paid(x)).sum();
-                let basket: Vec<String> = group[0]
-                    .1
+                // Named in item-code order (not dictionary order, which follows the input's rows).
+                let mut items: Vec<&(u32, i64)> = group[0].1.iter().collect();
+                items.sort_by_key(|(item, _)| ctx.dump.dicts.items.get(*item));
+                let basket: Vec<String> = items
                     .iter()
                     .map(|(item, q)| format!("{} x{}", ctx.item_label(*item), fmt::qty(*q)))
                     .collect();

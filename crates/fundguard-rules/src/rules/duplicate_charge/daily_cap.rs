@@ -101,7 +101,26 @@ impl Rule for DailyCap {
             if capped.len() < 2 {
                 return;
             }
-            capped.sort_unstable();
+            // Within a day, lines in time order; simultaneous lines (two stays billing the same
+            // bed fee at 08:00) by their visit's admission, then by id — never by row number, so
+            // which line is the excess one does not depend on the input's row order.
+            capped.sort_unstable_by(|a, b| {
+                let key = |t: &(u32, Days, i64, u32)| {
+                    let x = t.3 as usize;
+                    let visit = l.visit[x] as usize;
+                    (t.0, t.1, t.2, v.admit[visit])
+                };
+                key(a).cmp(&key(b)).then_with(|| {
+                    let id = |t: &(u32, Days, i64, u32)| {
+                        let x = t.3 as usize;
+                        (
+                            v.visit_id.get(l.visit[x] as usize),
+                            l.line_id.get(x),
+                        )
+                    };
+                    id(a).cmp(&id(b))
+                })
+            });
             // (visit, item) -> (excess lines, units over, days)
             let mut over: FxHashMap<(u32, u32), (Vec<u32>, i64, Vec<(Days, i64)>, i64)> =
                 FxHashMap::default();

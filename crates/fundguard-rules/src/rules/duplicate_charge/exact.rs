@@ -62,7 +62,12 @@ impl Rule for Exact {
                 let i = x as usize;
                 (l.item[i], l.charge_time[i], ctx.net_qty[i], l.unit_price[i])
             };
-            lines.sort_by_key(|&x| (key(x), x));
+            // The first copy is the one with the smallest line id, whatever the row order.
+            lines.sort_by(|&a, &b| {
+                key(a)
+                    .cmp(&key(b))
+                    .then_with(|| l.line_id.get(a as usize).cmp(l.line_id.get(b as usize)))
+            });
             let mut extra = Vec::new();
             let mut what = Vec::new();
             for group in lines.chunk_by(|a, b| key(*a) == key(*b)) {
@@ -79,6 +84,8 @@ impl Rule for Exact {
             if extra.is_empty() {
                 return;
             }
+            // Evidence in time, then item-name order (groups came in dictionary-code order).
+            what.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
             let amount = ctx.money_sum(&extra);
             let zh: Vec<String> = what
                 .iter()
