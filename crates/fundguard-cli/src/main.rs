@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use fundguard_ingest::{ingest, write_rejects, IngestError, IngestOptions, Ingested};
 use fundguard_synth::{Encoding, Format, SynthConfig};
 
+mod pseudo;
 mod run;
 
 /// Finds fraud in medical-insurance claims dumps.
@@ -91,6 +92,10 @@ enum Command {
         /// failure). Without it the previous outputs stay and this run's go to OUT.failed.
         #[arg(long)]
         keep_going: bool,
+        /// A key file (at least 16 bytes): every patient id in the outputs becomes a keyed hash
+        /// (HMAC-SHA256, `PSN-` + 16 hex digits), stable for one key.
+        #[arg(long, value_name = "KEYFILE")]
+        pseudonymize: Option<PathBuf>,
     },
     /// Lists the rules with their names, family and parameters.
     Rules {
@@ -224,6 +229,7 @@ fn main() -> ExitCode {
             baseline,
             mapping,
             keep_going,
+            pseudonymize,
         } => run::run(&run::RunArgs {
             input: &input,
             out: &out,
@@ -233,6 +239,7 @@ fn main() -> ExitCode {
             baseline: baseline.as_deref(),
             mapping: mapping.as_deref(),
             keep_going,
+            pseudonymize: pseudonymize.as_deref(),
             quiet: false,
         })
         .map(|_| ()),
@@ -534,6 +541,7 @@ fn demo(out: &Path, patients: u32, rulebase: Option<&Path>) -> Result<(), Failur
         baseline: None,
         mapping: None,
         keep_going: false,
+        pseudonymize: None,
         quiet: false,
     })?;
     println!("\nthe dump is in {}", dump.display());

@@ -25,6 +25,8 @@ pub struct RunArgs<'a> {
     pub mapping: Option<&'a Path>,
     /// Commit the outputs and exit 0 even when a rule failed (the manifest still says so).
     pub keep_going: bool,
+    /// A key file: patient ids in every output become keyed hashes.
+    pub pseudonymize: Option<&'a Path>,
     pub quiet: bool,
 }
 
@@ -40,6 +42,8 @@ struct Manifest<'a> {
     version: &'static str,
     /// Hash of the configuration and the input files: equal ids, equal inputs and settings.
     run_id: String,
+    /// Patient ids in the outputs are keyed hashes (the key is not recorded).
+    pseudonymized: bool,
     input: &'a Path,
     config_file: Option<&'a Path>,
     config_sha256: String,
@@ -126,9 +130,14 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         mapping: load_mapping(a.mapping)?,
         ..IngestOptions::default()
     };
+    let key = a
+        .pseudonymize
+        .map(crate::pseudo::Pseudonymizer::read_key)
+        .transpose()
+        .map_err(|e| Failure::Config(anyhow::anyhow!("pseudonymize: {e}")))?;
     let mut stages = Vec::new();
     let t = Instant::now();
-    let ingested = ingest(a.input, &options).map_err(|e| Failure::Input(e.into()))?;
+    let mut ingested = ingest(a.input, &options).map_err(|e| Failure::Input(e.into()))?;
     stages.push(Stage {
         stage: "ingest",
         millis: t.elapsed().as_millis() as u64,
@@ -149,8 +158,20 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     // only when complete: an interrupted or failed run leaves the previous output as it was.
     let staging = Staging::new(a.out)?;
     let out = |name: &str| -> PathBuf { staging.dir.join(name) };
-    let rows_zh = result.rows(&ingested.dump, Language::Zh);
-    let rows_en = result.rows(&ingested.dump, Language::En);
+    let mut rows_zh = result.rows(&ingested.dump, Language::Zh);
+    let mut rows_en = result.rows(&ingested.dump, Language::En);
+    if let Some(key) = key {
+        let p = crate::pseudo::Pseudonymizer::new(key, &ingested.dump.dicts.patients);
+        for h in rows_zh.iter_mut().chain(rows_en.iter_mut()) {
+            p.string(&mut h.subject_id);
+            p.opt(&mut h.patient_id);
+            p.string(&mut h.evidence);
+        }
+        for r in &mut ingested.rejects {
+            p.opt(&mut r.value);
+            p.string(&mut r.reason);
+        }
+    }
     let rows = match cfg.run.language {
         Language::Zh => &rows_zh,
         Language::En => &rows_en,
@@ -233,6 +254,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         engine: "fundguard",
         version: env!("CARGO_PKG_VERSION"),
         run_id,
+        pseudonymized: a.pseudonymize.is_some(),
         input: a.input,
         config_file: a.config,
         config_sha256: cfg.hash(),

@@ -688,3 +688,96 @@ fn a_failing_rule_keeps_the_previous_outputs_unless_keep_going() {
     assert_ne!(std::fs::read(out.join("manifest.json")).unwrap(), before);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Every string a Parquet file holds (text columns and lists of text).
+fn parquet_strings(path: &Path) -> Vec<String> {
+    use arrow::array::{Array, ListArray, StringArray};
+    let file = std::fs::File::open(path).unwrap();
+    let mut out = Vec::new();
+    for batch in parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .unwrap()
+        .build()
+        .unwrap()
+    {
+        for col in batch.unwrap().columns() {
+            let strings = |a: &dyn Array, out: &mut Vec<String>| {
+                if let Some(s) = a.as_any().downcast_ref::<StringArray>() {
+                    out.extend(s.iter().flatten().map(str::to_string));
+                }
+            };
+            if let Some(l) = col.as_any().downcast_ref::<ListArray>() {
+                strings(l.values().as_ref(), &mut out);
+            } else {
+                strings(col.as_ref(), &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Issue 8: a pseudonymised run holds no raw patient id in any file of its output.
+#[test]
+fn a_pseudonymised_run_contains_no_raw_patient_id() {
+    let dir = scratch("pseudo");
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("key");
+    std::fs::write(&key, "a bureau's secret key, kept offline").unwrap();
+    let stdout = synth_and_run(
+        &dir,
+        "20000",
+        &[
+            "--rulebase",
+            "../shared/data/nhsa-rules",
+            "--pseudonymize",
+            key.to_str().unwrap(),
+        ],
+    );
+    let ids: std::collections::HashSet<String> =
+        parquet_strings(&dir.join("dump/patients.parquet"))
+            .into_iter()
+            .filter(|s| s.len() >= 16)
+            .collect();
+    assert!(ids.len() > 19_000);
+    let tokens = |text: &str| -> Vec<String> {
+        text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .filter(|t| ids.contains(*t))
+            .map(str::to_string)
+            .collect()
+    };
+    assert!(tokens(&stdout).is_empty(), "printed: {:?}", tokens(&stdout));
+    let run = dir.join("run");
+    let mut files = Vec::new();
+    let mut stack = vec![run.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() > 10);
+    let mut pseudonyms = 0;
+    for f in &files {
+        let text = if f.extension().is_some_and(|e| e == "parquet") {
+            parquet_strings(f).join("\n")
+        } else {
+            String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned()
+        };
+        let found = tokens(&text);
+        assert!(
+            found.is_empty(),
+            "{} holds patient ids: {:?}",
+            f.display(),
+            &found[..found.len().min(3)]
+        );
+        pseudonyms += text.matches("PSN-").count();
+    }
+    assert!(pseudonyms > 0, "no pseudonyms written");
+    let m = std::fs::read_to_string(run.join("manifest.json")).unwrap();
+    assert!(m.contains("\"pseudonymized\": true"));
+    assert!(!m.contains("secret"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
