@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use fundguard_ingest::{ingest, IngestError, IngestOptions, Ingested, Reject};
 use fundguard_model::Table;
 
+mod fuzz;
 mod parquet_fixture;
 mod props;
 

@@ -3,6 +3,7 @@
 
 mod cases;
 mod output;
+mod props;
 mod quality;
 
 use std::path::{Path, PathBuf};

@@ -90,3 +90,41 @@ fn the_rule_reference_in_docs_is_generated_from_the_registry() {
         "docs/rules.md is stale: run `fundguard rules --markdown > docs/rules.md`"
     );
 }
+
+mod config_fuzz {
+    //! The configuration parser answers every text with a configuration or an error, never a panic.
+    use proptest::prelude::*;
+
+    const VALID: &str = "[run]\nlanguage = \"en\"\ndisable = [\"card_pooling.ring\"]\n[rules.card_pooling.burst]\nmin_cards = 9\n[leads]\nreferral_yuan = 3000\n[[custom]]\nid = \"custom.x\"\nseverity = 0.5\nsubject = \"provider\"\nevidence = \"{provider_id}\"\nsql = \"SELECT provider_id AS subject_id, provider_id FROM visits\"\n";
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn mutated_configurations_never_crash(
+            edits in proptest::collection::vec((any::<usize>(), any::<char>(), 0u8..3), 0..10)
+        ) {
+            let mut chars: Vec<char> = VALID.chars().collect();
+            for (at, c, kind) in edits {
+                if chars.is_empty() {
+                    break;
+                }
+                let i = at % chars.len();
+                match kind {
+                    0 => chars[i] = c,
+                    1 => chars.insert(i, c),
+                    _ => {
+                        chars.remove(i);
+                    }
+                }
+            }
+            let text: String = chars.into_iter().collect();
+            let _ = fundguard_rules::Config::parse(&text);
+        }
+    }
+
+    #[test]
+    fn the_unmutated_configuration_is_valid() {
+        fundguard_rules::Config::parse(VALID).unwrap();
+    }
+}
