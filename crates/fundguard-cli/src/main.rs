@@ -332,6 +332,7 @@ fn validate(
         mapping: run::load_mapping(mapping)?,
         ..IngestOptions::default()
     };
+    run::check_memory(input)?;
     let started = Instant::now();
     let ingested = ingest(input, &options).map_err(|e: IngestError| Failure::Input(e.into()))?;
     let secs = started.elapsed().as_secs_f64();

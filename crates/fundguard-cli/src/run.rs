@@ -70,6 +70,40 @@ struct RuleBaseAccount<'a> {
     problems: Vec<String>,
 }
 
+/// Memory this machine can give a run: `FUNDGUARD_MEMORY_LIMIT` (bytes) when set, else Linux's
+/// `MemAvailable`.
+fn available_memory() -> Option<u64> {
+    if let Some(v) = std::env::var("FUNDGUARD_MEMORY_LIMIT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        return Some(v);
+    }
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Fails early, with the numbers, when the dump will not fit in memory — rather than being
+/// killed by the operating system halfway.
+pub fn check_memory(input: &Path) -> Result<(), Failure> {
+    let Some(available) = available_memory().filter(|_| input.is_dir()) else {
+        return Ok(()); // ingest says what is wrong with an input that is not a directory
+    };
+    let need = fundguard_ingest::estimate_memory(input).map_err(|e| Failure::Input(e.into()))?;
+    if need > available {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        return Err(Failure::Input(anyhow::anyhow!(
+            "{} needs about {:.1} GiB of memory (estimated from its files) and {:.1} GiB are available; run it on a larger machine or split the month into parts (e.g. by provider)",
+            input.display(),
+            gib(need),
+            gib(available)
+        )));
+    }
+    Ok(())
+}
+
 /// Peak resident memory of this process so far (Linux `VmHWM`).
 pub fn peak_rss() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -135,6 +169,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         .map(crate::pseudo::Pseudonymizer::read_key)
         .transpose()
         .map_err(|e| Failure::Config(anyhow::anyhow!("pseudonymize: {e}")))?;
+    check_memory(a.input)?;
     let mut stages = Vec::new();
     let t = Instant::now();
     let mut ingested = ingest(a.input, &options).map_err(|e| Failure::Input(e.into()))?;
