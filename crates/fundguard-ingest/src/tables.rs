@@ -46,31 +46,49 @@ fn zero_if_null(v: Vec<i64>) -> Vec<i64> {
 /// Visits: also returns every raw `visit_id` (for the line items' reference check).
 pub(crate) fn visits(raw: &RawTable, dicts: &mut Dicts) -> (Visits, Outcome, StrColumn) {
     let mut v = Validator::new(raw);
-    let visit_id = v.text("visit_id");
-    for c in [
-        "patient_id",
-        "provider_id",
-        "med_type",
-        "main_diag_code",
-        "dept_code",
-        "doctor_id",
-        "terminal_id",
-        "insurance_type",
-    ] {
-        v.ids(c);
-    }
-    let visit_type = v.codes("visit_type", VisitType::Other, |s| {
-        VisitType::parse(s)
-            .ok_or_else(|| "not one of outpatient, inpatient, pharmacy, other".to_string())
-    });
-    let admit = v.numbers("admit_time", NULL_TIME);
-    let discharge = v.numbers("discharge_time", NULL_TIME);
-    let settle = v.numbers("settle_time", NULL_TIME);
-    let total = v.numbers("total_amount", NULL_I64);
-    let fund = v.numbers("fund_paid", NULL_I64);
-    let account = v.numbers("account_paid", NULL_I64);
-    let cash = v.numbers("cash_paid", NULL_I64);
-    let refund = v.numbers("is_refund", 0);
+    // Independent columns, converted side by side (problems merged in a fixed order).
+    let (
+        (visit_id, visit_type, texts),
+        ([admit, discharge, settle, total, fund, account, cash, refund], numbers),
+    ) = rayon::join(
+        || {
+            let mut t = Validator::part(raw);
+            let visit_id = t.text("visit_id");
+            for c in [
+                "patient_id",
+                "provider_id",
+                "med_type",
+                "main_diag_code",
+                "dept_code",
+                "doctor_id",
+                "terminal_id",
+                "insurance_type",
+            ] {
+                t.ids(c);
+            }
+            let visit_type = t.codes("visit_type", VisitType::Other, |s| {
+                VisitType::parse(s)
+                    .ok_or_else(|| "not one of outpatient, inpatient, pharmacy, other".to_string())
+            });
+            (visit_id, visit_type, t)
+        },
+        || {
+            let mut n = Validator::part(raw);
+            let cols = [
+                n.numbers("admit_time", NULL_TIME),
+                n.numbers("discharge_time", NULL_TIME),
+                n.numbers("settle_time", NULL_TIME),
+                n.numbers("total_amount", NULL_I64),
+                n.numbers("fund_paid", NULL_I64),
+                n.numbers("account_paid", NULL_I64),
+                n.numbers("cash_paid", NULL_I64),
+                n.numbers("is_refund", 0),
+            ];
+            (cols, n)
+        },
+    );
+    v.absorb(texts);
+    v.absorb(numbers);
     for row in 0..raw.rows {
         if discharge[row] != NULL_TIME && admit[row] != NULL_TIME && discharge[row] < admit[row] {
             v.report(
@@ -101,16 +119,53 @@ pub(crate) fn visits(raw: &RawTable, dicts: &mut Dicts) -> (Visits, Outcome, Str
         })
         .collect();
     let total = filter(&total, keep);
+    // Each dictionary interned by one task (med_type and insurance_type share `codes`).
+    let d = &mut *dicts;
+    let (
+        ((patient, provider), (main_diag, dept)),
+        ((doctor, terminal), (med_type, insurance_type)),
+    ) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || intern(raw, "patient_id", keep, &mut d.patients),
+                        || intern(raw, "provider_id", keep, &mut d.providers),
+                    )
+                },
+                || {
+                    rayon::join(
+                        || intern(raw, "main_diag_code", keep, &mut d.diagnoses),
+                        || intern(raw, "dept_code", keep, &mut d.depts),
+                    )
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    rayon::join(
+                        || intern(raw, "doctor_id", keep, &mut d.doctors),
+                        || intern(raw, "terminal_id", keep, &mut d.terminals),
+                    )
+                },
+                || {
+                    let m = intern(raw, "med_type", keep, &mut d.codes);
+                    (m, intern(raw, "insurance_type", keep, &mut d.codes))
+                },
+            )
+        },
+    );
     let visits = Visits {
         visit_id: visit_id.filter(keep),
-        patient: intern(raw, "patient_id", keep, &mut dicts.patients),
-        provider: intern(raw, "provider_id", keep, &mut dicts.providers),
-        med_type: intern(raw, "med_type", keep, &mut dicts.codes),
-        main_diag: intern(raw, "main_diag_code", keep, &mut dicts.diagnoses),
-        dept: intern(raw, "dept_code", keep, &mut dicts.depts),
-        doctor: intern(raw, "doctor_id", keep, &mut dicts.doctors),
-        terminal: intern(raw, "terminal_id", keep, &mut dicts.terminals),
-        insurance_type: intern(raw, "insurance_type", keep, &mut dicts.codes),
+        patient,
+        provider,
+        med_type,
+        main_diag,
+        dept,
+        doctor,
+        terminal,
+        insurance_type,
         visit_type,
         admit,
         discharge,
@@ -133,20 +188,38 @@ pub(crate) fn line_items(
     opts: &IngestOptions,
 ) -> (LineItems, Outcome) {
     let mut v = Validator::new(raw);
-    let line_id = v.text("line_id");
-    let visit_ref = v.text("visit_id");
-    for c in ["item_code", "item_name", "doctor_id", "dept_code"] {
-        v.ids(c);
-    }
-    let cat = v.codes("charge_category", 0u8, |s| {
-        category::parse(s).ok_or_else(|| "not a charge category 01-14".to_string())
-    });
-    let charge_time = v.numbers("charge_time", NULL_TIME);
-    let quantity = v.numbers("quantity", NULL_I64);
-    let price = v.numbers("unit_price", NULL_I64);
-    let amount = v.numbers("amount", NULL_I64);
-    let in_scope = v.numbers("in_scope_amount", NULL_I64);
-    let days_supply = v.numbers("days_supply", NULL_I64);
+    // The columns are independent: text columns on one side, codes and numbers on the other.
+    let (
+        (line_id, visit_ref, texts),
+        (cat, [charge_time, quantity, price, amount, in_scope, days_supply], numbers),
+    ) = rayon::join(
+        || {
+            let mut t = Validator::part(raw);
+            let line_id = t.text("line_id");
+            let visit_ref = t.text("visit_id");
+            for c in ["item_code", "item_name", "doctor_id", "dept_code"] {
+                t.ids(c);
+            }
+            (line_id, visit_ref, t)
+        },
+        || {
+            let mut n = Validator::part(raw);
+            let cat = n.codes("charge_category", 0u8, |s| {
+                category::parse(s).ok_or_else(|| "not a charge category 01-14".to_string())
+            });
+            let cols = [
+                n.numbers("charge_time", NULL_TIME),
+                n.numbers("quantity", NULL_I64),
+                n.numbers("unit_price", NULL_I64),
+                n.numbers("amount", NULL_I64),
+                n.numbers("in_scope_amount", NULL_I64),
+                n.numbers("days_supply", NULL_I64),
+            ];
+            (cat, cols, n)
+        },
+    );
+    v.absorb(texts);
+    v.absorb(numbers);
 
     let accepted: FxHashMap<&str, u32> = visits
         .visit_id
@@ -199,19 +272,34 @@ pub(crate) fn line_items(
     v.reject_duplicates("line_id", &keys_of(&line_id));
     let out = finish(v);
     let keep = &out.keep;
+    // Each id column has its own dictionary: interned side by side.
+    let ((item, item_name), (doctor, dept)) = rayon::join(
+        || {
+            rayon::join(
+                || intern(raw, "item_code", keep, &mut dicts.items),
+                || intern(raw, "item_name", keep, &mut dicts.item_names),
+            )
+        },
+        || {
+            rayon::join(
+                || intern(raw, "doctor_id", keep, &mut dicts.doctors),
+                || intern(raw, "dept_code", keep, &mut dicts.depts),
+            )
+        },
+    );
     let lines = LineItems {
         line_id: line_id.filter(keep),
         visit: filter(&visit, keep),
-        item: intern(raw, "item_code", keep, &mut dicts.items),
-        item_name: intern(raw, "item_name", keep, &mut dicts.item_names),
+        item,
+        item_name,
         category: filter(&cat, keep),
         charge_time: filter(&charge_time, keep),
         quantity: filter(&quantity, keep),
         unit_price: filter(&price, keep),
         amount: filter(&amount, keep),
         in_scope: filter(&in_scope, keep),
-        doctor: intern(raw, "doctor_id", keep, &mut dicts.doctors),
-        dept: intern(raw, "dept_code", keep, &mut dicts.depts),
+        doctor,
+        dept,
         days_supply: filter(&days_supply, keep),
     };
     (lines, out)

@@ -158,6 +158,20 @@ impl<'a> Validator<'a> {
         Self { raw, problems }
     }
 
+    /// A validator for some columns of the same table, run alongside others; its problems are
+    /// merged back with [`Validator::absorb`] (in a fixed order, so rejects do not depend on
+    /// thread timing).
+    pub(crate) fn part(raw: &'a RawTable) -> Self {
+        Self {
+            raw,
+            problems: Vec::new(),
+        }
+    }
+
+    pub(crate) fn absorb(&mut self, other: Validator<'_>) {
+        self.problems.extend(other.problems);
+    }
+
     fn spec(&self, name: &str) -> fundguard_model::ColumnSpec {
         *self
             .raw
