@@ -105,10 +105,10 @@ pub(crate) fn visits(raw: &RawTable, dicts: &mut Dicts) -> (Visits, Outcome, Str
     v.reject_duplicates("visit_id", &keys_of(&visit_id));
     let out = finish(v);
     let keep = &out.keep;
-    let visit_type = filter(&visit_type, keep);
-    let admit = filter(&admit, keep);
-    let discharge = filter(&discharge, keep);
-    let settle = filter(&settle, keep)
+    let visit_type = filter(visit_type, keep);
+    let admit = filter(admit, keep);
+    let discharge = filter(discharge, keep);
+    let settle = filter(settle, keep)
         .into_iter()
         .enumerate()
         .map(|(i, s)| match (s, visit_type[i]) {
@@ -118,7 +118,7 @@ pub(crate) fn visits(raw: &RawTable, dicts: &mut Dicts) -> (Visits, Outcome, Str
             _ => admit[i],
         })
         .collect();
-    let total = filter(&total, keep);
+    let total = filter(total, keep);
     // Each dictionary interned by one task (med_type and insurance_type share `codes`).
     let d = &mut *dicts;
     let (
@@ -170,10 +170,10 @@ pub(crate) fn visits(raw: &RawTable, dicts: &mut Dicts) -> (Visits, Outcome, Str
         admit,
         discharge,
         settle,
-        fund_paid: opt_or(&filter(&fund, keep), &total),
-        account_paid: zero_if_null(filter(&account, keep)),
-        cash_paid: zero_if_null(filter(&cash, keep)),
-        is_refund: filter(&refund, keep).into_iter().map(|r| r == 1).collect(),
+        fund_paid: opt_or(&filter(fund, keep), &total),
+        account_paid: zero_if_null(filter(account, keep)),
+        cash_paid: zero_if_null(filter(cash, keep)),
+        is_refund: filter(refund, keep).into_iter().map(|r| r == 1).collect(),
         total,
     };
     (visits, out, visit_id)
@@ -288,19 +288,19 @@ pub(crate) fn line_items(
         },
     );
     let lines = LineItems {
-        line_id: line_id.filter(keep),
-        visit: filter(&visit, keep),
+        line_id: line_id.keep_rows(keep),
+        visit: filter(visit, keep),
         item,
         item_name,
-        category: filter(&cat, keep),
-        charge_time: filter(&charge_time, keep),
-        quantity: filter(&quantity, keep),
-        unit_price: filter(&price, keep),
-        amount: filter(&amount, keep),
-        in_scope: filter(&in_scope, keep),
+        category: filter(cat, keep),
+        charge_time: filter(charge_time, keep),
+        quantity: filter(quantity, keep),
+        unit_price: filter(price, keep),
+        amount: filter(amount, keep),
+        in_scope: filter(in_scope, keep),
         doctor,
         dept,
-        days_supply: filter(&days_supply, keep),
+        days_supply: filter(days_supply, keep),
     };
     (lines, out)
 }
@@ -335,9 +335,9 @@ pub(crate) fn patients(raw: &RawTable, dicts: &mut Dicts) -> (Patients, Outcome)
     let keep = &out.keep;
     let p = Patients {
         patient: intern(raw, "patient_id", keep, &mut dicts.patients),
-        sex: filter(&sex, keep),
-        birth: filter(&birth, keep).into_iter().map(|d| d as i32).collect(),
-        death: filter(&death, keep).into_iter().map(|d| d as i32).collect(),
+        sex: filter(sex, keep),
+        birth: filter(birth, keep).into_iter().map(|d| d as i32).collect(),
+        death: filter(death, keep).into_iter().map(|d| d as i32).collect(),
         region: intern(raw, "region_code", keep, &mut dicts.regions),
     };
     (p, out)
@@ -380,7 +380,7 @@ pub(crate) fn providers(raw: &RawTable, dicts: &mut Dicts) -> (Providers, Outcom
     let p = Providers {
         provider: intern(raw, "provider_id", keep, &mut dicts.providers),
         name: intern(raw, "provider_name", keep, &mut dicts.provider_names),
-        provider_type: filter(&ptype, keep),
+        provider_type: filter(ptype, keep),
         level: level
             .iter()
             .zip(keep)
@@ -391,9 +391,9 @@ pub(crate) fn providers(raw: &RawTable, dicts: &mut Dicts) -> (Providers, Outcom
             })
             .collect(),
         region: intern(raw, "region_code", keep, &mut dicts.regions),
-        beds: filter(&beds, keep),
-        open_minute: filter(&open, keep).into_iter().map(|m| m as i32).collect(),
-        close_minute: filter(&close, keep).into_iter().map(|m| m as i32).collect(),
+        beds: filter(beds, keep),
+        open_minute: filter(open, keep).into_iter().map(|m| m as i32).collect(),
+        close_minute: filter(close, keep).into_iter().map(|m| m as i32).collect(),
     };
     (p, out)
 }
@@ -413,9 +413,9 @@ pub(crate) fn catalog(raw: &RawTable, dicts: &mut Dicts) -> (Catalog, Outcome) {
     let c = Catalog {
         item: intern(raw, "item_code", keep, &mut dicts.items),
         name: intern(raw, "item_name", keep, &mut dicts.item_names),
-        category: filter(&cat, keep),
-        price_cap: filter(&cap, keep),
-        max_per_day: filter(&per_day, keep),
+        category: filter(cat, keep),
+        price_cap: filter(cap, keep),
+        max_per_day: filter(per_day, keep),
     };
     (c, out)
 }
@@ -443,9 +443,9 @@ pub(crate) fn purchases(raw: &RawTable, dicts: &mut Dicts) -> (Purchases, Outcom
     let p = Purchases {
         provider: intern(raw, "provider_id", keep, &mut dicts.providers),
         item: intern(raw, "item_code", keep, &mut dicts.items),
-        month: filter(&month, keep).into_iter().map(|d| d as i32).collect(),
-        opening_qty: zero_if_null(filter(&opening, keep)),
-        purchased_qty: filter(&purchased, keep),
+        month: filter(month, keep).into_iter().map(|d| d as i32).collect(),
+        opening_qty: zero_if_null(filter(opening, keep)),
+        purchased_qty: filter(purchased, keep),
     };
     (p, out)
 }

@@ -333,7 +333,11 @@ pub(crate) fn intern(raw: &RawTable, name: &str, keep: &[bool], dict: &mut Dict)
 }
 
 /// The kept entries of a column.
-pub(crate) fn filter<T: Copy>(v: &[T], keep: &[bool]) -> Vec<T> {
+pub(crate) fn filter<T: Copy>(v: Vec<T>, keep: &[bool]) -> Vec<T> {
+    // Most tables have no rejects: keep the column as it is rather than copying it.
+    if keep.iter().all(|k| *k) {
+        return v;
+    }
     v.iter()
         .zip(keep)
         .filter_map(|(x, k)| k.then_some(*x))

@@ -49,6 +49,15 @@ impl StrColumn {
     }
 
     /// Keeps the rows whose `keep` flag is set, in order.
+    /// The rows where `keep` is true; the column itself, uncopied, when it keeps every row.
+    pub fn keep_rows(self, keep: &[bool]) -> Self {
+        if keep.iter().all(|k| *k) {
+            self
+        } else {
+            self.filter(keep)
+        }
+    }
+
     pub fn filter(&self, keep: &[bool]) -> Self {
         let mut out = Self::with_capacity(keep.iter().filter(|k| **k).count(), self.data.len());
         for (i, k) in keep.iter().enumerate() {
