@@ -188,6 +188,12 @@ pub(crate) fn line_items(
     opts: &IngestOptions,
 ) -> (LineItems, Outcome) {
     let mut v = Validator::new(raw);
+    let accepted: FxHashMap<&str, u32> = visits
+        .visit_id
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s, i as u32))
+        .collect();
     // The columns are independent: text columns on one side, codes and numbers on the other.
     let (
         (line_id, visit_ref, texts),
@@ -196,7 +202,7 @@ pub(crate) fn line_items(
         || {
             let mut t = Validator::part(raw);
             let line_id = t.text("line_id");
-            let visit_ref = t.text("visit_id");
+            let visit_ref = t.refs("visit_id", &accepted);
             for c in ["item_code", "item_name", "doctor_id", "dept_code"] {
                 t.ids(c);
             }
@@ -221,14 +227,7 @@ pub(crate) fn line_items(
     v.absorb(texts);
     v.absorb(numbers);
 
-    let accepted: FxHashMap<&str, u32> = visits
-        .visit_id
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s, i as u32))
-        .collect();
-    let mut visit = vec![0u32; raw.rows];
-    let mut unknown_rows = Vec::new();
+    let (mut visit, unknown_rows) = visit_ref;
     for row in 0..raw.rows {
         let (q, p, a) = (quantity[row], price[row], amount[row]);
         if q != NULL_I64 && p != NULL_I64 && a != NULL_I64 {
@@ -248,25 +247,22 @@ pub(crate) fn line_items(
                 );
             }
         }
-        let id = visit_ref.get(row);
-        if id.is_empty() {
-            continue;
-        }
-        match accepted.get(id) {
-            Some(&i) => visit[row] = i,
-            None => unknown_rows.push(row),
-        }
     }
     if !unknown_rows.is_empty() {
         let rejected: FxHashSet<&str> = raw_visit_ids.iter().collect();
-        for row in unknown_rows {
-            let id = visit_ref.get(row);
-            let why = if rejected.contains(id) {
+        for (row, id) in unknown_rows {
+            let why = if rejected.contains(id.as_str()) {
                 format!("visit_id: visit {id} was rejected (see the visits rejects)")
             } else {
                 format!("visit_id: no visit {id} in visits")
             };
-            v.report(row, "visit_id", Some(id.to_string()), why);
+            v.report(row, "visit_id", Some(id), why);
+        }
+    }
+    // Rows whose visit is unknown or bad are rejected above; 0 keeps the vector valid meanwhile.
+    for x in &mut visit {
+        if *x == u32::MAX {
+            *x = 0;
         }
     }
     v.reject_duplicates("line_id", &keys_of(&line_id));

@@ -269,6 +269,27 @@ impl<'a> Validator<'a> {
         out
     }
 
+    /// Resolves a reference column through `map` without copying its text: the row each cell
+    /// names (`u32::MAX` for empty or bad cells), and the rows naming something `map` lacks, with
+    /// the id they name.
+    pub(crate) fn refs(
+        &mut self,
+        name: &str,
+        map: &rustc_hash::FxHashMap<&str, u32>,
+    ) -> (Vec<u32>, Vec<(usize, String)>) {
+        let mut out = vec![u32::MAX; self.raw.rows];
+        let mut unknown = Vec::new();
+        self.scan(name, |row, cell| {
+            let id = to_text(cell)?;
+            match map.get(id.as_ref()) {
+                Some(&i) => out[row] = i,
+                None => unknown.push((row, id.into_owned())),
+            }
+            Ok(())
+        });
+        (out, unknown)
+    }
+
     /// Checks that an id column holds text (interned later with [`intern`]).
     pub(crate) fn ids(&mut self, name: &str) {
         self.scan(name, |_, cell| to_text(cell).map(|_| ()));
