@@ -62,6 +62,20 @@ fn usage_errors_exit_2() {
     assert!(stderr.contains("month must be 01-12"), "{stderr}");
 }
 
+/// A run directory's manifest.json.
+fn read_manifest(run: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("manifest.json")).unwrap()).unwrap()
+}
+
+/// `fundguard run --input INPUT --out OUT EXTRA…`, which must succeed; its stdout.
+fn run_ok(input: &str, out: &Path, extra: &[&str]) -> String {
+    let mut args = vec!["run", "--input", input, "--out", out.to_str().unwrap()];
+    args.extend(extra);
+    let (code, stdout, stderr) = fundguard(&args);
+    assert_eq!(code, 0, "{stderr}");
+    stdout
+}
+
 fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("fundguard-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -115,8 +129,7 @@ fn run_writes_hits_manifest_and_effective_config() {
     ] {
         assert!(out.join(f).is_file(), "{f}");
     }
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let manifest: serde_json::Value = read_manifest(&out);
     assert_eq!(manifest["config_sha256"].as_str().unwrap().len(), 64);
     let rules = manifest["rules"].as_array().unwrap();
     assert_eq!(rules.len(), fundguard_rules::infos().len());
@@ -156,9 +169,7 @@ fn run_writes_hits_manifest_and_effective_config() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("1 leads left out"), "{stdout}");
     assert!(!stdout.contains(&top), "{stdout}");
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(again.join("manifest.json")).unwrap())
-            .unwrap();
+    let m: serde_json::Value = read_manifest(&again);
     assert_eq!(m["feedback"]["suppressed_leads"], 1);
     assert!(
         m["baseline"]["leads"]["recurring"].as_u64().unwrap() > 0,
@@ -391,17 +402,11 @@ fn canonical_parquet_and_gbk_national_extracts_give_identical_hits_and_leads() {
         args.extend(format);
         let (code, _, stderr) = fundguard(&args);
         assert_eq!(code, 0, "{stderr}");
-        let run = dir.join(name).join("run");
-        let (code, _, stderr) = fundguard(&[
-            "run",
-            "--input",
+        run_ok(
             &out_s,
-            "--out",
-            run.to_str().unwrap(),
-            "--rulebase",
-            "../shared/data/nhsa-rules",
-        ]);
-        assert_eq!(code, 0, "{stderr}");
+            &dir.join(name).join("run"),
+            &["--rulebase", "../shared/data/nhsa-rules"],
+        );
     }
     assert!(dir.join("nhsa/dump/MDTRT_D.txt").is_file());
     let hits =
@@ -430,20 +435,9 @@ fn the_desynpuf_mapping_reads_both_samples_without_rejects() {
     for (sample, claims, overlapping) in [(1, 5775u64, 164u64), (2, 5888, 148)] {
         let dir = scratch(&format!("desynpuf-{sample}"));
         let input = format!("../shared/data/external/desynpuf/sample-{sample}");
-        let (code, stdout, stderr) = fundguard(&[
-            "run",
-            "--input",
-            &input,
-            "--out",
-            dir.to_str().unwrap(),
-            "--mapping",
-            "mappings/desynpuf.toml",
-        ]);
-        assert_eq!(code, 0, "{stderr}");
+        let stdout = run_ok(&input, &dir, &["--mapping", "mappings/desynpuf.toml"]);
         assert!(stdout.contains("(0 rejected)"), "{stdout}");
-        let m: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap())
-                .unwrap();
+        let m: serde_json::Value = read_manifest(&dir);
         let table = |t: &str| {
             m["ingest"]["tables"]
                 .as_array()
@@ -614,9 +608,7 @@ fn a_run_killed_at_random_moments_never_leaves_partial_output() {
                 "{f} missing after a kill at {delay:?}"
             );
         }
-        let m: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
-                .unwrap();
+        let m: serde_json::Value = read_manifest(&out);
         assert!(m["hits"].as_u64().unwrap() > 0);
         assert_eq!(std::fs::read(out.join("hits.parquet")).unwrap(), before);
     }
@@ -674,9 +666,7 @@ fn a_failing_rule_keeps_the_previous_outputs_unless_keep_going() {
     assert!(stderr.contains("custom.breaks"), "{stderr}");
     assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), before);
     let failed = dir.join("run.failed");
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(failed.join("manifest.json")).unwrap())
-            .unwrap();
+    let m: serde_json::Value = read_manifest(&failed);
     assert!(m["rules"]
         .as_array()
         .unwrap()
