@@ -21,7 +21,8 @@ pub struct Csr {
 
 impl Csr {
     /// Groups rows `0..keys.len()` by `keys[row]` (rows keyed [`NONE`] are left out) and orders
-    /// each group by `order(row)`, then by row.
+    /// each group by `order(row)`, then by row (give `order` a unique id to make the order
+    /// independent of the rows' positions).
     pub fn build<K: Ord + Send>(
         keys: &[u32],
         n_keys: usize,
@@ -114,12 +115,17 @@ impl<'a> Ctx<'a> {
         let v = &dump.visits;
         let l = &dump.lines;
         let n_visits = v.patient.len();
-        let visit_lines = Csr::build(&l.visit, n_visits, |r| l.charge_time[r as usize]);
+        // Ties in time are ordered by id, never by row: every timeline, and so every rule that
+        // walks one, is the same whatever the order of the input rows.
+        let visit_lines = Csr::build(&l.visit, n_visits, |r| {
+            (l.charge_time[r as usize], l.line_id.get(r as usize))
+        });
         let patient_visits = Csr::build(&v.patient, dump.dicts.patients.len(), |r| {
-            (v.admit[r as usize], v.settle[r as usize])
+            let i = r as usize;
+            (v.admit[i], v.settle[i], v.visit_id.get(i))
         });
         let provider_visits = Csr::build(&v.provider, dump.dicts.providers.len(), |r| {
-            v.settle[r as usize]
+            (v.settle[r as usize], v.visit_id.get(r as usize))
         });
         let (net_qty, mut netting) = net_reversals(dump, &visit_lines, &patient_visits);
         let visit_live: Vec<bool> = (0..n_visits)
