@@ -319,33 +319,27 @@ pub(crate) fn read(
                 ],
             ),
         )?;
-        let rows: Vec<usize> = (0..e.rows.len()).collect();
-        let cols = columns(&e, national::FEE_LIST_D, &rows);
-        out[Table::LineItems as usize] = Some(RawTable::from_text(
+        out[Table::LineItems as usize] = Some(whole(
+            &e,
             Table::LineItems,
-            vec![part(&e, cols, rows.len())],
+            national::FEE_LIST_D,
+            Vec::new(),
         ));
     }
     if let Some(p) = files.get("PSN_INFO_B") {
         let e = parse(p, &required(national::PSN_INFO_B, &["patient_id"]))?;
-        let rows: Vec<usize> = (0..e.rows.len()).collect();
-        let cols = columns(&e, national::PSN_INFO_B, &rows);
-        out[Table::Patients as usize] = Some(RawTable::from_text(
-            Table::Patients,
-            vec![part(&e, cols, rows.len())],
-        ));
+        out[Table::Patients as usize] =
+            Some(whole(&e, Table::Patients, national::PSN_INFO_B, Vec::new()));
     }
     if let Some(p) = files.get("FIXMEDINS_B") {
         let e = parse(p, &required(national::FIXMEDINS_B, &["provider_id"]))?;
-        let rows: Vec<usize> = (0..e.rows.len()).collect();
-        let mut cols = columns(&e, national::FIXMEDINS_B, &rows);
         // provider_type from fixmedins_type (2 = retail pharmacy) and medins_type (D… = primary care).
         let (ft, mt) = (
             e.position(&["fixmedins_type"]),
             e.position(&["medins_type"]),
         );
         let mut kind = StrColumn::default();
-        for &r in &rows {
+        for r in 0..e.rows.len() {
             kind.push(match (e.get(r, ft), e.get(r, mt)) {
                 ("2", _) => "pharmacy",
                 ("", "") => "",
@@ -353,23 +347,44 @@ pub(crate) fn read(
                 _ => "hospital",
             });
         }
-        cols.push(("provider_type", kind));
-        out[Table::Providers as usize] = Some(RawTable::from_text(
+        out[Table::Providers as usize] = Some(whole(
+            &e,
             Table::Providers,
-            vec![part(&e, cols, rows.len())],
+            national::FIXMEDINS_B,
+            vec![("provider_type", kind)],
         ));
     }
     Ok(out)
 }
 
-fn part(e: &Extract, columns: Vec<(&'static str, StrColumn)>, rows: usize) -> TextPart {
+/// The rows `rows` of an extract as one part of a table, with `broken` (indexed by position in
+/// `rows`).
+fn part(
+    e: &Extract,
+    columns: Vec<(&'static str, StrColumn)>,
+    rows: &[usize],
+    broken: Vec<(usize, String)>,
+) -> TextPart {
     TextPart {
         report: e.report.clone(),
         columns,
-        rows,
-        lines: e.lines.clone(),
-        broken: e.broken.clone(),
+        rows: rows.len(),
+        lines: rows.iter().map(|&r| e.lines[r]).collect(),
+        broken,
     }
+}
+
+/// Every row of an extract as a whole table: its mapped fields plus `derived` columns.
+fn whole(
+    e: &Extract,
+    table: Table,
+    fields: &[Field],
+    derived: Vec<(&'static str, StrColumn)>,
+) -> RawTable {
+    let rows: Vec<usize> = (0..e.rows.len()).collect();
+    let mut cols = columns(e, fields, &rows);
+    cols.extend(derived);
+    RawTable::from_text(table, vec![part(e, cols, &rows, e.broken.clone())])
 }
 
 /// Visits: MDTRT_D rows with their settlements netted; then settlements of no visit.
@@ -399,25 +414,11 @@ fn visits(m: &Extract, s: &Extract) -> RawTable {
     let m_rows: Vec<usize> = (0..m.rows.len()).collect();
     let mut cols = columns(m, national::MDTRT_D, &m_rows);
     let med = m.position(&["med_type"]);
-    let mut vt = StrColumn::default();
-    let (mut time, mut total, mut fund, mut acct, mut cash, mut refund) = Default::default();
-    let (time, total, fund, acct, cash, refund): (
-        &mut StrColumn,
-        &mut StrColumn,
-        &mut StrColumn,
-        &mut StrColumn,
-        &mut StrColumn,
-        &mut StrColumn,
-    ) = (
-        &mut time,
-        &mut total,
-        &mut fund,
-        &mut acct,
-        &mut cash,
-        &mut refund,
-    );
+    let refund_row = |x: usize| matches!(s.get(x, p_refund), "1" | "true");
+    let [mut vt, mut time, mut total, mut fund, mut acct, mut cash, mut refund] =
+        std::array::from_fn(|_| StrColumn::default());
     let mut broken = m.broken.clone();
-    let mut used: std::collections::BTreeSet<usize> = Default::default();
+    let mut used = vec![false; s.rows.len()];
     let id_pos = m.position(&["mdtrt_id"]);
     for &r in &m_rows {
         vt.push(if m.rows[r].is_empty() {
@@ -425,12 +426,16 @@ fn visits(m: &Extract, s: &Extract) -> RawTable {
         } else {
             national::visit_type_of(m.get(r, med))
         });
-        let settlements = by_visit.get(m.get(r, id_pos)).cloned().unwrap_or_default();
-        used.extend(settlements.iter().copied());
+        let settlements = by_visit
+            .get(m.get(r, id_pos))
+            .map_or(&[][..], Vec::as_slice);
+        for &x in settlements {
+            used[x] = true;
+        }
         let mut sums = [0i64; 4];
         let mut problem = None;
         for (k, p) in [p_total, p_fund, p_acct, p_cash].into_iter().enumerate() {
-            for &x in &settlements {
+            for &x in settlements {
                 let v = s.get(x, p);
                 if v.is_empty() {
                     continue;
@@ -447,19 +452,14 @@ fn visits(m: &Extract, s: &Extract) -> RawTable {
                 }
             }
         }
-        let refunds = settlements
-            .iter()
-            .filter(|&&x| matches!(s.get(x, p_refund), "1" | "true"))
-            .count();
-        let net_refund = refunds > 0 && sums[0] <= 0;
+        let net_refund = settlements.iter().any(|&x| refund_row(x)) && sums[0] <= 0;
         // The settlement time: the first payment's (not a refund's), else the first.
-        let mut times: Vec<(bool, &str)> = settlements
+        let first = settlements
             .iter()
-            .map(|&x| (matches!(s.get(x, p_refund), "1" | "true"), s.get(x, p_time)))
+            .map(|&x| (refund_row(x), s.get(x, p_time)))
             .filter(|(_, t)| !t.is_empty())
-            .collect();
-        times.sort();
-        time.push(times.first().map_or("", |t| t.1));
+            .min();
+        time.push(first.map_or("", |t| t.1));
         if settlements.is_empty() && !m.rows[r].is_empty() {
             problem = Some(format!(
                 "no settlement in {} for mdtrt_id {}",
@@ -473,18 +473,19 @@ fn visits(m: &Extract, s: &Extract) -> RawTable {
         if let Some(p) = problem {
             broken.push((r, p));
         }
-        let amount = |fen: i64, any: bool| {
-            if any {
-                Scaled(fen, 2).to_string()
+        let any = |p: Option<usize>| settlements.iter().any(|&x| !s.get(x, p).is_empty());
+        for (col, k, p) in [
+            (&mut total, 0, p_total),
+            (&mut fund, 1, p_fund),
+            (&mut acct, 2, p_acct),
+            (&mut cash, 3, p_cash),
+        ] {
+            col.push(&if any(p) {
+                Scaled(sums[k], 2).to_string()
             } else {
                 String::new()
-            }
-        };
-        let any = |p: Option<usize>| settlements.iter().any(|&x| !s.get(x, p).is_empty());
-        total.push(&amount(sums[0], any(p_total)));
-        fund.push(&amount(sums[1], any(p_fund)));
-        acct.push(&amount(sums[2], any(p_acct)));
-        cash.push(&amount(sums[3], any(p_cash)));
+            });
+        }
         refund.push(if settlements.is_empty() {
             ""
         } else if net_refund {
@@ -493,39 +494,36 @@ fn visits(m: &Extract, s: &Extract) -> RawTable {
             "false"
         });
     }
-    cols.push(("visit_type", vt));
-    for (name, col) in [
+    cols.extend([
+        ("visit_type", vt),
         ("settle_time", time),
         ("total_amount", total),
         ("fund_paid", fund),
         ("account_paid", acct),
         ("cash_paid", cash),
         ("is_refund", refund),
-    ] {
-        cols.push((name, std::mem::take(col)));
-    }
-    let mut visits_part = part(m, cols, m_rows.len());
-    visits_part.broken = broken;
+    ]);
+    let visits_part = part(m, cols, &m_rows, broken);
     // Settlements of no visit, and broken settlement rows: rows of their own, rejected by
     // validation (no patient, provider, …) or as broken, naming their SETL_D line.
-    let orphans: Vec<usize> = (0..s.rows.len()).filter(|r| !used.contains(r)).collect();
+    let orphans: Vec<usize> = (0..s.rows.len()).filter(|&r| !used[r]).collect();
     let mut s_cols = columns(s, national::SETL_D, &orphans);
     s_cols.retain(|(c, _)| *c != "settlement_id");
-    let mut orphan_broken = Vec::new();
-    for (i, &r) in orphans.iter().enumerate() {
-        let why = match broken_s.get(&r) {
-            Some(w) => (*w).clone(),
-            None => format!(
-                "settlement of mdtrt_id {} which is not in MDTRT_D",
-                s.get(r, s_visit)
-            ),
-        };
-        orphan_broken.push((i, why));
-    }
-    let mut settlements_part = part(s, s_cols, orphans.len());
-    settlements_part.lines = orphans.iter().map(|&r| s.lines[r]).collect();
-    settlements_part.broken = orphan_broken;
-    settlements_part.report.rows = orphans.len();
+    let orphan_broken = orphans
+        .iter()
+        .enumerate()
+        .map(|(i, &r)| {
+            let why = match broken_s.get(&r) {
+                Some(w) => (*w).clone(),
+                None => format!(
+                    "settlement of mdtrt_id {} which is not in MDTRT_D",
+                    s.get(r, s_visit)
+                ),
+            };
+            (i, why)
+        })
+        .collect();
+    let settlements_part = part(s, s_cols, &orphans, orphan_broken);
     RawTable::from_text(Table::Visits, vec![visits_part, settlements_part])
 }
 

@@ -374,7 +374,6 @@ fn keep_latest(t: Table, parts: &mut [TextPart]) {
             .filter_map(|(r, w)| index.get(&r).map(|&i| (i, w)))
             .collect();
         part.report.superseded = part.rows - kept.len();
-        part.report.rows = kept.len();
         part.rows = kept.len();
     }
 }
