@@ -213,17 +213,12 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     };
     let names = RuleNames::new(&cfg.custom);
     // Whitelisted hits stay in hits.parquet (the evidence) but leave the leads and the report.
-    let keep = feedback
-        .as_ref()
-        .map_or_else(|| vec![true; rows.len()], |f| f.keep(rows));
-    let kept = |rows: &[fundguard_rules::HitRow]| -> Vec<fundguard_rules::HitRow> {
-        rows.iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|(h, _)| h.clone())
-            .collect()
-    };
-    let (kept_zh, kept_en) = (kept(&rows_zh), kept(&rows_en));
+    // Without feedback every hit goes on: borrowed, not copied.
+    let keep = feedback.as_ref().map(|f| f.keep(rows));
+    let (kept_zh, kept_en) = (
+        kept(&rows_zh, keep.as_deref()),
+        kept(&rows_en, keep.as_deref()),
+    );
     let kept_rows = match cfg.run.language {
         Language::Zh => &kept_zh,
         Language::En => &kept_en,
@@ -381,6 +376,23 @@ struct LeadCounts {
     referral: usize,
     /// Money at risk over all hits, each line counted once.
     amount_fen: i64,
+}
+
+/// The rows `keep` keeps; all of them, borrowed, without a mask.
+fn kept<'r>(
+    rows: &'r [fundguard_rules::HitRow],
+    keep: Option<&[bool]>,
+) -> std::borrow::Cow<'r, [fundguard_rules::HitRow]> {
+    match keep {
+        None => std::borrow::Cow::Borrowed(rows),
+        Some(keep) => std::borrow::Cow::Owned(
+            rows.iter()
+                .zip(keep)
+                .filter(|(_, k)| **k)
+                .map(|(h, _)| h.clone())
+                .collect(),
+        ),
+    }
 }
 
 /// The report's line for one rule outcome.

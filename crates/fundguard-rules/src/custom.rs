@@ -356,21 +356,14 @@ impl Tables {
     pub fn empty() -> Tables {
         let frames = Table::ALL
             .iter()
-            .map(|t| {
-                let cols = t
-                    .columns()
-                    .iter()
-                    .map(|c| Column::new_empty(c.name.into(), &dtype(c.kind)))
-                    .collect();
-                (t.name(), DataFrame::new(0, cols).expect("empty columns"))
-            })
+            .map(|&t| (t.name(), empty_frame(t)))
             .collect();
         Tables { frames }
     }
 
     /// The tables and columns `rules` mention (a column is built when its name appears in a
     /// query, every column when a query selects `*`), from the accepted rows of `dump`.
-    pub fn of(dump: &Dump, rules: &[CustomRule]) -> Result<Tables, String> {
+    pub fn of(dump: &Dump, rules: &[&CustomRule]) -> Result<Tables, String> {
         let words: BTreeSet<String> = rules
             .iter()
             .flat_map(|r| {
@@ -396,12 +389,7 @@ impl Tables {
             let height = rows(dump, t);
             let df = if cols.is_empty() {
                 // Keep the schema so that the query still resolves; no rows are needed.
-                Tables::empty()
-                    .frames
-                    .into_iter()
-                    .find(|(n, _)| *n == t.name())
-                    .expect("every table")
-                    .1
+                empty_frame(t)
             } else {
                 DataFrame::new(height, cols).map_err(|e| e.to_string())?
             };
@@ -409,6 +397,16 @@ impl Tables {
         }
         Ok(Tables { frames })
     }
+}
+
+/// A table with the contract's columns and no rows.
+fn empty_frame(t: Table) -> DataFrame {
+    let cols = t
+        .columns()
+        .iter()
+        .map(|c| Column::new_empty(c.name.into(), &dtype(c.kind)))
+        .collect();
+    DataFrame::new(0, cols).expect("empty columns")
 }
 
 fn rows(dump: &Dump, t: Table) -> usize {

@@ -160,8 +160,7 @@ fn run_custom(dump: &Dump, cfg: &Config, outcomes: &mut Vec<RuleOutcome>) -> Vec
     if enabled.is_empty() {
         return Vec::new();
     }
-    let owned: Vec<custom::CustomRule> = enabled.iter().map(|c| (*c).clone()).collect();
-    let tables = custom::Tables::of(dump, &owned);
+    let tables = custom::Tables::of(dump, &enabled);
     let mut rows = Vec::new();
     for c in enabled {
         let t = Instant::now();

@@ -112,14 +112,13 @@ pub(crate) fn sort_rows(rows: &mut [HitRow]) {
 pub fn write_hits(path: &Path, rows: &[HitRow], meta: &Meta) -> Result<(), String> {
     // Rows by provider (then their run order), so that row-group statistics and bloom filters
     // prune the way analysts query: one institution's hits.
-    let mut sorted = rows.to_vec();
-    sorted.sort_by(|a, b| a.provider_id.cmp(&b.provider_id));
-    let rows = &sorted[..];
+    let mut rows: Vec<&HitRow> = rows.iter().collect();
+    rows.sort_by(|a, b| a.provider_id.cmp(&b.provider_id));
     let text = |f: &dyn Fn(&HitRow) -> &str| -> ArrayRef {
-        Arc::new(StringArray::from_iter_values(rows.iter().map(f)))
+        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| f(r))))
     };
     let opt = |f: &dyn Fn(&HitRow) -> Option<&str>| -> ArrayRef {
-        Arc::new(StringArray::from_iter(rows.iter().map(f)))
+        Arc::new(StringArray::from_iter(rows.iter().map(|r| f(r))))
     };
     let amount = Decimal128Array::from_iter_values(rows.iter().map(|r| i128::from(r.amount_fen)))
         .with_precision_and_scale(16, 2)
