@@ -144,7 +144,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     };
     let baseline = match a.baseline {
         Some(d) => Some(
-            fundguard_rules::eval::read_past_leads(&d.join("leads.parquet"))
+            fundguard_rules::eval::read_leads(&d.join("leads.parquet"))
                 .map_err(|e| Failure::Input(anyhow::anyhow!("baseline: {e}")))?,
         ),
         None => None,

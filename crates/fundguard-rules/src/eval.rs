@@ -185,20 +185,36 @@ pub fn read_hits(path: &Path) -> Result<Vec<HitRow>, String> {
     Ok(out)
 }
 
-/// The rank and subject of every lead in leads.parquet.
-pub fn read_leads(path: &Path) -> Result<Vec<(i64, String, String, String)>, String> {
+/// One lead of a leads.parquet, as evaluation and month-to-month comparison read it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LeadRecord {
+    pub rank: i64,
+    pub lead_id: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    pub amount_fen: i64,
+    pub rule_ids: Vec<String>,
+}
+
+/// Every lead of a leads.parquet, by rank.
+pub fn read_leads(path: &Path) -> Result<Vec<LeadRecord>, String> {
+    use arrow::array::{Decimal128Array, Int64Array, ListArray};
     let mut out = Vec::new();
     for batch in batches(path)? {
         let text = |name: &str| column::<StringArray>(&batch, path, name, "text");
-        let rank = column::<arrow::array::Int64Array>(&batch, path, "rank", "integer")?;
+        let rank = column::<Int64Array>(&batch, path, "rank", "integer")?;
         let (id, st, sid) = (text("lead_id")?, text("subject_type")?, text("subject_id")?);
+        let amount = column::<Decimal128Array>(&batch, path, "amount_at_risk", "decimal")?;
+        let rules = column::<ListArray>(&batch, path, "rule_ids", "list")?;
         for i in 0..batch.num_rows() {
-            out.push((
-                rank.value(i),
-                id.value(i).to_string(),
-                st.value(i).to_string(),
-                sid.value(i).to_string(),
-            ));
+            out.push(LeadRecord {
+                rank: rank.value(i),
+                lead_id: id.value(i).to_string(),
+                subject_type: st.value(i).to_string(),
+                subject_id: sid.value(i).to_string(),
+                amount_fen: amount.value(i) as i64,
+                rule_ids: text_list(rules, i, path)?,
+            });
         }
     }
     out.sort();
@@ -232,7 +248,7 @@ pub struct Evaluation {
 /// Scores a run against a generated dump's truth.
 pub fn evaluate(
     hits: &[HitRow],
-    leads: &[(i64, String, String, String)],
+    leads: &[LeadRecord],
     labels: &[Case],
     decoys: &[Case],
     ks: &[usize],
@@ -252,8 +268,10 @@ pub fn evaluate(
             })
             .unwrap_or_default()
     };
-    let lead_of: std::collections::BTreeSet<(String, String)> =
-        leads.iter().map(|l| (l.2.clone(), l.3.clone())).collect();
+    let lead_of: std::collections::BTreeSet<(String, String)> = leads
+        .iter()
+        .map(|l| (l.subject_type.clone(), l.subject_id.clone()))
+        .collect();
     let mut true_hit = vec![false; hits.len()];
     let mut families: BTreeMap<String, FamilyQuality> = BTreeMap::new();
     for c in labels {
@@ -295,7 +313,7 @@ pub fn evaluate(
             let top = leads.iter().take(k);
             let n = top.clone().count();
             let good = top
-                .filter(|l| true_lead.contains(&(l.2.as_str(), l.3.as_str())))
+                .filter(|l| true_lead.contains(&(l.subject_type.as_str(), l.subject_id.as_str())))
                 .count();
             (
                 k,
@@ -314,23 +332,4 @@ pub fn evaluate(
         hits: hits.len(),
         unlabelled_hits,
     }
-}
-
-/// The leads of an earlier run (its leads.parquet), for `--baseline`.
-pub fn read_past_leads(path: &Path) -> Result<Vec<crate::feedback::PastLead>, String> {
-    use arrow::array::{Decimal128Array, ListArray};
-    let mut out = Vec::new();
-    for batch in batches(path)? {
-        let id = column::<StringArray>(&batch, path, "lead_id", "text")?;
-        let amount = column::<Decimal128Array>(&batch, path, "amount_at_risk", "decimal")?;
-        let rules = column::<ListArray>(&batch, path, "rule_ids", "list")?;
-        for i in 0..batch.num_rows() {
-            out.push(crate::feedback::PastLead {
-                lead_id: id.value(i).to_string(),
-                amount_fen: amount.value(i) as i64,
-                rule_ids: text_list(rules, i, path)?,
-            });
-        }
-    }
-    Ok(out)
 }

@@ -13,6 +13,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::eval::LeadRecord;
 use crate::leads::{lead_id, lead_subject, Lead};
 use crate::write::HitRow;
 
@@ -195,18 +196,10 @@ impl Feedback {
     }
 }
 
-/// A lead of an earlier run, as `--baseline` reads it.
-#[derive(Debug, Clone)]
-pub struct PastLead {
-    pub lead_id: String,
-    pub amount_fen: i64,
-    pub rule_ids: Vec<String>,
-}
-
 /// Marks each lead `new` (not in the baseline), `escalated` (in it, with at least 20% more money
 /// or a rule it did not have) or `recurring`.
-pub fn compare(leads: &mut [Lead], baseline: &[PastLead]) -> BTreeMap<&'static str, usize> {
-    let past: BTreeMap<&str, &PastLead> =
+pub fn compare(leads: &mut [Lead], baseline: &[LeadRecord]) -> BTreeMap<&'static str, usize> {
+    let past: BTreeMap<&str, &LeadRecord> =
         baseline.iter().map(|l| (l.lead_id.as_str(), l)).collect();
     let mut counts = BTreeMap::new();
     for l in leads.iter_mut() {
@@ -279,6 +272,17 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    fn past(provider: &str, amount_fen: i64) -> LeadRecord {
+        LeadRecord {
+            rank: 1,
+            lead_id: lead_id("provider", provider),
+            subject_type: "provider".into(),
+            subject_id: provider.into(),
+            amount_fen,
+            rule_ids: vec!["a.b".into()],
+        }
+    }
+
     #[test]
     fn baseline_marks_new_recurring_and_escalated() {
         let names = crate::leads::RuleNames::new(&[]);
@@ -289,18 +293,7 @@ mod tests {
         ];
         let mut leads =
             crate::leads::build(&rows, &Default::default(), &names, crate::Language::Zh);
-        let past = vec![
-            PastLead {
-                lead_id: lead_id("provider", "H1"),
-                amount_fen: 100,
-                rule_ids: vec!["a.b".into()],
-            },
-            PastLead {
-                lead_id: lead_id("provider", "H2"),
-                amount_fen: 50,
-                rule_ids: vec!["a.b".into()],
-            },
-        ];
+        let past = vec![past("H1", 100), past("H2", 50)];
         let counts = compare(&mut leads, &past);
         let status = |s: &str| {
             leads
