@@ -175,17 +175,31 @@ impl<'w> Planner<'w> {
         note: String,
     ) {
         let r = self.add(p, v);
-        let subject = Subject::Visit(r);
-        let amount = Amount::Fen(amount);
+        self.label_visit(decoy, scheme, rule, p, r, provider, amount, note);
+    }
+
+    /// Labels a case (or look-alike) about visit `r` of person `p`, already added.
+    #[allow(clippy::too_many_arguments)]
+    fn label_visit(
+        &mut self,
+        decoy: bool,
+        scheme: &'static str,
+        rule: &'static str,
+        p: u32,
+        r: VisitRef,
+        provider: usize,
+        amount: i64,
+        note: String,
+    ) {
         self.label(
             decoy,
             scheme,
             rule,
-            subject,
+            Subject::Visit(r),
             Some(p),
             Some(r),
             provider,
-            amount,
+            Amount::Fen(amount),
             note,
         );
     }
@@ -610,15 +624,14 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     let amount = amount_where(pl.visit(sref), |l| {
         matches!(l.item, it::BED | it::NURSING) && days.contains(&((l.time / DAY) as i32))
     });
-    pl.label(
+    pl.label_visit(
         false,
         "bed_hanging",
         "bed_hanging.1",
-        Subject::Visit(sref),
-        Some(p),
-        Some(sref),
+        p,
+        sref,
         h,
-        Amount::Fen(amount),
+        amount,
         "four settlements at other providers during the stay".into(),
     );
     // Look-alike: a pharmacy visit on the admission day, soon after the pharmacy opens and before
@@ -644,15 +657,14 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     }
     let sref = pl.add(p, stay);
     pl.add(p, v);
-    pl.label(
+    pl.label_visit(
         true,
         "bed_hanging",
         "bed_hanging.1",
-        Subject::Visit(sref),
-        Some(p),
-        Some(sref),
+        p,
+        sref,
         h,
-        Amount::Fen(0),
+        0,
         "pharmacy on the morning of admission".into(),
     );
 
@@ -670,15 +682,14 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     });
     let amount = amount_where(&stay, |l| l.time >= hollow_from && l.time < discharge_day);
     let sref = pl.add(p, stay);
-    pl.label(
+    pl.label_visit(
         false,
         "bed_hanging",
         "bed_hanging.2",
-        Subject::Visit(sref),
-        Some(p),
-        Some(sref),
+        p,
+        sref,
         h,
-        Amount::Fen(amount),
+        amount,
         "nine of twelve days with only bed, nursing and consultation fees".into(),
     );
     let (p, _) = pl.take(|p| p.age >= 40);
@@ -689,15 +700,14 @@ fn bed_hanging(pl: &mut Planner<'_>) {
             || matches!(l.item, it::BED | it::NURSING | it::INP_CONSULT)
     });
     let sref = pl.add(p, stay);
-    pl.label(
+    pl.label_visit(
         true,
         "bed_hanging",
         "bed_hanging.2",
-        Subject::Visit(sref),
-        Some(p),
-        Some(sref),
+        p,
+        sref,
         h,
-        Amount::Fen(0),
+        0,
         "two quiet days before discharge".into(),
     );
 
@@ -712,15 +722,14 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     let overlap_end = i64::from(w.m0 + day + 9) * DAY;
     let amount = amount_where(&second, |l| l.time < overlap_end);
     let sref = pl.add(p, second);
-    pl.label(
+    pl.label_visit(
         false,
         "bed_hanging",
         "bed_hanging.3",
-        Subject::Visit(sref),
-        Some(p),
-        Some(sref),
+        p,
+        sref,
         h2,
-        Amount::Fen(amount),
+        amount,
         "a second stay elsewhere overlapping the first by four days".into(),
     );
     // Look-alike: a transfer, discharged in the morning and admitted elsewhere that afternoon.
@@ -738,15 +747,14 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         }
     }
     let sref = pl.add(p, second);
-    pl.label(
+    pl.label_visit(
         true,
         "bed_hanging",
         "bed_hanging.3",
-        Subject::Visit(sref),
-        Some(p),
-        Some(sref),
+        p,
+        sref,
         h2,
-        Amount::Fen(0),
+        0,
         "a same-day transfer between hospitals".into(),
     );
 }
@@ -1062,15 +1070,14 @@ fn split_admission(pl: &mut Planner<'_>) {
         let stay = pl.stay(h, day + 10 * k, 3, "Z51.100");
         let r = pl.add(p, stay);
         if k == 1 {
-            pl.label(
+            pl.label_visit(
                 true,
                 "split_admission",
                 "split_admission",
-                Subject::Visit(r),
-                Some(p),
-                Some(r),
+                p,
+                r,
                 h,
-                Amount::Fen(0),
+                0,
                 "planned chemotherapy cycles".into(),
             );
         }
