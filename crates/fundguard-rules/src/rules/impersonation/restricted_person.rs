@@ -2,7 +2,6 @@
 //! of someone outside it (national batch 1 and batch 8 tables).
 
 use fundguard_model::{civil_from_days, Days, Sex, Table, NULL_DATE};
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::ensure;
@@ -174,18 +173,12 @@ impl Rule for RestrictedPerson {
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
-        let (Some(rb), Some(people)) = (ctx.rulebase, ctx.dump.patients.as_ref()) else {
+        let Some(people) = ctx.dump.patients.as_ref() else {
             return Vec::new();
         };
-        let mut limits: FxHashMap<u32, Vec<&Limit>> = FxHashMap::default();
-        for r in rb.restricted(|l| matches!(l, Limit::Sex(_) | Limit::Age(_) | Limit::WorkingAge)) {
-            if let Some(item) = ctx.item_code(&r.code) {
-                let e = limits.entry(item).or_default();
-                if !e.contains(&&r.limit) {
-                    e.push(&r.limit);
-                }
-            }
-        }
+        let limits = crate::rules::restricted_item::restrictions_in_dump(ctx, |l| {
+            matches!(l, Limit::Sex(_) | Limit::Age(_) | Limit::WorkingAge)
+        });
         if limits.is_empty() {
             return Vec::new();
         }

@@ -46,21 +46,35 @@ pub(crate) fn rules(c: &Config) -> Vec<Box<dyn Rule>> {
     ]
 }
 
-/// The rule base's limits of one kind, by this dump's item code (items the dump never bills are
-/// left out).
-pub(crate) fn limits_in_dump<'a>(
+/// The rule base's limits of one kind, by this dump's item code: every distinct limit of an item
+/// (an item may be limited both by sex and by age); items the dump never bills are left out.
+pub(crate) fn restrictions_in_dump<'a>(
     ctx: &'a Ctx<'_>,
     kind: impl Fn(&Limit) -> bool,
-) -> FxHashMap<u32, &'a Limit> {
-    let mut out = FxHashMap::default();
+) -> FxHashMap<u32, Vec<&'a Limit>> {
+    let mut out: FxHashMap<u32, Vec<&Limit>> = FxHashMap::default();
     if let Some(rb) = ctx.rulebase {
         for r in rb.restricted(kind) {
             if let Some(item) = ctx.item_code(&r.code) {
-                out.entry(item).or_insert(&r.limit);
+                let e = out.entry(item).or_default();
+                if !e.contains(&&r.limit) {
+                    e.push(&r.limit);
+                }
             }
         }
     }
     out
+}
+
+/// The first limit of one kind per item, for kinds where an item has one (course, level …).
+pub(crate) fn limits_in_dump<'a>(
+    ctx: &'a Ctx<'_>,
+    kind: impl Fn(&Limit) -> bool,
+) -> FxHashMap<u32, &'a Limit> {
+    restrictions_in_dump(ctx, kind)
+        .into_iter()
+        .map(|(item, limits)| (item, limits[0]))
+        .collect()
 }
 
 /// One hit per visit whose lines bill restricted items where `broken(visit, limit)` says the
