@@ -58,7 +58,10 @@ struct Extract {
     report: FileReport,
     /// Lower-cased field names.
     header: Vec<String>,
-    rows: Vec<Vec<String>>,
+    /// Every row's fields, one after another (no allocation per field); row `r` holds
+    /// `fields[starts[r]..starts[r + 1]]`, none for a broken row.
+    fields: StrColumn,
+    starts: Vec<usize>,
     lines: Vec<u64>,
     /// Rows unusable as a whole, by row index.
     broken: Vec<(usize, String)>,
@@ -72,14 +75,27 @@ impl Extract {
             .find_map(|n| self.header.iter().position(|h| h == n))
     }
 
+    fn rows(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// A row that could not be split (no fields).
+    fn is_broken(&self, row: usize) -> bool {
+        self.starts[row] == self.starts[row + 1]
+    }
+
     fn get(&self, row: usize, pos: Option<usize>) -> &str {
-        pos.and_then(|p| self.rows[row].get(p))
-            .map_or("", |s| s.trim())
+        match pos {
+            Some(p) if self.starts[row] + p < self.starts[row + 1] => {
+                self.fields.get(self.starts[row] + p).trim()
+            }
+            _ => "",
+        }
     }
 }
 
 /// Splits one line into fields. `Err((column, reason))` for a broken enclosure.
-pub(crate) fn split_line(line: &str) -> Result<Vec<String>, (usize, String)> {
+pub(crate) fn split_line(line: &str) -> Result<Vec<&str>, (usize, String)> {
     let mut fields = Vec::new();
     let mut rest = line;
     loop {
@@ -104,12 +120,12 @@ pub(crate) fn split_line(line: &str) -> Result<Vec<String>, (usize, String)> {
                     }
                 }
             };
-            fields.push(body[..end].to_string());
+            fields.push(&body[..end]);
             let after = &body[end + 2..];
             match after.strip_prefix('|') {
                 None => break,
                 Some("") => {
-                    fields.push(String::new());
+                    fields.push("");
                     break;
                 }
                 Some(r) => rest = r,
@@ -117,15 +133,15 @@ pub(crate) fn split_line(line: &str) -> Result<Vec<String>, (usize, String)> {
         } else {
             match rest.find('|') {
                 Some(i) => {
-                    fields.push(rest[..i].to_string());
+                    fields.push(&rest[..i]);
                     rest = &rest[i + 1..];
                     if rest.is_empty() {
-                        fields.push(String::new());
+                        fields.push("");
                         break;
                     }
                 }
                 None => {
-                    fields.push(rest.to_string());
+                    fields.push(rest);
                     break;
                 }
             }
@@ -176,7 +192,8 @@ fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
     }
     let width = header.len();
     let vali = header.iter().position(|h| h == "vali_flag");
-    let mut rows = Vec::new();
+    let mut fields_out = StrColumn::default();
+    let mut starts = vec![0usize];
     let mut row_lines = Vec::new();
     let mut broken = Vec::new();
     let mut skipped = 0;
@@ -189,36 +206,33 @@ fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
                 let name = header
                     .get(c - 1)
                     .map_or(String::new(), |h| format!(" ({h})"));
-                Some((Vec::new(), format!("field {c}{name}: {why}")))
+                Some(format!("field {c}{name}: {why}"))
             }
             Ok(fields) => {
                 let extra = fields.iter().skip(width).any(|f| !f.trim().is_empty());
                 if fields.len() < width || extra {
-                    Some((
-                        Vec::new(),
-                        format!(
-                            "expected {width} `|`-separated fields, found {}",
-                            fields.len()
-                        ),
+                    Some(format!(
+                        "expected {width} `|`-separated fields, found {}",
+                        fields.len()
                     ))
                 } else if replaced && fields.iter().any(|f| f.contains('\u{FFFD}')) {
-                    Some((
-                        Vec::new(),
-                        "bytes that are neither UTF-8 nor GB18030".into(),
-                    ))
+                    Some("bytes that are neither UTF-8 nor GB18030".into())
                 } else if vali.is_some_and(|v| fields[v].trim() == "0") {
                     skipped += 1;
                     continue;
                 } else {
-                    rows.push(fields);
+                    for f in &fields[..width] {
+                        fields_out.push(f);
+                    }
+                    starts.push(fields_out.len());
                     row_lines.push(no);
                     None
                 }
             }
         };
-        if let Some((fields, why)) = problem {
-            broken.push((rows.len(), why));
-            rows.push(fields);
+        if let Some(why) = problem {
+            broken.push((starts.len() - 1, why));
+            starts.push(fields_out.len());
             row_lines.push(no);
         }
     }
@@ -226,7 +240,7 @@ fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
         path: path.to_path_buf(),
         format: Format::Extract,
         encoding: Some(encoding),
-        rows: rows.len(),
+        rows: starts.len() - 1,
         sha256,
         ignored_columns: Vec::new(),
         skipped_invalid: skipped,
@@ -236,7 +250,8 @@ fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
         path: path.to_path_buf(),
         report,
         header,
-        rows,
+        fields: fields_out,
+        starts,
         lines: row_lines,
         broken,
     })
@@ -339,7 +354,7 @@ pub(crate) fn read(
             e.position(&["medins_type"]),
         );
         let mut kind = StrColumn::default();
-        for r in 0..e.rows.len() {
+        for r in 0..e.rows() {
             kind.push(match (e.get(r, ft), e.get(r, mt)) {
                 ("2", _) => "pharmacy",
                 ("", "") => "",
@@ -381,7 +396,7 @@ fn whole(
     fields: &[Field],
     derived: Vec<(&'static str, StrColumn)>,
 ) -> RawTable {
-    let rows: Vec<usize> = (0..e.rows.len()).collect();
+    let rows: Vec<usize> = (0..e.rows()).collect();
     let mut cols = columns(e, fields, &rows);
     cols.extend(derived);
     RawTable::from_text(table, vec![part(e, cols, &rows, e.broken.clone())])
@@ -405,23 +420,23 @@ fn visits(m: &Extract, s: &Extract) -> RawTable {
         pos("is_refund"),
     );
     let broken_s: BTreeMap<usize, &String> = s.broken.iter().map(|(r, w)| (*r, w)).collect();
-    let mut by_visit: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for r in 0..s.rows.len() {
+    let mut by_visit: rustc_hash::FxHashMap<&str, Vec<usize>> = Default::default();
+    for r in 0..s.rows() {
         if !broken_s.contains_key(&r) {
             by_visit.entry(s.get(r, s_visit)).or_default().push(r);
         }
     }
-    let m_rows: Vec<usize> = (0..m.rows.len()).collect();
+    let m_rows: Vec<usize> = (0..m.rows()).collect();
     let mut cols = columns(m, national::MDTRT_D, &m_rows);
     let med = m.position(&["med_type"]);
     let refund_row = |x: usize| matches!(s.get(x, p_refund), "1" | "true");
     let [mut vt, mut time, mut total, mut fund, mut acct, mut cash, mut refund] =
         std::array::from_fn(|_| StrColumn::default());
     let mut broken = m.broken.clone();
-    let mut used = vec![false; s.rows.len()];
+    let mut used = vec![false; s.rows()];
     let id_pos = m.position(&["mdtrt_id"]);
     for &r in &m_rows {
-        vt.push(if m.rows[r].is_empty() {
+        vt.push(if m.is_broken(r) {
             ""
         } else {
             national::visit_type_of(m.get(r, med))
@@ -460,7 +475,7 @@ fn visits(m: &Extract, s: &Extract) -> RawTable {
             .filter(|(_, t)| !t.is_empty())
             .min();
         time.push(first.map_or("", |t| t.1));
-        if settlements.is_empty() && !m.rows[r].is_empty() {
+        if settlements.is_empty() && !m.is_broken(r) {
             problem = Some(format!(
                 "no settlement in {} for mdtrt_id {}",
                 s.path
@@ -506,7 +521,7 @@ fn visits(m: &Extract, s: &Extract) -> RawTable {
     let visits_part = part(m, cols, &m_rows, broken);
     // Settlements of no visit, and broken settlement rows: rows of their own, rejected by
     // validation (no patient, provider, …) or as broken, naming their SETL_D line.
-    let orphans: Vec<usize> = (0..s.rows.len()).filter(|&r| !used[r]).collect();
+    let orphans: Vec<usize> = (0..s.rows()).filter(|&r| !used[r]).collect();
     let mut s_cols = columns(s, national::SETL_D, &orphans);
     s_cols.retain(|(c, _)| *c != "settlement_id");
     let orphan_broken = orphans
