@@ -1,6 +1,6 @@
 //! card_pooling.off_hours — pharmacy settlements when the pharmacy is closed or in the small hours.
 
-use fundguard_model::{second_of_day, NONE};
+use fundguard_model::second_of_day;
 use serde::{Deserialize, Serialize};
 
 use super::{lines_of, swipes};
@@ -102,9 +102,9 @@ impl Rule for OffHours {
         let (night_from, night_to) = (minute_of(&self.0.night_from), minute_of(&self.0.night_to));
         let grace = self.0.grace_minutes as i32;
         ctx.per_provider(|provider, visits, out| {
-            let hours = match (&ctx.dump.providers, ctx.provider_row[provider as usize]) {
-                (Some(p), row) if row != NONE => {
-                    let (o, c) = (p.open_minute[row as usize], p.close_minute[row as usize]);
+            let hours = match (&ctx.dump.providers, ctx.institution(provider)) {
+                (Some(p), Some(row)) => {
+                    let (o, c) = (p.open_minute[row], p.close_minute[row]);
                     (o >= 0 && c >= 0 && o != c).then_some((o, c))
                 }
                 _ => None,

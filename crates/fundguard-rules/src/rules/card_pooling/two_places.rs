@@ -84,8 +84,8 @@ pub(crate) fn too_close(
     keep: impl Fn(u32, u32) -> bool + Sync,
 ) -> Vec<Hit> {
     let v = &ctx.dump.visits;
-    let region = |p: u32| match (&ctx.dump.providers, ctx.provider_row[p as usize]) {
-        (Some(t), row) if row != NONE => t.region[row as usize],
+    let region = |p: u32| match (&ctx.dump.providers, ctx.institution(p)) {
+        (Some(t), Some(row)) => t.region[row],
         _ => NONE,
     };
     ctx.per_patient(|patient, visits, out| {

@@ -218,9 +218,8 @@ impl Rule for PeerShare {
         let pairs = self.pairs(ctx, &price);
         let scale = 10f64.powi(fundguard_model::QTY_SCALE as i32);
         let peer_key = |p: u32| {
-            let row = ctx.provider_row[p as usize];
-            let level = match (&ctx.dump.providers, row) {
-                (Some(t), r) if r != NONE => t.level[r as usize],
+            let level = match (&ctx.dump.providers, ctx.institution(p)) {
+                (Some(t), Some(r)) => t.level[r],
                 _ => NONE,
             };
             (ctx.provider_type[p as usize], level)
