@@ -35,6 +35,9 @@ pub struct IngestOptions {
     pub amount_tolerance_fen: i64,
     /// A mapping for a foreign layout: the tables it names are read through it.
     pub mapping: Option<mapping::Mapping>,
+    /// Visits and line items are read from Parquet in pieces of whole row groups of about this
+    /// many rows, so that only one piece's raw columns are in memory at a time.
+    pub piece_rows: usize,
 }
 
 impl Default for IngestOptions {
@@ -42,6 +45,7 @@ impl Default for IngestOptions {
         Self {
             amount_tolerance_fen: 1,
             mapping: None,
+            piece_rows: read::PIECE_ROWS,
         }
     }
 }
@@ -182,59 +186,100 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
         }
         found.push((t, files));
     }
-    // Tables are read in parallel; polars parallelises within each Parquet file.
-    // When several tables fail, the first in table order is reported, whatever thread finished
-    // first, so the same dump always gives the same error.
-    let raws: Vec<Option<read::RawTable>> = found
+    // The small tables are read whole, in parallel; visits and line items piece by piece
+    // (their Parquet footers are checked now). When several tables fail, the first in table
+    // order is reported, whatever thread finished first, so the same dump always gives the same
+    // error.
+    let big = |t: Table| matches!(t, Table::Visits | Table::LineItems);
+    let sources: Vec<Option<Source>> = found
         .par_iter()
         .map(|(t, files)| {
             if files.is_empty() {
                 Ok(None)
+            } else if big(*t) {
+                read::TableReader::files(*t, files, opts.piece_rows.max(1))
+                    .map(|r| Some(Source::Pieces(Box::new(r))))
             } else {
-                read::read_table(*t, files).map(Some)
+                read::read_table(*t, files).map(|r| Some(Source::Whole(r)))
             }
         })
         .collect::<Vec<_>>()
         .into_iter()
         .zip(translated)
-        .map(|(read, translated)| read.map(|r| r.or(translated)))
+        .map(|(read, translated)| {
+            read.map(|r| {
+                r.or(translated.map(|t| {
+                    if big(t.table) {
+                        Source::Pieces(Box::new(read::TableReader::ready(t)))
+                    } else {
+                        Source::Whole(t)
+                    }
+                }))
+            })
+        })
         .collect::<Result<_, _>>()?;
-    let raw = |t: Table| raws[t as usize].as_ref();
+    let mut sources = sources;
+    let mut whole = |t: Table| match sources[t as usize].take() {
+        Some(Source::Whole(r)) => Some(r),
+        Some(Source::Pieces(p)) => {
+            sources[t as usize] = Some(Source::Pieces(p));
+            None
+        }
+        None => None,
+    };
+    let providers_raw = whole(Table::Providers);
+    let patients_raw = whole(Table::Patients);
+    let catalog_raw = whole(Table::Catalog);
+    let purchases_raw = whole(Table::Purchases);
 
     let mut dicts = Dicts::default();
     let mut outcomes: Vec<(Table, tables::Outcome)> = Vec::new();
+    let mut metas: Vec<Option<read::RawTable>> = Table::ALL.iter().map(|_| None).collect();
     let mut dump = Dump::default();
-    // Reference tables first so that their codes come first in the dictionaries.
-    if let Some(r) = raw(Table::Providers) {
-        let (p, o) = tables::providers(r, &mut dicts);
+    // Reference tables first so that their codes come first in the dictionaries. Each table's raw
+    // columns are dropped as soon as it is converted.
+    if let Some(r) = providers_raw {
+        let (p, o) = tables::providers(&r, &mut dicts);
         dump.providers = Some(p);
         outcomes.push((Table::Providers, o));
+        metas[Table::Providers as usize] = Some(r.meta());
     }
-    if let Some(r) = raw(Table::Patients) {
-        let (p, o) = tables::patients(r, &mut dicts);
+    if let Some(r) = patients_raw {
+        let (p, o) = tables::patients(&r, &mut dicts);
         dump.patients = Some(p);
         outcomes.push((Table::Patients, o));
+        metas[Table::Patients as usize] = Some(r.meta());
     }
-    if let Some(r) = raw(Table::Catalog) {
-        let (c, o) = tables::catalog(r, &mut dicts);
+    if let Some(r) = catalog_raw {
+        let (c, o) = tables::catalog(&r, &mut dicts);
         dump.catalog = Some(c);
         outcomes.push((Table::Catalog, o));
+        metas[Table::Catalog as usize] = Some(r.meta());
     }
-    if let Some(r) = raw(Table::Purchases) {
-        let (p, o) = tables::purchases(r, &mut dicts);
+    if let Some(r) = purchases_raw {
+        let (p, o) = tables::purchases(&r, &mut dicts);
         dump.purchases = Some(p);
         outcomes.push((Table::Purchases, o));
+        metas[Table::Purchases as usize] = Some(r.meta());
     }
-    let visits_raw = raw(Table::Visits).expect("required table");
-    let (visits, o, raw_visit_ids) = tables::visits(visits_raw, &mut dicts);
+    let pieces = |s: Option<Source>| match s {
+        Some(Source::Pieces(p)) => *p,
+        _ => unreachable!("visits and line items are read in pieces"),
+    };
+    let visits_reader = pieces(sources[Table::Visits as usize].take());
+    let lines_reader = pieces(sources[Table::LineItems as usize].take());
+    let (visits, o, meta, rejected_visits) = tables::visits(visits_reader, &mut dicts)?;
     outcomes.push((Table::Visits, o));
-    let lines_raw = raw(Table::LineItems).expect("required table");
-    let (lines, o) = tables::line_items(lines_raw, &mut dicts, &visits, &raw_visit_ids, opts);
-    drop(raw_visit_ids);
+    metas[Table::Visits as usize] = Some(meta);
+    let (lines, o, meta) =
+        tables::line_items(lines_reader, &mut dicts, &visits, &rejected_visits, opts)?;
+    drop(rejected_visits);
     outcomes.push((Table::LineItems, o));
+    metas[Table::LineItems as usize] = Some(meta);
     dump.visits = visits;
     dump.lines = lines;
     dump.dicts = dicts;
+    let raw = |t: Table| metas[t as usize].as_ref();
 
     let mut rejects = Vec::new();
     let mut reports = Vec::new();
@@ -276,6 +321,12 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
         },
         rejects,
     })
+}
+
+/// A table as read: whole (small tables) or piece by piece (visits, line items).
+enum Source {
+    Whole(read::RawTable),
+    Pieces(Box<read::TableReader>),
 }
 
 /// One reject per bad row, in row order, listing all its problems.

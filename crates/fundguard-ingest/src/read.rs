@@ -109,32 +109,51 @@ pub(crate) struct RawColumn {
 }
 
 impl RawColumn {
-    /// Calls `f(row, cell)` for every row, numbering rows across files from 0.
-    pub(crate) fn for_each(&self, mut f: impl FnMut(usize, Cell<'_>)) {
-        let mut row = 0;
-        for chunk in &self.chunks {
-            match chunk {
-                Chunk::Text(col) => {
-                    for s in col.iter() {
-                        let s = s.trim();
-                        f(
-                            row,
-                            if s.is_empty() {
-                                Cell::Null
-                            } else {
-                                Cell::Text(s)
-                            },
-                        );
-                        row += 1;
-                    }
+    /// The chunks with the row (from 0, across files) of each one's first cell.
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = (usize, &Chunk)> + '_ {
+        self.chunks.iter().scan(0, |row, c| {
+            let start = *row;
+            *row += c.len();
+            Some((start, c))
+        })
+    }
+}
+
+impl Chunk {
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Chunk::Text(c) => c.len(),
+            Chunk::Series(s) => s.len(),
+            Chunk::Missing(n) => *n,
+        }
+    }
+
+    /// Calls `f(row, cell)` for every cell, numbering rows from `start`.
+    pub(crate) fn for_each(&self, start: usize, mut f: impl FnMut(usize, Cell<'_>)) {
+        let mut row = start;
+        match self {
+            Chunk::Text(col) => {
+                for s in col.iter() {
+                    let s = s.trim();
+                    f(
+                        row,
+                        if s.is_empty() {
+                            Cell::Null
+                        } else {
+                            Cell::Text(s)
+                        },
+                    );
+                    row += 1;
                 }
-                Chunk::Missing(n) => {
-                    for _ in 0..*n {
-                        f(row, Cell::Null);
-                        row += 1;
-                    }
+            }
+            Chunk::Missing(n) => {
+                for _ in 0..*n {
+                    f(row, Cell::Null);
+                    row += 1;
                 }
-                Chunk::Series(s) => row = series_for_each(s, row, &mut f),
+            }
+            Chunk::Series(s) => {
+                series_for_each(s, row, &mut f);
             }
         }
     }
@@ -244,7 +263,20 @@ impl RawTable {
         }
     }
 
-    fn empty(table: Table) -> RawTable {
+    /// The table's files and row origins without its columns.
+    pub(crate) fn meta(&self) -> RawTable {
+        RawTable {
+            table: self.table,
+            files: self.files.clone(),
+            columns: self.table.columns().iter().map(|_| None).collect(),
+            rows: self.rows,
+            file_starts: self.file_starts.clone(),
+            csv_lines: self.csv_lines.clone(),
+            broken: Vec::new(),
+        }
+    }
+
+    pub(crate) fn empty(table: Table) -> RawTable {
         RawTable {
             table,
             files: Vec::new(),
@@ -326,31 +358,218 @@ pub(crate) fn read_table(table: Table, paths: &[PathBuf]) -> Result<RawTable, In
     for path in paths {
         let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
         let sha256 = hex(&Sha256::digest(&bytes));
-        let is_parquet = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-        let file = if is_parquet {
+        let file = if is_parquet(path) {
             read_parquet(table, path, bytes, specs)?
         } else {
             read_csv(table, path, &bytes, specs)?
         };
-        let report = FileReport {
-            path: path.clone(),
-            format: if is_parquet {
-                Format::Parquet
-            } else {
-                Format::Csv
-            },
-            encoding: file.encoding,
-            rows: file.rows,
-            sha256,
-            ignored_columns: file.ignored,
-            skipped_invalid: 0,
-            superseded: 0,
-        };
+        let report = file_report(path, &file, sha256);
         out.push_file(report, file.chunks, file.broken, file.csv_lines);
     }
     Ok(out.finish())
+}
+
+/// Rows per piece when a big table is read piece by piece (whole row groups of a Parquet file are
+/// gathered up to about this many rows).
+pub(crate) const PIECE_ROWS: usize = 1 << 20;
+
+/// Reads the files of a big table (visits, line items) piece by piece, so that only one piece's
+/// raw columns are in memory at a time: a Parquet file in pieces of whole row groups, a CSV file
+/// whole, a table already translated (national extracts, mappings) as its only piece. `meta`
+/// gathers the files read (for the account and for the origin of table rows).
+pub(crate) struct TableReader {
+    table: Table,
+    paths: Vec<PathBuf>,
+    next_file: usize,
+    open: Option<OpenParquet>,
+    ready: Option<RawTable>,
+    piece_rows: usize,
+    pub meta: RawTable,
+}
+
+struct OpenParquet {
+    bytes: Vec<u8>,
+    metadata: polars::io::parquet::metadata::FileMetadataRef,
+    wanted: Vec<String>,
+    /// (first row, rows) of the pieces still to read.
+    pieces: std::collections::VecDeque<(usize, usize)>,
+}
+
+impl TableReader {
+    /// A reader of files; Parquet files' required columns are checked from their footers now,
+    /// before anything is read.
+    pub(crate) fn files(
+        table: Table,
+        paths: &[PathBuf],
+        piece_rows: usize,
+    ) -> Result<Self, IngestError> {
+        for path in paths.iter().filter(|p| is_parquet(p)) {
+            let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+            let schema =
+                ParquetReader::new(file)
+                    .schema()
+                    .map_err(|e| IngestError::Unreadable {
+                        file: path.to_path_buf(),
+                        message: e.to_string(),
+                    })?;
+            check_required(table, path, table.columns(), |c| {
+                schema.iter_names().any(|n| n.as_str() == c)
+            })?;
+        }
+        Ok(Self {
+            table,
+            paths: paths.to_vec(),
+            next_file: 0,
+            open: None,
+            ready: None,
+            piece_rows,
+            meta: RawTable::empty(table),
+        })
+    }
+
+    /// A table read already, handed out as one piece.
+    pub(crate) fn ready(raw: RawTable) -> Self {
+        Self {
+            table: raw.table,
+            paths: Vec::new(),
+            next_file: 0,
+            open: None,
+            piece_rows: PIECE_ROWS,
+            meta: raw.meta(),
+            ready: Some(raw),
+        }
+    }
+
+    /// The next piece, or `None` when every file has been read.
+    pub(crate) fn next_piece(&mut self) -> Result<Option<RawTable>, IngestError> {
+        if let Some(raw) = self.ready.take() {
+            return Ok(Some(raw));
+        }
+        loop {
+            if let Some(open) = &mut self.open {
+                if let Some((first, rows)) = open.pieces.pop_front() {
+                    let path = &self.paths[self.next_file - 1];
+                    let mut reader = ParquetReader::new(std::io::Cursor::new(&open.bytes[..]));
+                    reader.set_metadata(open.metadata.clone());
+                    let df = reader
+                        .with_columns(Some(open.wanted.clone()))
+                        .with_slice(Some((first, rows)))
+                        .finish()
+                        .map_err(|e| IngestError::Unreadable {
+                            file: path.clone(),
+                            message: e.to_string(),
+                        })?;
+                    let chunks = frame_chunks(&df, self.table.columns());
+                    let mut report = self.meta.files.last().expect("an open file").clone();
+                    report.rows = df.height();
+                    let mut piece = RawTable::empty(self.table);
+                    piece.push_file(report, chunks, Vec::new(), None);
+                    return Ok(Some(piece.finish()));
+                }
+                self.open = None;
+            }
+            let Some(path) = self.paths.get(self.next_file).cloned() else {
+                return Ok(None);
+            };
+            self.next_file += 1;
+            let bytes = std::fs::read(&path).map_err(|e| IngestError::io(&path, e))?;
+            let sha256 = hex(&Sha256::digest(&bytes));
+            if !is_parquet(&path) {
+                let file = read_csv(self.table, &path, &bytes, self.table.columns())?;
+                let report = file_report(&path, &file, sha256);
+                self.meta.push_file(
+                    report.clone(),
+                    Vec::new(),
+                    Vec::new(),
+                    file.csv_lines.clone(),
+                );
+                let mut piece = RawTable::empty(self.table);
+                piece.push_file(report, file.chunks, file.broken, file.csv_lines);
+                return Ok(Some(piece.finish()));
+            }
+            let bad = |e: polars::prelude::PolarsError| IngestError::Unreadable {
+                file: path.clone(),
+                message: e.to_string(),
+            };
+            let mut reader = ParquetReader::new(std::io::Cursor::new(&bytes[..]));
+            let schema = reader.schema().map_err(bad)?;
+            let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
+            let specs = self.table.columns();
+            check_required(self.table, &path, specs, |c| names.iter().any(|n| n == c))?;
+            let metadata = reader.get_metadata().map_err(bad)?.clone();
+            let mut pieces = std::collections::VecDeque::new();
+            let (mut first, mut rows) = (0usize, 0usize);
+            for g in metadata.row_groups.iter() {
+                rows += g.num_rows();
+                if rows >= self.piece_rows {
+                    pieces.push_back((first, rows));
+                    first += rows;
+                    rows = 0;
+                }
+            }
+            if rows > 0 {
+                pieces.push_back((first, rows));
+            }
+            let report = FileReport {
+                path: path.clone(),
+                format: Format::Parquet,
+                encoding: None,
+                rows: first + rows,
+                sha256,
+                ignored_columns: names
+                    .iter()
+                    .filter(|n| !specs.iter().any(|c| c.name == n.as_str()))
+                    .cloned()
+                    .collect(),
+                skipped_invalid: 0,
+                superseded: 0,
+            };
+            self.meta.push_file(report, Vec::new(), Vec::new(), None);
+            self.open = Some(OpenParquet {
+                wanted: specs
+                    .iter()
+                    .filter(|c| names.iter().any(|n| n == c.name))
+                    .map(|c| c.name.to_string())
+                    .collect(),
+                metadata,
+                pieces,
+                bytes,
+            });
+        }
+    }
+}
+
+fn is_parquet(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+}
+
+fn file_report(path: &Path, file: &FileColumns, sha256: String) -> FileReport {
+    FileReport {
+        path: path.to_path_buf(),
+        format: if file.encoding.is_none() {
+            Format::Parquet
+        } else {
+            Format::Csv
+        },
+        encoding: file.encoding,
+        rows: file.rows,
+        sha256,
+        ignored_columns: file.ignored.clone(),
+        skipped_invalid: 0,
+        superseded: 0,
+    }
+}
+
+/// One chunk per contract column of a frame read from Parquet.
+fn frame_chunks(df: &polars::prelude::DataFrame, specs: &[ColumnSpec]) -> Vec<Chunk> {
+    specs
+        .iter()
+        .map(|c| match df.column(c.name) {
+            Ok(col) => Chunk::Series(col.as_materialized_series().clone()),
+            Err(_) => Chunk::Missing(df.height()),
+        })
+        .collect()
 }
 
 struct FileColumns {
@@ -411,13 +630,7 @@ fn read_parquet(
         .collect();
     let df = reader.with_columns(Some(wanted)).finish().map_err(bad)?;
     let rows = df.height();
-    let chunks = specs
-        .iter()
-        .map(|c| match df.column(c.name) {
-            Ok(col) => Chunk::Series(col.as_materialized_series().clone()),
-            Err(_) => Chunk::Missing(rows),
-        })
-        .collect();
+    let chunks = frame_chunks(&df, specs);
     Ok(FileColumns {
         rows,
         chunks,

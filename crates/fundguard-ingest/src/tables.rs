@@ -1,15 +1,15 @@
 //! Table by table: convert, check each row, reject, and build the accepted columns.
 
 use fundguard_model::{
-    category, line_amount_fen, yuan, Catalog, Dicts, LineItems, Patients, ProviderType, Providers,
-    Purchases, Scaled, Sex, StrColumn, VisitType, Visits, NULL_DATE, NULL_I64, NULL_TIME,
+    category, line_amount_fen, yuan, Catalog, Dict, Dicts, LineItems, Patients, ProviderType,
+    Providers, Purchases, Scaled, Sex, VisitType, Visits, NONE, NULL_DATE, NULL_I64, NULL_TIME,
     PRICE_SCALE, QTY_SCALE,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::read::RawTable;
-use crate::validate::{filter, intern, show, Problem, Validator};
-use crate::IngestOptions;
+use crate::read::{RawTable, TableReader};
+use crate::validate::{duplicate_problems, duplicates, filter, show, Problem, Validator};
+use crate::{IngestError, IngestOptions};
 
 /// What a table builder hands back: the problems found (rows with any are rejected) and the keep
 /// mask over the raw rows.
@@ -26,10 +26,6 @@ fn finish(v: Validator<'_>) -> Outcome {
     }
 }
 
-fn keys_of(col: &StrColumn) -> Vec<&str> {
-    col.iter().collect()
-}
-
 fn opt_or(v: &[i64], fallback: &[i64]) -> Vec<i64> {
     v.iter()
         .zip(fallback)
@@ -43,72 +39,207 @@ fn zero_if_null(v: Vec<i64>) -> Vec<i64> {
         .collect()
 }
 
-/// Visits: also returns every raw `visit_id` (for the line items' reference check).
-pub(crate) fn visits(raw: &RawTable, dicts: &mut Dicts) -> (Visits, Outcome, StrColumn) {
-    let mut v = Validator::new(raw);
-    // Independent columns, converted side by side (problems merged in a fixed order).
-    let (
-        (visit_id, visit_type, texts),
-        ([admit, discharge, settle, total, fund, account, cash, refund], numbers),
-    ) = rayon::join(
-        || {
-            let mut t = Validator::part(raw);
-            let visit_id = t.text("visit_id");
-            for c in [
-                "patient_id",
-                "provider_id",
-                "med_type",
-                "main_diag_code",
-                "dept_code",
-                "doctor_id",
-                "terminal_id",
-                "insurance_type",
-            ] {
-                t.ids(c);
-            }
-            let visit_type = t.codes("visit_type", VisitType::Other, |s| {
-                VisitType::parse(s)
-                    .ok_or_else(|| "not one of outpatient, inpatient, pharmacy, other".to_string())
-            });
-            (visit_id, visit_type, t)
-        },
-        || {
-            let mut n = Validator::part(raw);
-            let cols = [
-                n.numbers("admit_time", NULL_TIME),
-                n.numbers("discharge_time", NULL_TIME),
-                n.numbers("settle_time", NULL_TIME),
-                n.numbers("total_amount", NULL_I64),
-                n.numbers("fund_paid", NULL_I64),
-                n.numbers("account_paid", NULL_I64),
-                n.numbers("cash_paid", NULL_I64),
-                n.numbers("is_refund", 0),
-            ];
-            (cols, n)
-        },
-    );
-    v.absorb(texts);
-    v.absorb(numbers);
-    for row in 0..raw.rows {
-        if discharge[row] != NULL_TIME && admit[row] != NULL_TIME && discharge[row] < admit[row] {
+/// Runs `f` with a validator of its own over a piece (for columns converted side by side) and
+/// puts its problems in `slot`.
+fn part<'a>(
+    raw: &'a RawTable,
+    offset: usize,
+    slot: &mut Vec<Problem>,
+    f: impl FnOnce(&mut Validator<'a>),
+) {
+    let mut v = Validator::part(raw, offset);
+    f(&mut v);
+    *slot = v.problems;
+}
+
+/// Rejects later rows repeating an interned key, naming the key's text.
+fn reject_duplicate_codes(v: &mut Validator<'_>, column: &'static str, codes: &[u32], dict: &Dict) {
+    let bad = v.bad_rows();
+    let found: Vec<_> = duplicates(codes.len(), &bad, |r| codes[r])
+        .into_iter()
+        .filter(|(r, _)| codes[*r] != NONE)
+        .collect();
+    let problems = duplicate_problems(v.raw, column, found, |r| dict.get(codes[r]).to_string());
+    v.problems.extend(problems);
+}
+
+/// Visits as read, before rejected rows are left out.
+#[derive(Default)]
+struct VisitColumns {
+    v: Visits,
+    refund: Vec<i64>,
+}
+
+/// Converts one piece of the visits table, appending to `out`; returns its problems.
+fn visits_piece(
+    raw: &RawTable,
+    offset: usize,
+    d: &mut Dicts,
+    out: &mut VisitColumns,
+) -> Vec<Problem> {
+    let mut slots: [Vec<Problem>; 8] = Default::default();
+    let VisitColumns { v, refund } = out;
+    let Visits {
+        visit_id,
+        patient,
+        provider,
+        visit_type,
+        med_type,
+        admit,
+        discharge,
+        settle,
+        main_diag,
+        dept,
+        doctor,
+        terminal,
+        total,
+        fund_paid,
+        account_paid,
+        cash_paid,
+        insurance_type,
+        ..
+    } = v;
+    let Dicts {
+        patients,
+        providers,
+        diagnoses,
+        depts,
+        doctors,
+        terminals,
+        codes,
+        ..
+    } = d;
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = &mut slots;
+    rayon::scope(|s| {
+        s.spawn(|_| {
+            let mut t = Validator::new(raw, offset);
+            t.text_into("visit_id", visit_id);
+            *s0 = t.problems;
+        });
+        s.spawn(|_| {
+            part(raw, offset, s1, |t| {
+                t.intern_into("patient_id", patients, patient)
+            })
+        });
+        s.spawn(|_| {
+            part(raw, offset, s2, |t| {
+                t.intern_into("provider_id", providers, provider)
+            })
+        });
+        s.spawn(|_| {
+            part(raw, offset, s3, |t| {
+                t.intern_into("med_type", codes, med_type);
+                t.intern_into("main_diag_code", diagnoses, main_diag);
+            })
+        });
+        s.spawn(|_| {
+            part(raw, offset, s4, |t| {
+                t.intern_into("dept_code", depts, dept);
+                t.intern_into("doctor_id", doctors, doctor);
+            })
+        });
+        s.spawn(|_| {
+            part(raw, offset, s5, |t| {
+                t.intern_into("terminal_id", terminals, terminal)
+            })
+        });
+        // insurance_type shares `codes` with med_type: interned after it, in the same order always.
+        s.spawn(|_| {
+            part(raw, offset, s6, |t| {
+                t.codes_into("visit_type", VisitType::Other, visit_type, |s| {
+                    VisitType::parse(s).ok_or_else(|| {
+                        "not one of outpatient, inpatient, pharmacy, other".to_string()
+                    })
+                })
+            })
+        });
+        s.spawn(|_| {
+            part(raw, offset, s7, |n| {
+                n.numbers_into("admit_time", NULL_TIME, admit);
+                n.numbers_into("discharge_time", NULL_TIME, discharge);
+                n.numbers_into("settle_time", NULL_TIME, settle);
+                n.numbers_into("total_amount", NULL_I64, total);
+                n.numbers_into("fund_paid", NULL_I64, fund_paid);
+                n.numbers_into("account_paid", NULL_I64, account_paid);
+                n.numbers_into("cash_paid", NULL_I64, cash_paid);
+                n.numbers_into("is_refund", 0, refund);
+            })
+        });
+    });
+    let mut t = Validator::part(raw, offset);
+    t.intern_into("insurance_type", codes, insurance_type);
+    // Problems in column order, whatever thread finished first.
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = slots;
+    let (mut med, mut diag) = (Vec::new(), Vec::new());
+    for p in s3 {
+        if p.column == Some("med_type") {
+            med.push(p);
+        } else {
+            diag.push(p);
+        }
+    }
+    let (mut dept_p, mut doctor_p) = (Vec::new(), Vec::new());
+    for p in s4 {
+        if p.column == Some("dept_code") {
+            dept_p.push(p);
+        } else {
+            doctor_p.push(p);
+        }
+    }
+    [
+        s0, s1, s2, med, diag, dept_p, doctor_p, s5, t.problems, s6, s7,
+    ]
+    .concat()
+}
+
+/// Visits, piece by piece. Also returns the table's files (for the account and row origins) and
+/// the ids of rejected visits (to tell line items pointing at them from ones pointing nowhere).
+pub(crate) fn visits(
+    mut reader: TableReader,
+    dicts: &mut Dicts,
+) -> Result<(Visits, Outcome, RawTable, FxHashSet<String>), IngestError> {
+    let mut cols = VisitColumns::default();
+    let mut problems = Vec::new();
+    while let Some(piece) = reader.next_piece()? {
+        let offset = cols.v.visit_id.len();
+        problems.extend(visits_piece(&piece, offset, dicts, &mut cols));
+    }
+    let meta = reader.meta;
+    let mut v = Validator::new(&meta, 0);
+    v.problems = problems;
+    let VisitColumns { v: raw, refund } = cols;
+    for row in 0..meta.rows {
+        let (admit, discharge) = (raw.admit[row], raw.discharge[row]);
+        if discharge != NULL_TIME && admit != NULL_TIME && discharge < admit {
             v.report(
                 row,
                 "discharge_time",
-                Some(show(fundguard_model::Kind::Timestamp, discharge[row])),
+                Some(show(fundguard_model::Kind::Timestamp, discharge)),
                 format!(
                     "discharge_time before admit_time {}",
-                    show(fundguard_model::Kind::Timestamp, admit[row])
+                    show(fundguard_model::Kind::Timestamp, admit)
                 ),
             );
         }
     }
-    v.reject_duplicates("visit_id", &keys_of(&visit_id));
+    let bad = v.bad_rows();
+    let found = duplicates(meta.rows, &bad, |r| raw.visit_id.get(r));
+    let dups = duplicate_problems(&meta, "visit_id", found, |r| {
+        raw.visit_id.get(r).to_string()
+    });
+    v.problems.extend(dups);
     let out = finish(v);
     let keep = &out.keep;
-    let visit_type = filter(visit_type, keep);
-    let admit = filter(admit, keep);
-    let discharge = filter(discharge, keep);
-    let settle = filter(settle, keep)
+    let rejected = keep
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| !**k)
+        .map(|(r, _)| raw.visit_id.get(r).to_string())
+        .collect();
+    let visit_type = filter(raw.visit_type, keep);
+    let admit = filter(raw.admit, keep);
+    let discharge = filter(raw.discharge, keep);
+    let settle = filter(raw.settle, keep)
         .into_iter()
         .enumerate()
         .map(|(i, s)| match (s, visit_type[i]) {
@@ -118,118 +249,142 @@ pub(crate) fn visits(raw: &RawTable, dicts: &mut Dicts) -> (Visits, Outcome, Str
             _ => admit[i],
         })
         .collect();
-    let total = filter(total, keep);
-    // Each dictionary interned by one task (med_type and insurance_type share `codes`).
-    let d = &mut *dicts;
-    let (
-        ((patient, provider), (main_diag, dept)),
-        ((doctor, terminal), (med_type, insurance_type)),
-    ) = rayon::join(
-        || {
-            rayon::join(
-                || {
-                    rayon::join(
-                        || intern(raw, "patient_id", keep, &mut d.patients),
-                        || intern(raw, "provider_id", keep, &mut d.providers),
-                    )
-                },
-                || {
-                    rayon::join(
-                        || intern(raw, "main_diag_code", keep, &mut d.diagnoses),
-                        || intern(raw, "dept_code", keep, &mut d.depts),
-                    )
-                },
-            )
-        },
-        || {
-            rayon::join(
-                || {
-                    rayon::join(
-                        || intern(raw, "doctor_id", keep, &mut d.doctors),
-                        || intern(raw, "terminal_id", keep, &mut d.terminals),
-                    )
-                },
-                || {
-                    let m = intern(raw, "med_type", keep, &mut d.codes);
-                    (m, intern(raw, "insurance_type", keep, &mut d.codes))
-                },
-            )
-        },
-    );
+    let total = filter(raw.total, keep);
     let visits = Visits {
-        visit_id: visit_id.filter(keep),
-        patient,
-        provider,
-        med_type,
-        main_diag,
-        dept,
-        doctor,
-        terminal,
-        insurance_type,
+        visit_id: raw.visit_id.keep_rows(keep),
+        patient: filter(raw.patient, keep),
+        provider: filter(raw.provider, keep),
+        med_type: filter(raw.med_type, keep),
+        main_diag: filter(raw.main_diag, keep),
+        dept: filter(raw.dept, keep),
+        doctor: filter(raw.doctor, keep),
+        terminal: filter(raw.terminal, keep),
+        insurance_type: filter(raw.insurance_type, keep),
         visit_type,
         admit,
         discharge,
         settle,
-        fund_paid: opt_or(&filter(fund, keep), &total),
-        account_paid: zero_if_null(filter(account, keep)),
-        cash_paid: zero_if_null(filter(cash, keep)),
+        fund_paid: opt_or(&filter(raw.fund_paid, keep), &total),
+        account_paid: zero_if_null(filter(raw.account_paid, keep)),
+        cash_paid: zero_if_null(filter(raw.cash_paid, keep)),
         is_refund: filter(refund, keep).into_iter().map(|r| r == 1).collect(),
         total,
     };
-    (visits, out, visit_id)
+    Ok((visits, out, meta, rejected))
 }
 
-/// Line items, checked against the accepted visits.
-pub(crate) fn line_items(
+/// Converts one piece of the line items, appending to `out`; returns its problems, and appends
+/// the rows naming a visit that is not accepted to `unknown`.
+fn lines_piece(
     raw: &RawTable,
+    offset: usize,
+    d: &mut Dicts,
+    accepted: &FxHashMap<&str, u32>,
+    out: &mut LineItems,
+    unknown: &mut Vec<(usize, String)>,
+) -> Vec<Problem> {
+    let mut slots: [Vec<Problem>; 8] = Default::default();
+    let LineItems {
+        line_id,
+        visit,
+        item,
+        item_name,
+        category,
+        charge_time,
+        quantity,
+        unit_price,
+        amount,
+        in_scope,
+        doctor,
+        dept,
+        days_supply,
+    } = out;
+    let Dicts {
+        items,
+        item_names,
+        doctors,
+        depts,
+        ..
+    } = d;
+    let [s0, s1, s2, s3, s4, s5, s6, s7] = &mut slots;
+    rayon::scope(|s| {
+        s.spawn(|_| {
+            let mut t = Validator::new(raw, offset);
+            t.text_into("line_id", line_id);
+            *s0 = t.problems;
+        });
+        s.spawn(|_| {
+            part(raw, offset, s1, |t| {
+                t.refs_into("visit_id", accepted, visit, unknown)
+            })
+        });
+        s.spawn(|_| part(raw, offset, s2, |t| t.intern_into("item_code", items, item)));
+        s.spawn(|_| {
+            part(raw, offset, s3, |t| {
+                t.intern_into("item_name", item_names, item_name)
+            })
+        });
+        s.spawn(|_| {
+            part(raw, offset, s4, |t| {
+                t.intern_into("doctor_id", doctors, doctor)
+            })
+        });
+        s.spawn(|_| part(raw, offset, s5, |t| t.intern_into("dept_code", depts, dept)));
+        s.spawn(|_| {
+            part(raw, offset, s6, |n| {
+                n.codes_into("charge_category", 0u8, category, |s| {
+                    category::parse(s).ok_or_else(|| "not a charge category 01-14".to_string())
+                })
+            })
+        });
+        s.spawn(|_| {
+            part(raw, offset, s7, |n| {
+                n.numbers_into("charge_time", NULL_TIME, charge_time);
+                n.numbers_into("quantity", NULL_I64, quantity);
+                n.numbers_into("unit_price", NULL_I64, unit_price);
+                n.numbers_into("amount", NULL_I64, amount);
+                n.numbers_into("in_scope_amount", NULL_I64, in_scope);
+                n.numbers_into("days_supply", NULL_I64, days_supply);
+            })
+        });
+    });
+    slots.concat()
+}
+
+/// Line items, piece by piece, checked against the accepted visits.
+pub(crate) fn line_items(
+    mut reader: TableReader,
     dicts: &mut Dicts,
     visits: &Visits,
-    raw_visit_ids: &StrColumn,
+    rejected_visits: &FxHashSet<String>,
     opts: &IngestOptions,
-) -> (LineItems, Outcome) {
-    let mut v = Validator::new(raw);
+) -> Result<(LineItems, Outcome, RawTable), IngestError> {
     let accepted: FxHashMap<&str, u32> = visits
         .visit_id
         .iter()
         .enumerate()
         .map(|(i, s)| (s, i as u32))
         .collect();
-    // The columns are independent: text columns on one side, codes and numbers on the other.
-    let (
-        (line_id, visit_ref, texts),
-        (cat, [charge_time, quantity, price, amount, in_scope, days_supply], numbers),
-    ) = rayon::join(
-        || {
-            let mut t = Validator::part(raw);
-            let line_id = t.text("line_id");
-            let visit_ref = t.refs("visit_id", &accepted);
-            for c in ["item_code", "item_name", "doctor_id", "dept_code"] {
-                t.ids(c);
-            }
-            (line_id, visit_ref, t)
-        },
-        || {
-            let mut n = Validator::part(raw);
-            let cat = n.codes("charge_category", 0u8, |s| {
-                category::parse(s).ok_or_else(|| "not a charge category 01-14".to_string())
-            });
-            let cols = [
-                n.numbers("charge_time", NULL_TIME),
-                n.numbers("quantity", NULL_I64),
-                n.numbers("unit_price", NULL_I64),
-                n.numbers("amount", NULL_I64),
-                n.numbers("in_scope_amount", NULL_I64),
-                n.numbers("days_supply", NULL_I64),
-            ];
-            (cat, cols, n)
-        },
-    );
-    v.absorb(texts);
-    v.absorb(numbers);
-
-    let (mut visit, unknown_rows) = visit_ref;
-    for row in 0..raw.rows {
-        let (q, p, a) = (quantity[row], price[row], amount[row]);
+    let mut raw = LineItems::default();
+    let mut problems = Vec::new();
+    let mut unknown = Vec::new();
+    while let Some(piece) = reader.next_piece()? {
+        let offset = raw.line_id.len();
+        problems.extend(lines_piece(
+            &piece,
+            offset,
+            dicts,
+            &accepted,
+            &mut raw,
+            &mut unknown,
+        ));
+    }
+    drop(accepted);
+    let meta = reader.meta;
+    let mut v = Validator::new(&meta, 0);
+    v.problems = problems;
+    for row in 0..meta.rows {
+        let (q, p, a) = (raw.quantity[row], raw.unit_price[row], raw.amount[row]);
         if q != NULL_I64 && p != NULL_I64 && a != NULL_I64 {
             let expect = line_amount_fen(q, p);
             if (a - expect).abs() > opts.amount_tolerance_fen {
@@ -248,63 +403,48 @@ pub(crate) fn line_items(
             }
         }
     }
-    if !unknown_rows.is_empty() {
-        let rejected: FxHashSet<&str> = raw_visit_ids.iter().collect();
-        for (row, id) in unknown_rows {
-            let why = if rejected.contains(id.as_str()) {
-                format!("visit_id: visit {id} was rejected (see the visits rejects)")
-            } else {
-                format!("visit_id: no visit {id} in visits")
-            };
-            v.report(row, "visit_id", Some(id), why);
-        }
+    for (row, id) in unknown {
+        let why = if rejected_visits.contains(id.as_str()) {
+            format!("visit_id: visit {id} was rejected (see the visits rejects)")
+        } else {
+            format!("visit_id: no visit {id} in visits")
+        };
+        v.report(row, "visit_id", Some(id), why);
     }
     // Rows whose visit is unknown or bad are rejected above; 0 keeps the vector valid meanwhile.
-    for x in &mut visit {
+    for x in &mut raw.visit {
         if *x == u32::MAX {
             *x = 0;
         }
     }
-    v.reject_duplicates("line_id", &keys_of(&line_id));
+    let bad = v.bad_rows();
+    let found = duplicates(meta.rows, &bad, |r| raw.line_id.get(r));
+    let dups = duplicate_problems(&meta, "line_id", found, |r| raw.line_id.get(r).to_string());
+    v.problems.extend(dups);
     let out = finish(v);
     let keep = &out.keep;
-    // Each id column has its own dictionary: interned side by side.
-    let ((item, item_name), (doctor, dept)) = rayon::join(
-        || {
-            rayon::join(
-                || intern(raw, "item_code", keep, &mut dicts.items),
-                || intern(raw, "item_name", keep, &mut dicts.item_names),
-            )
-        },
-        || {
-            rayon::join(
-                || intern(raw, "doctor_id", keep, &mut dicts.doctors),
-                || intern(raw, "dept_code", keep, &mut dicts.depts),
-            )
-        },
-    );
     let lines = LineItems {
-        line_id: line_id.keep_rows(keep),
-        visit: filter(visit, keep),
-        item,
-        item_name,
-        category: filter(cat, keep),
-        charge_time: filter(charge_time, keep),
-        quantity: filter(quantity, keep),
-        unit_price: filter(price, keep),
-        amount: filter(amount, keep),
-        in_scope: filter(in_scope, keep),
-        doctor,
-        dept,
-        days_supply: filter(days_supply, keep),
+        line_id: raw.line_id.keep_rows(keep),
+        visit: filter(raw.visit, keep),
+        item: filter(raw.item, keep),
+        item_name: filter(raw.item_name, keep),
+        category: filter(raw.category, keep),
+        charge_time: filter(raw.charge_time, keep),
+        quantity: filter(raw.quantity, keep),
+        unit_price: filter(raw.unit_price, keep),
+        amount: filter(raw.amount, keep),
+        in_scope: filter(raw.in_scope, keep),
+        doctor: filter(raw.doctor, keep),
+        dept: filter(raw.dept, keep),
+        days_supply: filter(raw.days_supply, keep),
     };
-    (lines, out)
+    Ok((lines, out, meta))
 }
 
 pub(crate) fn patients(raw: &RawTable, dicts: &mut Dicts) -> (Patients, Outcome) {
-    let mut v = Validator::new(raw);
-    let id = v.text("patient_id");
-    v.ids("region_code");
+    let mut v = Validator::new(raw, 0);
+    let patient = v.intern("patient_id", &mut dicts.patients);
+    let region = v.intern("region_code", &mut dicts.regions);
     let sex = v.codes("sex", Sex::Unknown, |s| {
         match s {
             "男" => Some(Sex::Male),
@@ -326,15 +466,15 @@ pub(crate) fn patients(raw: &RawTable, dicts: &mut Dicts) -> (Patients, Outcome)
             );
         }
     }
-    v.reject_duplicates("patient_id", &keys_of(&id));
+    reject_duplicate_codes(&mut v, "patient_id", &patient, &dicts.patients);
     let out = finish(v);
     let keep = &out.keep;
     let p = Patients {
-        patient: intern(raw, "patient_id", keep, &mut dicts.patients),
+        patient: filter(patient, keep),
         sex: filter(sex, keep),
         birth: filter(birth, keep).into_iter().map(|d| d as i32).collect(),
         death: filter(death, keep).into_iter().map(|d| d as i32).collect(),
-        region: intern(raw, "region_code", keep, &mut dicts.regions),
+        region: filter(region, keep),
     };
     (p, out)
 }
@@ -349,14 +489,15 @@ fn level_code(s: &str) -> Result<String, String> {
 }
 
 pub(crate) fn providers(raw: &RawTable, dicts: &mut Dicts) -> (Providers, Outcome) {
-    let mut v = Validator::new(raw);
-    let id = v.text("provider_id");
-    v.ids("provider_name");
-    v.ids("region_code");
+    let mut v = Validator::new(raw, 0);
+    let provider = v.intern("provider_id", &mut dicts.providers);
+    let name = v.intern("provider_name", &mut dicts.provider_names);
+    let region = v.intern("region_code", &mut dicts.regions);
     let ptype = v.codes("provider_type", ProviderType::Unknown, |s| {
         ProviderType::parse(s).ok_or_else(|| "not one of hospital, clinic, pharmacy".to_string())
     });
-    let level = v.codes("level", None, |s| level_code(s).map(Some));
+    let codes = &mut dicts.codes;
+    let level = v.codes("level", NONE, |s| level_code(s).map(|l| codes.intern(&l)));
     let beds = v.numbers("beds", NULL_I64);
     let open = v.numbers("open_time", -1);
     let close = v.numbers("close_time", -1);
@@ -370,23 +511,15 @@ pub(crate) fn providers(raw: &RawTable, dicts: &mut Dicts) -> (Providers, Outcom
             );
         }
     }
-    v.reject_duplicates("provider_id", &keys_of(&id));
+    reject_duplicate_codes(&mut v, "provider_id", &provider, &dicts.providers);
     let out = finish(v);
     let keep = &out.keep;
     let p = Providers {
-        provider: intern(raw, "provider_id", keep, &mut dicts.providers),
-        name: intern(raw, "provider_name", keep, &mut dicts.provider_names),
+        provider: filter(provider, keep),
+        name: filter(name, keep),
         provider_type: filter(ptype, keep),
-        level: level
-            .iter()
-            .zip(keep)
-            .filter(|(_, k)| **k)
-            .map(|(l, _)| {
-                l.as_deref()
-                    .map_or(fundguard_model::NONE, |l| dicts.codes.intern(l))
-            })
-            .collect(),
-        region: intern(raw, "region_code", keep, &mut dicts.regions),
+        level: filter(level, keep),
+        region: filter(region, keep),
         beds: filter(beds, keep),
         open_minute: filter(open, keep).into_iter().map(|m| m as i32).collect(),
         close_minute: filter(close, keep).into_iter().map(|m| m as i32).collect(),
@@ -395,20 +528,20 @@ pub(crate) fn providers(raw: &RawTable, dicts: &mut Dicts) -> (Providers, Outcom
 }
 
 pub(crate) fn catalog(raw: &RawTable, dicts: &mut Dicts) -> (Catalog, Outcome) {
-    let mut v = Validator::new(raw);
-    let id = v.text("item_code");
-    v.ids("item_name");
+    let mut v = Validator::new(raw, 0);
+    let item = v.intern("item_code", &mut dicts.items);
+    let name = v.intern("item_name", &mut dicts.item_names);
     let cat = v.codes("charge_category", 0u8, |s| {
         category::parse(s).ok_or_else(|| "not a charge category 01-14".to_string())
     });
     let cap = v.numbers("price_cap", NULL_I64);
     let per_day = v.numbers("max_per_day", NULL_I64);
-    v.reject_duplicates("item_code", &keys_of(&id));
+    reject_duplicate_codes(&mut v, "item_code", &item, &dicts.items);
     let out = finish(v);
     let keep = &out.keep;
     let c = Catalog {
-        item: intern(raw, "item_code", keep, &mut dicts.items),
-        name: intern(raw, "item_name", keep, &mut dicts.item_names),
+        item: filter(item, keep),
+        name: filter(name, keep),
         category: filter(cat, keep),
         price_cap: filter(cap, keep),
         max_per_day: filter(per_day, keep),
@@ -417,28 +550,29 @@ pub(crate) fn catalog(raw: &RawTable, dicts: &mut Dicts) -> (Catalog, Outcome) {
 }
 
 pub(crate) fn purchases(raw: &RawTable, dicts: &mut Dicts) -> (Purchases, Outcome) {
-    let mut v = Validator::new(raw);
-    let provider = v.text("provider_id");
-    let item = v.text("item_code");
+    let mut v = Validator::new(raw, 0);
+    let provider = v.intern("provider_id", &mut dicts.providers);
+    let item = v.intern("item_code", &mut dicts.items);
     let month = v.numbers("month", i64::from(NULL_DATE));
     let opening = v.numbers("opening_qty", NULL_I64);
     let purchased = v.numbers("purchased_qty", NULL_I64);
-    let keys: Vec<String> = (0..raw.rows)
-        .map(|r| {
-            format!(
-                "{} {} {}",
-                provider.get(r),
-                item.get(r),
-                show(fundguard_model::Kind::Date, month[r])
-            )
-        })
-        .collect();
-    v.reject_duplicates("provider_id+item_code+month", &keys);
+    let bad = v.bad_rows();
+    let found = duplicates(raw.rows, &bad, |r| (provider[r], item[r], month[r]));
+    let show_key = |r: usize| {
+        format!(
+            "{} {} {}",
+            dicts.providers.get_opt(provider[r]).unwrap_or(""),
+            dicts.items.get_opt(item[r]).unwrap_or(""),
+            show(fundguard_model::Kind::Date, month[r])
+        )
+    };
+    let dups = duplicate_problems(raw, "provider_id+item_code+month", found, show_key);
+    v.problems.extend(dups);
     let out = finish(v);
     let keep = &out.keep;
     let p = Purchases {
-        provider: intern(raw, "provider_id", keep, &mut dicts.providers),
-        item: intern(raw, "item_code", keep, &mut dicts.items),
+        provider: filter(provider, keep),
+        item: filter(item, keep),
         month: filter(month, keep).into_iter().map(|d| d as i32).collect(),
         opening_qty: zero_if_null(filter(opening, keep)),
         purchased_qty: filter(purchased, keep),

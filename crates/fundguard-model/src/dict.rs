@@ -21,6 +21,19 @@ impl StrColumn {
         }
     }
 
+    /// Room for `rows` more values of `bytes` more text.
+    pub fn reserve(&mut self, rows: usize, bytes: usize) {
+        self.data.reserve(bytes);
+        self.ends.reserve(rows);
+    }
+
+    /// Appends another column's values.
+    pub fn append(&mut self, other: &StrColumn) {
+        let base = self.data.len();
+        self.data.push_str(&other.data);
+        self.ends.extend(other.ends.iter().map(|e| base + e));
+    }
+
     pub fn push(&mut self, s: &str) {
         self.data.push_str(s);
         self.ends.push(self.data.len());

@@ -22,15 +22,23 @@ fn dec(values: &[Option<i128>], scale: i8) -> ArrayRef {
     )
 }
 
-fn write_batch(path: &Path, cols: Vec<(&str, ArrayRef)>) {
+fn write_batch(path: &Path, cols: Vec<(&str, ArrayRef)>, row_group: usize) {
     let batch = RecordBatch::try_from_iter(cols).unwrap();
     let file = std::fs::File::create(path).unwrap();
-    let mut w = ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(row_group))
+        .build();
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
     w.write(&batch).unwrap();
     w.close().unwrap();
 }
 
 pub(crate) fn write(dir: &Path) {
+    write_groups(dir, 1 << 20);
+}
+
+/// The fixture with row groups of at most `row_group` rows.
+pub(crate) fn write_groups(dir: &Path, row_group: usize) {
     let s = |v: &[Option<&str>]| -> ArrayRef { Arc::new(StringArray::from(v.to_vec())) };
     write_batch(
         &dir.join("visits.parquet"),
@@ -117,6 +125,7 @@ pub(crate) fn write(dir: &Path) {
                 ])),
             ),
         ],
+        row_group,
     );
     write_batch(
         &dir.join("line_items.parquet"),
@@ -174,5 +183,6 @@ pub(crate) fn write(dir: &Path) {
                 ),
             ),
         ],
+        row_group,
     );
 }
