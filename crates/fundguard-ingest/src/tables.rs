@@ -195,16 +195,20 @@ fn visits_piece(
 /// Visits, piece by piece. Also returns the table's files (for the account and row origins) and
 /// the ids of rejected visits (to tell line items pointing at them from ones pointing nowhere).
 pub(crate) fn visits(
-    mut reader: TableReader,
+    reader: TableReader,
     dicts: &mut Dicts,
 ) -> Result<(Visits, Outcome, RawTable, FxHashSet<String>), IngestError> {
-    let mut cols = VisitColumns::default();
-    let mut problems = Vec::new();
-    while let Some(piece) = reader.next_piece()? {
-        let offset = cols.v.visit_id.len();
-        problems.extend(visits_piece(&piece, offset, dicts, &mut cols));
-    }
-    let meta = reader.meta;
+    let (read, meta) = reader.with_pieces(|pieces| {
+        let mut cols = VisitColumns::default();
+        let mut problems = Vec::new();
+        for piece in pieces {
+            let piece = piece?;
+            let offset = cols.v.visit_id.len();
+            problems.extend(visits_piece(&piece, offset, dicts, &mut cols));
+        }
+        Ok::<_, IngestError>((cols, problems))
+    });
+    let (cols, problems) = read?;
     let mut v = Validator::new(&meta, 0);
     v.problems = problems;
     let VisitColumns { v: raw, refund } = cols;
@@ -353,34 +357,38 @@ fn lines_piece(
 
 /// Line items, piece by piece, checked against the accepted visits.
 pub(crate) fn line_items(
-    mut reader: TableReader,
+    reader: TableReader,
     dicts: &mut Dicts,
     visits: &Visits,
     rejected_visits: &FxHashSet<String>,
     opts: &IngestOptions,
 ) -> Result<(LineItems, Outcome, RawTable), IngestError> {
-    let accepted: FxHashMap<&str, u32> = visits
-        .visit_id
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s, i as u32))
-        .collect();
-    let mut raw = LineItems::default();
-    let mut problems = Vec::new();
-    let mut unknown = Vec::new();
-    while let Some(piece) = reader.next_piece()? {
-        let offset = raw.line_id.len();
-        problems.extend(lines_piece(
-            &piece,
-            offset,
-            dicts,
-            &accepted,
-            &mut raw,
-            &mut unknown,
-        ));
-    }
-    drop(accepted);
-    let meta = reader.meta;
+    let (read, meta) = reader.with_pieces(|pieces| {
+        // Built while the first piece is read.
+        let accepted: FxHashMap<&str, u32> = visits
+            .visit_id
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s, i as u32))
+            .collect();
+        let mut raw = LineItems::default();
+        let mut problems = Vec::new();
+        let mut unknown = Vec::new();
+        for piece in pieces {
+            let piece = piece?;
+            let offset = raw.line_id.len();
+            problems.extend(lines_piece(
+                &piece,
+                offset,
+                dicts,
+                &accepted,
+                &mut raw,
+                &mut unknown,
+            ));
+        }
+        Ok::<_, IngestError>((raw, problems, unknown))
+    });
+    let (mut raw, problems, unknown) = read?;
     let mut v = Validator::new(&meta, 0);
     v.problems = problems;
     for row in 0..meta.rows {

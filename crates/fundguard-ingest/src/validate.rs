@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use fundguard_model::{
     day_of, parse_date, parse_decimal, parse_hhmm, parse_month, parse_timestamp, rescale,
-    start_of_day, ColumnSpec, Date, Dict, Kind, StrColumn, Ts, NONE,
+    start_of_day, ColumnSpec, Date, Dict, Kind, StrColumn, Ts, NONE, NULL_I64,
 };
 use polars::prelude::{DataType, Series, TimeUnit};
 use polars_arrow::array::{Array, Utf8ViewArray};
@@ -319,7 +319,13 @@ impl<'a> Validator<'a> {
                     arrays,
                     start,
                     dst,
-                    |v| rescale(v, from, to).ok(),
+                    |v| {
+                        if from == to {
+                            i64::try_from(v).ok().filter(|x| *x != NULL_I64)
+                        } else {
+                            rescale(v, from, to).ok()
+                        }
+                    },
                     |v| Cell::Decimal(v, from),
                 );
                 true
@@ -606,12 +612,14 @@ impl<'a> Validator<'a> {
             return;
         };
         let offset = self.offset;
-        let mut prev: (String, Option<u32>) = (String::new(), None);
+        let (mut prev, mut found): (String, Option<u32>) = (String::new(), None);
         let mut lookup = |row: usize, id: &str, dst: &mut [u32]| {
-            if prev.1.is_none() || prev.0 != id {
-                prev = (id.to_string(), map.get(id).copied());
+            if found.is_none() || prev != id {
+                prev.clear();
+                prev.push_str(id);
+                found = map.get(id).copied();
             }
-            match prev.1 {
+            match found {
                 Some(i) => dst[row] = i,
                 None => unknown.push((offset + row, id.to_string())),
             }
@@ -684,15 +692,18 @@ pub(crate) fn duplicates<K: std::hash::Hash + Eq>(
     for p in 0..PARTS {
         counts[p + 1] += counts[p];
     }
-    let mut order = vec![0u32; counts[PARTS]];
+    // (hash, row) side by side, grouped by partition, rows ascending within each: every
+    // partition is then read sequentially and its hash set stays in cache.
+    let mut order = vec![(0u64, 0u32); counts[PARTS]];
     let mut next = counts.clone();
     for (r, h) in hashes.iter().enumerate() {
         if !bad[r] {
             let p = part(*h);
-            order[next[p]] = r as u32;
+            order[next[p]] = (*h, r as u32);
             next[p] += 1;
         }
     }
+    drop(hashes);
     let mut found: Vec<(usize, usize)> = (0..PARTS)
         .into_par_iter()
         .flat_map_iter(|p| {
@@ -702,8 +713,7 @@ pub(crate) fn duplicates<K: std::hash::Hash + Eq>(
             // Distinct keys sharing a 64-bit hash: their first rows.
             let mut more: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
             let mut out = Vec::new();
-            for &r in rows {
-                let h = hashes[r as usize];
+            for &(h, r) in rows {
                 match first.get(&h) {
                     None => {
                         first.insert(h, r);

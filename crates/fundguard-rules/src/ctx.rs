@@ -505,6 +505,30 @@ impl Ctx<'_> {
         })
     }
 
+    /// Folds every still-billed line of a live visit as `f(acc, line, visit)`, in line order over
+    /// parallel chunks of the line table, merging the chunks' accumulators with `merge`. Memory is
+    /// read in order, unlike a sweep through each provider's visits, so a rule that only sums or
+    /// filters lines should use this. `merge` must not depend on the order of chunks.
+    pub fn fold_live_lines<T: Send>(
+        &self,
+        init: impl Fn() -> T + Sync + Send,
+        f: impl Fn(&mut T, u32, u32) + Sync + Send,
+        merge: impl Fn(T, T) -> T + Sync + Send,
+    ) -> T {
+        let l = &self.dump.lines;
+        (0..l.visit.len())
+            .into_par_iter()
+            .with_min_len(1 << 16)
+            .fold(&init, |mut acc, i| {
+                let v = l.visit[i];
+                if self.net_qty[i] > 0 && self.visit_live[v as usize] {
+                    f(&mut acc, i as u32, v);
+                }
+                acc
+            })
+            .reduce(&init, merge)
+    }
+
     /// Live inpatient stays among `visits`.
     pub fn stays<'s>(&'s self, visits: &'s [u32]) -> impl Iterator<Item = u32> + 's {
         visits

@@ -91,30 +91,40 @@ impl Rule for Inventory {
                 .unwrap_or_else(|| month_start(day))
         };
         let l = &ctx.dump.lines;
-        ctx.per_provider(|provider, visits, out| {
-            // (item, month) -> (billed units, money)
-            let mut billed: FxHashMap<(u32, Days), (i64, i64)> = FxHashMap::default();
-            for &x in visits {
-                if !ctx.visit_live[x as usize] {
-                    continue;
+        // (provider, item, month) -> (billed units, money), in one pass over the line table.
+        let billed = ctx.fold_live_lines(
+            FxHashMap::<(u32, u32, Days), (i64, i64)>::default,
+            |acc, line, v| {
+                let i = line as usize;
+                if !stocked[l.item[i] as usize] {
+                    return;
                 }
-                for line in ctx.live_lines(x) {
-                    let i = line as usize;
-                    if !stocked[l.item[i] as usize] {
-                        continue;
-                    }
-                    let key = (l.item[i], month_of(ctx.line_day(line)));
-                    if !stock.contains_key(&(provider, key.0, key.1)) {
-                        continue;
-                    }
-                    let e = billed.entry(key).or_default();
-                    e.0 += ctx.net_qty[i];
-                    e.1 += ctx.money(line);
+                let key = (
+                    ctx.dump.visits.provider[v as usize],
+                    l.item[i],
+                    month_of(ctx.line_day(line)),
+                );
+                if !stock.contains_key(&key) {
+                    return;
                 }
-            }
-            let mut found: Vec<_> = billed.into_iter().collect();
-            found.sort_unstable_by_key(|(k, _)| *k);
-            for ((item, month), (units, money)) in found {
+                let e = acc.entry(key).or_default();
+                e.0 += ctx.net_qty[i];
+                e.1 += ctx.money(line);
+            },
+            |mut a, b| {
+                for (k, (u, m)) in b {
+                    let e = a.entry(k).or_default();
+                    e.0 += u;
+                    e.1 += m;
+                }
+                a
+            },
+        );
+        let mut found: Vec<_> = billed.into_iter().collect();
+        found.sort_unstable_by_key(|(k, _)| *k);
+        let mut out = Vec::new();
+        {
+            for ((provider, item, month), (units, money)) in found {
                 let have = stock[&(provider, item, month)];
                 let allowed = have + (have as f64 * self.0.tolerance_share) as i64;
                 let excess = units - have;
@@ -123,16 +133,13 @@ impl Rule for Inventory {
                 {
                     continue;
                 }
-                let amount =
-                    fundguard_model::div_round(i128::from(money) * i128::from(excess), i128::from(units))
-                        as i64;
+                let amount = fundguard_model::div_round(
+                    i128::from(money) * i128::from(excess),
+                    i128::from(units),
+                ) as i64;
                 let (y, m, _) = civil_from_days(month);
                 let name = ctx.item_label(item);
-                let (u, h, e) = (
-                    fmt::qty(units),
-                    fmt::qty(have),
-                    fmt::qty(excess),
-                );
+                let (u, h, e) = (fmt::qty(units), fmt::qty(have), fmt::qty(excess));
                 let ev = Evidence::new(
                     format!(
                         "{y}-{m:02} {name} 结算数量 {u}，期初库存加购进仅 {h}，超出 {e}，金额约 {} 元",
@@ -150,6 +157,7 @@ impl Rule for Inventory {
                         .severity(INFO.severity + 0.2 * (excess as f64 / units as f64)),
                 );
             }
-        })
+        }
+        out
     }
 }

@@ -72,23 +72,40 @@ impl Rule for AboveCap {
                 .filter(|c| *c != NULL_I64 && *c > 0)
         };
         let tolerance = self.0.tolerance;
-        ctx.per_provider(|provider, visits, out| {
-            // item → (lines, amount, highest price)
-            let mut by_item: FxHashMap<u32, (Vec<u32>, i64, i64)> = FxHashMap::default();
-            for x in ctx.live_lines_of(visits) {
+        // Lines priced above their cap are few: find them in one pass over the line table, then
+        // group them by provider and item.
+        let mut above: Vec<(u32, u32, u32)> = ctx.fold_live_lines(
+            Vec::new,
+            |acc, x, v| {
                 let i = x as usize;
                 let Some(c) = cap(l.item[i]) else {
-                    continue;
+                    return;
                 };
-                let price = l.unit_price[i];
-                if (price as f64) <= c as f64 * (1.0 + tolerance) {
-                    continue;
+                if (l.unit_price[i] as f64) > c as f64 * (1.0 + tolerance) {
+                    acc.push((ctx.dump.visits.provider[v as usize], l.item[i], x));
                 }
+            },
+            |mut a, mut b| {
+                a.append(&mut b);
+                a
+            },
+        );
+        above.sort_unstable();
+        let mut hits = Vec::new();
+        for group in above.chunk_by(|a, b| a.0 == b.0) {
+            let provider = group[0].0;
+            let out = &mut hits;
+            // item → (lines, amount, highest price)
+            let mut by_item: FxHashMap<u32, (Vec<u32>, i64, i64)> = FxHashMap::default();
+            for &(_, item, x) in group {
+                let i = x as usize;
+                let c = cap(item).expect("capped");
+                let price = l.unit_price[i];
                 let over = div_round(
                     i128::from(price - c) * i128::from(ctx.net_qty[i]),
                     100_000_000,
                 ) as i64;
-                let e = by_item.entry(l.item[i]).or_default();
+                let e = by_item.entry(item).or_default();
                 e.0.push(x);
                 e.1 += over.min(ctx.money(x));
                 e.2 = e.2.max(price);
@@ -119,7 +136,8 @@ impl Rule for AboveCap {
                         fmt::money(amount)
                     ),
                 );
-                let severity = (INFO.severity + 0.1 * (top as f64 / c as f64 - 1.0) * 4.0).min(0.95);
+                let severity =
+                    (INFO.severity + 0.1 * (top as f64 / c as f64 - 1.0) * 4.0).min(0.95);
                 out.push(
                     Hit::new(&INFO, Subject::Provider(provider), ev)
                         .provider(provider)
@@ -127,6 +145,7 @@ impl Rule for AboveCap {
                         .severity(severity),
                 );
             }
-        })
+        }
+        hits
     }
 }

@@ -2,7 +2,6 @@
 //! its peers'.
 
 use fundguard_model::Table;
-use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::{hit, outliers, Measure, Peers};
@@ -77,19 +76,31 @@ impl Rule for CategoryShare {
             .filter_map(|c| fundguard_model::category::parse(c).map(|n| (n, c.as_str())))
             .collect();
         // Per provider: total money and money by category, and visits.
-        let totals: Vec<(i64, [i64; 15], usize)> = (0..ctx.provider_visits.keys() as u32)
-            .into_par_iter()
-            .map(|provider| {
-                let visits = ctx.provider_visits.get(provider);
-                let mut by = [0i64; 15];
-                let mut total = 0;
-                for x in ctx.live_lines_of(visits) {
-                    let m = ctx.money(x);
-                    by[l.category[x as usize] as usize] += m;
-                    total += m;
+        let providers = ctx.provider_visits.keys();
+        let sums = ctx.fold_live_lines(
+            || vec![(0i64, [0i64; 15]); providers],
+            |acc, x, v| {
+                let Some(t) = acc.get_mut(ctx.dump.visits.provider[v as usize] as usize) else {
+                    return;
+                };
+                let m = ctx.money(x);
+                t.1[l.category[x as usize] as usize] += m;
+                t.0 += m;
+            },
+            |mut a, b| {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.0 += y.0;
+                    for (c, d) in x.1.iter_mut().zip(y.1) {
+                        *c += d;
+                    }
                 }
-                (total, by, visits.len())
-            })
+                a
+            },
+        );
+        let totals: Vec<(i64, [i64; 15], usize)> = sums
+            .into_iter()
+            .enumerate()
+            .map(|(p, (total, by))| (total, by, ctx.provider_visits.get(p as u32).len()))
             .collect();
         let mut hits = Vec::new();
         for (c, code) in cats {
