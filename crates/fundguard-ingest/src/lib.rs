@@ -362,9 +362,10 @@ fn collect_rejects(
 }
 
 /// Memory a run on `dir` needs, estimated before reading it: Parquet files by their uncompressed
-/// size (from their footers) times 7.5, text files by their size times 3 — the ratios measured
-/// from peak memory on generated months (1,000,000 people: 1.23 GB uncompressed Parquet, 8.7 GB
-/// peak). Tables named by the mapping are counted by their files' sizes.
+/// size (from their footers) times 3, text files by their size times 3 — ratios measured from
+/// peak memory on generated months with some headroom (1,000,000 people: 1.15 GiB uncompressed
+/// Parquet, 2.8 GiB peak now that visits and line items are read piece by piece). Tables named by
+/// the mapping are counted by their files' sizes.
 pub fn estimate_memory(dir: &Path) -> Result<u64, IngestError> {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let mut files: Vec<PathBuf> = Vec::new();
@@ -399,7 +400,7 @@ pub fn estimate_memory(dir: &Path) -> Result<u64, IngestError> {
                             .map(|g| g.total_byte_size() as f64)
                             .sum()
                     });
-                uncompressed * 7.5
+                uncompressed * 3.0
             }
             "csv" | "txt" | "dat" => size * 3.0,
             _ => 0.0,
