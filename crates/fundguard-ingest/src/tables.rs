@@ -451,18 +451,38 @@ pub(crate) fn line_items(
 
 pub(crate) fn patients(raw: &RawTable, dicts: &mut Dicts) -> (Patients, Outcome) {
     let mut v = Validator::new(raw, 0);
-    let patient = v.intern("patient_id", &mut dicts.patients);
-    let region = v.intern("region_code", &mut dicts.regions);
-    let sex = v.codes("sex", Sex::Unknown, |s| {
-        match s {
-            "男" => Some(Sex::Male),
-            "女" => Some(Sex::Female),
-            _ => Sex::parse(s),
-        }
-        .ok_or_else(|| "not a GB/T 2261.1 sex code (1, 2, 0 or 9)".to_string())
-    });
-    let birth = v.numbers("birth_date", i64::from(NULL_DATE));
-    let death = v.numbers("death_date", i64::from(NULL_DATE));
+    // The person ids (a million or more, mostly plain-encoded) beside the other columns.
+    let (mut ids, mut rest) = (Vec::new(), Vec::new());
+    let Dicts {
+        patients, regions, ..
+    } = dicts;
+    let (patient, (region, sex, birth, death)) = rayon::join(
+        || {
+            let mut out = Vec::new();
+            part(raw, 0, &mut ids, |t| {
+                t.intern_into("patient_id", patients, &mut out)
+            });
+            out
+        },
+        || {
+            let mut t = Validator::part(raw, 0);
+            let region = t.intern("region_code", regions);
+            let sex = t.codes("sex", Sex::Unknown, |s| {
+                match s {
+                    "男" => Some(Sex::Male),
+                    "女" => Some(Sex::Female),
+                    _ => Sex::parse(s),
+                }
+                .ok_or_else(|| "not a GB/T 2261.1 sex code (1, 2, 0 or 9)".to_string())
+            });
+            let birth = t.numbers("birth_date", i64::from(NULL_DATE));
+            let death = t.numbers("death_date", i64::from(NULL_DATE));
+            rest = t.problems;
+            (region, sex, birth, death)
+        },
+    );
+    v.problems.extend(ids);
+    v.problems.extend(rest);
     for row in 0..raw.rows {
         let (b, d) = (birth[row], death[row]);
         if b != i64::from(NULL_DATE) && d != i64::from(NULL_DATE) && d < b {
