@@ -8,7 +8,7 @@ use fundguard_model::{
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::read::{RawTable, TableReader};
-use crate::validate::{duplicate_problems, duplicates, filter, show, Problem, Validator};
+use crate::validate::{filter, show, Problem, Validator};
 use crate::{IngestError, IngestOptions};
 
 /// What a table builder hands back: the problems found (rows with any are rejected) and the keep
@@ -52,15 +52,10 @@ fn part<'a>(
     *slot = v.problems;
 }
 
-/// Rejects later rows repeating an interned key, naming the key's text.
+/// Rejects later rows repeating an interned key (keys are never empty: an empty one is already a
+/// problem), naming the key's text.
 fn reject_duplicate_codes(v: &mut Validator<'_>, column: &'static str, codes: &[u32], dict: &Dict) {
-    let bad = v.bad_rows();
-    let found: Vec<_> = duplicates(codes.len(), &bad, |r| codes[r])
-        .into_iter()
-        .filter(|(r, _)| codes[*r] != NONE)
-        .collect();
-    let problems = duplicate_problems(v.raw, column, found, |r| dict.get(codes[r]).to_string());
-    v.problems.extend(problems);
+    v.reject_duplicates(column, |r| codes[r], |r| dict.get(codes[r]).to_string());
 }
 
 /// Visits as read, before rejected rows are left out.
@@ -77,7 +72,7 @@ fn visits_piece(
     d: &mut Dicts,
     out: &mut VisitColumns,
 ) -> Vec<Problem> {
-    let mut slots: [Vec<Problem>; 8] = Default::default();
+    let mut slots: [Vec<Problem>; 10] = Default::default();
     let VisitColumns { v, refund } = out;
     let Visits {
         visit_id,
@@ -109,7 +104,7 @@ fn visits_piece(
         codes,
         ..
     } = d;
-    let [s0, s1, s2, s3, s4, s5, s6, s7] = &mut slots;
+    let [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9] = &mut slots;
     rayon::scope(|s| {
         s.spawn(|_| {
             let mut t = Validator::new(raw, offset);
@@ -128,24 +123,27 @@ fn visits_piece(
         });
         s.spawn(|_| {
             part(raw, offset, s3, |t| {
-                t.intern_into("med_type", codes, med_type);
-                t.intern_into("main_diag_code", diagnoses, main_diag);
+                t.intern_into("med_type", codes, med_type)
             })
         });
         s.spawn(|_| {
             part(raw, offset, s4, |t| {
-                t.intern_into("dept_code", depts, dept);
-                t.intern_into("doctor_id", doctors, doctor);
+                t.intern_into("main_diag_code", diagnoses, main_diag)
+            })
+        });
+        s.spawn(|_| part(raw, offset, s5, |t| t.intern_into("dept_code", depts, dept)));
+        s.spawn(|_| {
+            part(raw, offset, s6, |t| {
+                t.intern_into("doctor_id", doctors, doctor)
             })
         });
         s.spawn(|_| {
-            part(raw, offset, s5, |t| {
+            part(raw, offset, s7, |t| {
                 t.intern_into("terminal_id", terminals, terminal)
             })
         });
-        // insurance_type shares `codes` with med_type: interned after it, in the same order always.
         s.spawn(|_| {
-            part(raw, offset, s6, |t| {
+            part(raw, offset, s8, |t| {
                 t.codes_into("visit_type", VisitType::Other, visit_type, |s| {
                     VisitType::parse(s).ok_or_else(|| {
                         "not one of outpatient, inpatient, pharmacy, other".to_string()
@@ -154,7 +152,7 @@ fn visits_piece(
             })
         });
         s.spawn(|_| {
-            part(raw, offset, s7, |n| {
+            part(raw, offset, s9, |n| {
                 n.numbers_into("admit_time", NULL_TIME, admit);
                 n.numbers_into("discharge_time", NULL_TIME, discharge);
                 n.numbers_into("settle_time", NULL_TIME, settle);
@@ -166,30 +164,12 @@ fn visits_piece(
             })
         });
     });
+    // insurance_type shares `codes` with med_type: interned after it, always in the same order.
     let mut t = Validator::part(raw, offset);
     t.intern_into("insurance_type", codes, insurance_type);
     // Problems in column order, whatever thread finished first.
-    let [s0, s1, s2, s3, s4, s5, s6, s7] = slots;
-    let (mut med, mut diag) = (Vec::new(), Vec::new());
-    for p in s3 {
-        if p.column == Some("med_type") {
-            med.push(p);
-        } else {
-            diag.push(p);
-        }
-    }
-    let (mut dept_p, mut doctor_p) = (Vec::new(), Vec::new());
-    for p in s4 {
-        if p.column == Some("dept_code") {
-            dept_p.push(p);
-        } else {
-            doctor_p.push(p);
-        }
-    }
-    [
-        s0, s1, s2, med, diag, dept_p, doctor_p, s5, t.problems, s6, s7,
-    ]
-    .concat()
+    let [s0, s1, s2, s3, s4, s5, s6, s7, s8, s9] = slots;
+    [s0, s1, s2, s3, s4, s5, s6, s7, t.problems, s8, s9].concat()
 }
 
 /// Visits, piece by piece. Also returns the table's files (for the account and row origins) and
@@ -226,12 +206,8 @@ pub(crate) fn visits(
             );
         }
     }
-    let bad = v.bad_rows();
-    let found = duplicates(meta.rows, &bad, |r| raw.visit_id.get(r));
-    let dups = duplicate_problems(&meta, "visit_id", found, |r| {
-        raw.visit_id.get(r).to_string()
-    });
-    v.problems.extend(dups);
+    let ids = &raw.visit_id;
+    v.reject_duplicates("visit_id", |r| ids.get(r), |r| ids.get(r).to_string());
     let out = finish(v);
     let keep = &out.keep;
     let rejected = keep
@@ -425,10 +401,8 @@ pub(crate) fn line_items(
             *x = 0;
         }
     }
-    let bad = v.bad_rows();
-    let found = duplicates(meta.rows, &bad, |r| raw.line_id.get(r));
-    let dups = duplicate_problems(&meta, "line_id", found, |r| raw.line_id.get(r).to_string());
-    v.problems.extend(dups);
+    let ids = &raw.line_id;
+    v.reject_duplicates("line_id", |r| ids.get(r), |r| ids.get(r).to_string());
     let out = finish(v);
     let keep = &out.keep;
     let lines = LineItems {
@@ -584,8 +558,6 @@ pub(crate) fn purchases(raw: &RawTable, dicts: &mut Dicts) -> (Purchases, Outcom
     let month = v.numbers("month", i64::from(NULL_DATE));
     let opening = v.numbers("opening_qty", NULL_I64);
     let purchased = v.numbers("purchased_qty", NULL_I64);
-    let bad = v.bad_rows();
-    let found = duplicates(raw.rows, &bad, |r| (provider[r], item[r], month[r]));
     let show_key = |r: usize| {
         format!(
             "{} {} {}",
@@ -594,8 +566,11 @@ pub(crate) fn purchases(raw: &RawTable, dicts: &mut Dicts) -> (Purchases, Outcom
             show(fundguard_model::Kind::Date, month[r])
         )
     };
-    let dups = duplicate_problems(raw, "provider_id+item_code+month", found, show_key);
-    v.problems.extend(dups);
+    v.reject_duplicates(
+        "provider_id+item_code+month",
+        |r| (provider[r], item[r], month[r]),
+        show_key,
+    );
     let out = finish(v);
     let keep = &out.keep;
     let p = Purchases {

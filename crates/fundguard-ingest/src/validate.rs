@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use fundguard_model::{
     day_of, parse_date, parse_decimal, parse_hhmm, parse_month, parse_timestamp, rescale,
-    start_of_day, ColumnSpec, Date, Dict, Kind, StrColumn, Ts, NONE, NULL_I64,
+    start_of_day, ColumnSpec, Date, Dict, Kind, StrColumn, Ts, NONE,
 };
 use polars::prelude::{DataType, Series, TimeUnit};
 use polars_arrow::array::{Array, Utf8ViewArray};
@@ -152,9 +152,12 @@ pub(crate) struct Validator<'a> {
     offset: usize,
 }
 
-/// A string column's Arrow arrays with their nulls, for the bulk paths.
-fn string_arrays(s: &Series) -> Option<Vec<&Utf8ViewArray>> {
-    s.str().ok().map(|ca| ca.downcast_iter().collect())
+/// A chunk's Arrow string arrays, when it is a Parquet string column (the bulk paths).
+fn string_arrays(chunk: &Chunk) -> Option<Vec<&Utf8ViewArray>> {
+    match chunk {
+        Chunk::Series(s) => s.str().ok().map(|ca| ca.downcast_iter().collect()),
+        _ => None,
+    }
 }
 
 /// Trims surrounding white space without Unicode tables in the common case of plain ids.
@@ -302,13 +305,14 @@ impl<'a> Validator<'a> {
         dst: &mut [i64],
     ) -> bool {
         let kind = spec.kind;
+        // Places of a decimal or integer target.
+        let to = match kind {
+            Kind::Decimal(t) => t,
+            _ => 0,
+        };
         match (s.dtype(), kind) {
             (DataType::Decimal(_, scale), Kind::Decimal(_) | Kind::Integer) => {
                 let from = *scale as u32;
-                let to = match kind {
-                    Kind::Decimal(t) => t,
-                    _ => 0,
-                };
                 let Ok(ca) = s.decimal() else { return false };
                 let arrays = ca
                     .physical()
@@ -319,13 +323,7 @@ impl<'a> Validator<'a> {
                     arrays,
                     start,
                     dst,
-                    |v| {
-                        if from == to {
-                            i64::try_from(v).ok().filter(|x| *x != NULL_I64)
-                        } else {
-                            rescale(v, from, to).ok()
-                        }
-                    },
+                    |v| rescale(v, from, to).ok(),
                     |v| Cell::Decimal(v, from),
                 );
                 true
@@ -374,10 +372,6 @@ impl<'a> Validator<'a> {
                 true
             }
             (DataType::Int64, Kind::Decimal(_) | Kind::Integer) => {
-                let to = match kind {
-                    Kind::Decimal(t) => t,
-                    _ => 0,
-                };
                 let Ok(ca) = s.i64() else { return false };
                 let arrays = ca
                     .downcast_iter()
@@ -446,10 +440,7 @@ impl<'a> Validator<'a> {
             return;
         };
         for (start, chunk) in col.chunks() {
-            let arrays = match chunk {
-                Chunk::Series(s) => string_arrays(s),
-                _ => None,
-            };
+            let arrays = string_arrays(chunk);
             let Some(arrays) = arrays else {
                 self.scan_chunk(&spec, start, chunk, |row, cell| {
                     dst[row] = f(cell)?;
@@ -557,10 +548,7 @@ impl<'a> Validator<'a> {
             return;
         };
         for (start, chunk) in col.chunks() {
-            if let Some(arrays) = match chunk {
-                Chunk::Series(s) => string_arrays(s),
-                _ => None,
-            } {
+            if let Some(arrays) = string_arrays(chunk) {
                 let mut row = start;
                 for arr in arrays {
                     out.reserve(arr.len(), arr.total_bytes_len());
@@ -625,10 +613,7 @@ impl<'a> Validator<'a> {
             }
         };
         for (start, chunk) in col.chunks() {
-            if let Some(arrays) = match chunk {
-                Chunk::Series(s) => string_arrays(s),
-                _ => None,
-            } {
+            if let Some(arrays) = string_arrays(chunk) {
                 let mut row = start;
                 for arr in arrays {
                     for (i, v) in arr.iter().enumerate() {
@@ -646,6 +631,20 @@ impl<'a> Validator<'a> {
                 Ok(())
             });
         }
+    }
+
+    /// Rejects later rows repeating `key` among the rows still accepted; `show` gives the value
+    /// named in the problem. `raw` must be the whole table (its rows and their origins).
+    pub(crate) fn reject_duplicates<K: std::hash::Hash + Eq>(
+        &mut self,
+        column: &'static str,
+        key: impl Fn(usize) -> K + Sync,
+        show: impl Fn(usize) -> String,
+    ) {
+        let bad = self.bad_rows();
+        let found = duplicates(self.raw.rows, &bad, key);
+        let problems = duplicate_problems(self.raw, column, found, show);
+        self.problems.extend(problems);
     }
 
     /// Per row of the piece: does it have any problem?
@@ -668,7 +667,7 @@ pub(crate) fn bad_rows(rows: usize, problems: &[Problem]) -> Vec<bool> {
 /// Keys are hashed in parallel and split by hash into partitions small enough for the cache,
 /// each deduplicated on its own: much faster than one table-wide hash set of strings when a
 /// table has tens of millions of unique ids.
-pub(crate) fn duplicates<K: std::hash::Hash + Eq>(
+fn duplicates<K: std::hash::Hash + Eq>(
     rows: usize,
     bad: &[bool],
     key: impl Fn(usize) -> K + Sync,
@@ -741,7 +740,7 @@ pub(crate) fn duplicates<K: std::hash::Hash + Eq>(
 }
 
 /// Problems for duplicate rows (table rows), naming where the first occurrence is.
-pub(crate) fn duplicate_problems(
+fn duplicate_problems(
     meta: &RawTable,
     column: &'static str,
     found: Vec<(usize, usize)>,

@@ -108,7 +108,9 @@ pub fn parse_decimal(text: &str, scale: u32) -> Result<i64, DecimalError> {
 
 /// Re-scales an exact decimal `value * 10^-from` to scale `to`, refusing to drop non-zero digits.
 pub fn rescale(value: i128, from: u32, to: u32) -> Result<i64, DecimalError> {
-    let scaled = if from <= to {
+    let scaled = if from == to {
+        value
+    } else if from < to {
         value
             .checked_mul(pow10(to - from))
             .ok_or(DecimalError::Overflow)?
