@@ -96,18 +96,7 @@ fn synth_and_run(dir: &Path, patients: &str, extra: &[&str]) -> String {
         "2026",
     ]);
     assert_eq!(code, 0, "{stderr}");
-    let out = dir.join("run");
-    let mut args = vec![
-        "run",
-        "--input",
-        dump.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ];
-    args.extend(extra);
-    let (code, stdout, stderr) = fundguard(&args);
-    assert_eq!(code, 0, "{stderr}");
-    stdout
+    run_ok(dump.to_str().unwrap(), &dir.join("run"), extra)
 }
 
 #[test]
@@ -155,18 +144,16 @@ fn run_writes_hits_manifest_and_effective_config() {
     )
     .unwrap();
     let again = dir.join("again");
-    let (code, stdout, stderr) = fundguard(&[
-        "run",
-        "--input",
+    let stdout = run_ok(
         dir.join("dump").to_str().unwrap(),
-        "--out",
-        again.to_str().unwrap(),
-        "--feedback",
-        feedback.to_str().unwrap(),
-        "--baseline",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+        &again,
+        &[
+            "--feedback",
+            feedback.to_str().unwrap(),
+            "--baseline",
+            out.to_str().unwrap(),
+        ],
+    );
     assert!(stdout.contains("1 leads left out"), "{stdout}");
     assert!(!stdout.contains(&top), "{stdout}");
     let m: serde_json::Value = read_manifest(&again);
@@ -181,14 +168,7 @@ fn run_writes_hits_manifest_and_effective_config() {
         "hits.parquet differs between two runs of the same input"
     );
     let third = dir.join("third");
-    let (code, _, stderr) = fundguard(&[
-        "run",
-        "--input",
-        dir.join("dump").to_str().unwrap(),
-        "--out",
-        third.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    run_ok(dir.join("dump").to_str().unwrap(), &third, &[]);
     for f in ["leads.parquet", "leads.xlsx", "report.html"] {
         assert_eq!(
             std::fs::read(out.join(f)).unwrap(),
@@ -613,14 +593,7 @@ fn a_run_killed_at_random_moments_never_leaves_partial_output() {
         assert_eq!(std::fs::read(out.join("hits.parquet")).unwrap(), before);
     }
     // The next run clears what killed runs left behind.
-    let (code, _, stderr) = fundguard(&[
-        "run",
-        "--input",
-        dir.join("dump").to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    run_ok(dir.join("dump").to_str().unwrap(), &out, &[]);
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
