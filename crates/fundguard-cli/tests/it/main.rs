@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::Command;
 
+mod ties;
+
 fn fundguard(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_fundguard"))
         .args(args)

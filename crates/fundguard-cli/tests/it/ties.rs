@@ -1,0 +1,154 @@
+//! Exact ties planted where an ordering can reach an output: equal times, amounts and quantities,
+//! several candidate lines for one reversal, equal overlaps, equal counts. The same rows in two
+//! orders (so row numbers and dictionary codes differ), at 1 and 2 threads, must give
+//! byte-identical hits and leads: every tie is broken by text ids.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use crate::{fundguard, scratch};
+
+struct Dump {
+    visits: Vec<String>,
+    lines: Vec<String>,
+}
+
+const VISITS: &str = "visit_id,patient_id,provider_id,visit_type,admit_time,discharge_time,settle_time,doctor_id,total_amount,fund_paid";
+const LINES: &str =
+    "line_id,visit_id,item_code,item_name,charge_category,charge_time,quantity,unit_price,amount";
+
+impl Dump {
+    fn visit(&mut self, id: &str, patient: &str, provider: &str, kind: &str, times: [&str; 3], doctor: &str, money: &str) {
+        let [admit, discharge, settle] = times;
+        self.visits.push(format!(
+            "{id},{patient},{provider},{kind},{admit},{discharge},{settle},{doctor},{money},{money}"
+        ));
+    }
+
+    fn line(&mut self, id: &str, visit: &str, item: &str, time: &str, qty: i32, price: &str) {
+        let amount: f64 = price.parse::<f64>().unwrap() * f64::from(qty);
+        self.lines.push(format!(
+            "{id},{visit},{item},项目{item},09,{time},{qty},{price},{amount:.2}"
+        ));
+    }
+
+    /// Writes the tables with their rows in the given order or reversed.
+    fn write(&self, dir: &Path, reversed: bool) {
+        std::fs::create_dir_all(dir).unwrap();
+        for (name, header, rows) in [
+            ("visits.csv", VISITS, &self.visits),
+            ("line_items.csv", LINES, &self.lines),
+        ] {
+            let mut text = format!("{header}\n");
+            let mut rows: Vec<&String> = rows.iter().collect();
+            if reversed {
+                rows.reverse();
+            }
+            for r in rows {
+                writeln!(text, "{r}").unwrap();
+            }
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+    }
+}
+
+fn planted() -> Dump {
+    let mut d = Dump {
+        visits: Vec::new(),
+        lines: Vec::new(),
+    };
+    // Two stays with identical times (each overlaps the other), and a third overlapping both by
+    // exactly the same time: which earlier stay the evidence names is a tie.
+    let stay = ["2026-03-01 09:00:00", "2026-03-10 10:00:00", "2026-03-10 10:00:00"];
+    d.visit("SA1", "PA", "H1", "inpatient", stay, "", "100.00");
+    d.visit("SA2", "PA", "H2", "inpatient", stay, "", "100.00");
+    d.visit(
+        "SA3",
+        "PA",
+        "H3",
+        "inpatient",
+        ["2026-03-05 09:00:00", "2026-03-12 10:00:00", "2026-03-12 10:00:00"],
+        "",
+        "30.00",
+    );
+    for (line, visit) in [("LA11", "SA1"), ("LA21", "SA2")] {
+        d.line(line, visit, "001109000010000", "2026-03-06 08:00:00", 1, "50.00");
+    }
+    // Two identical lines and a reversal of one of them: which one it cancels is a tie, and the
+    // survivor is listed in the overlap's lines.
+    d.line("LA31", "SA3", "XA01", "2026-03-06 08:00:00", 1, "10.00");
+    d.line("LA32", "SA3", "XA01", "2026-03-06 08:00:00", 1, "10.00");
+    d.line("LA33", "SA3", "XA01", "2026-03-06 09:00:00", -1, "10.00");
+    d.line("LA34", "SA3", "XA02", "2026-03-07 08:00:00", 1, "20.00");
+
+    // One card at two pharmacies in the same second, then back at the first five minutes later.
+    for (visit, provider, at) in [
+        ("PB1", "R1", "2026-03-03 10:00:00"),
+        ("PB2", "R2", "2026-03-03 10:00:00"),
+        ("PB3", "R1", "2026-03-03 10:05:00"),
+    ] {
+        d.visit(visit, "PB", provider, "pharmacy", [at, at, at], "", "30.00");
+        d.line(&format!("L{visit}"), visit, "XB01", at, 1, "30.00");
+    }
+
+    // A doctor seeing 102 patients at the same minute, half of them at each of two hospitals.
+    for i in 0..102 {
+        let provider = if i % 2 == 0 { "H7" } else { "H8" };
+        let at = "2026-03-04 09:00:00";
+        let visit = format!("VC{i:03}");
+        d.visit(&visit, &format!("PC{i:03}"), provider, "outpatient", [at, at, at], "DZ", "12.00");
+        d.line(&format!("L{visit}"), &visit, "XC01", at, 1, "12.00");
+    }
+    d
+}
+
+#[test]
+fn planted_ties_in_two_row_orders_and_thread_counts_give_identical_bytes() {
+    let dir = scratch("ties");
+    let dump = planted();
+    let forward = dir.join("forward");
+    let backward = dir.join("backward");
+    dump.write(&forward, false);
+    dump.write(&backward, true);
+    let mut outputs = Vec::new();
+    for (input, threads) in [
+        (&forward, "1"),
+        (&forward, "2"),
+        (&backward, "1"),
+        (&backward, "2"),
+    ] {
+        let run = dir.join(format!(
+            "run-{}-{threads}",
+            input.file_name().unwrap().to_string_lossy()
+        ));
+        let (code, _, stderr) = fundguard(&[
+            "run",
+            "--threads",
+            threads,
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        outputs.push((
+            run.clone(),
+            std::fs::read(run.join("hits.parquet")).unwrap(),
+            std::fs::read(run.join("leads.parquet")).unwrap(),
+        ));
+    }
+    // The planted ties reach the output: every scenario fired.
+    let rules = crate::parquet_strings(&outputs[0].0.join("hits.parquet"));
+    for rule in [
+        "bed_hanging.overlap",
+        "card_pooling.two_places",
+        "phantom_service.doctor_volume",
+    ] {
+        assert!(rules.iter().any(|r| r == rule), "{rule} did not fire");
+    }
+    for o in &outputs[1..] {
+        assert!(o.1 == outputs[0].1, "hits.parquet of {} differs", o.0.display());
+        assert!(o.2 == outputs[0].2, "leads.parquet of {} differs", o.0.display());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
