@@ -6,9 +6,10 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use fundguard_engine::{catalogue, hit_rows, Ctx, RulesConfig, RunConfig};
 use fundguard_ingest::{ingest, IngestOptions};
-use fundguard_rules::leads::RuleNames;
-use fundguard_rules::{catalogue, Config, Ctx, Family, Language};
+use fundguard_model::{Family, Language};
+use fundguard_scoring::{LeadsConfig, RuleNames};
 use rayon::prelude::*;
 
 fn stages(c: &mut Criterion) {
@@ -16,7 +17,11 @@ fn stages(c: &mut Criterion) {
     let dir = fundguard_benches::dump_dir(tier);
     let rulebase = fundguard_benches::rulebase();
     let opts = IngestOptions::default();
-    let cfg = Config::default();
+    let (run_cfg, rules_cfg, leads_cfg) = (
+        RunConfig::default(),
+        RulesConfig::default(),
+        LeadsConfig::default(),
+    );
     let dump = ingest(&dir, &opts)
         .expect("the generated dump ingests")
         .dump;
@@ -36,7 +41,7 @@ fn stages(c: &mut Criterion) {
         b.iter(|| black_box(Ctx::new(&dump, rulebase.as_ref())))
     });
     let ctx = Ctx::new(&dump, rulebase.as_ref());
-    let rules = catalogue(&cfg.rules);
+    let rules = catalogue(&rules_cfg);
     for family in Family::ALL {
         let of_family: Vec<_> = rules.iter().filter(|r| r.info().family == family).collect();
         if of_family.is_empty() {
@@ -51,39 +56,40 @@ fn stages(c: &mut Criterion) {
             })
         });
     }
-    let run = fundguard_rules::run(&dump, &cfg, rulebase.as_ref());
-    let rows = run.rows(&dump, Language::Zh);
-    let names = RuleNames::new(&cfg.custom);
+    let run = fundguard_engine::run(&dump, &run_cfg, &rules_cfg, rulebase.as_ref());
+    let rows = hit_rows(&dump, &run.hits, Language::Zh);
+    let infos = fundguard_engine::infos();
+    let names = RuleNames::new(infos.iter().map(|i| (i.id, i.name_zh, i.name_en)));
     g.bench_function("scoring", |b| {
         b.iter(|| {
-            black_box(fundguard_rules::leads::build(
+            black_box(fundguard_scoring::leads::build(
                 &rows,
-                &cfg.leads,
+                &leads_cfg,
                 &names,
                 Language::Zh,
             ))
         })
     });
-    let leads = fundguard_rules::leads::build(&rows, &cfg.leads, &names, Language::Zh);
+    let leads = fundguard_scoring::leads::build(&rows, &leads_cfg, &names, Language::Zh);
     let out = std::env::temp_dir().join(format!("fundguard-bench-{}", std::process::id()));
     std::fs::create_dir_all(&out).expect("temp dir");
     g.bench_function("output", |b| {
         b.iter(|| {
-            fundguard_rules::write_hits(&out.join("hits.parquet"), &rows, &[])
+            fundguard_report::write_hits(&out.join("hits.parquet"), &rows, &[])
                 .expect("writes hits");
-            fundguard_rules::write_leads(&out.join("leads.parquet"), &leads, &[])
+            fundguard_report::write_leads(&out.join("leads.parquet"), &leads, &[])
                 .expect("writes leads");
         })
     });
     g.bench_function("end_to_end", |b| {
         b.iter(|| {
             let dump = ingest(&dir, &opts).expect("ingests").dump;
-            let run = fundguard_rules::run(&dump, &cfg, rulebase.as_ref());
-            let rows = run.rows(&dump, Language::Zh);
-            let leads = fundguard_rules::leads::build(&rows, &cfg.leads, &names, Language::Zh);
-            fundguard_rules::write_hits(&out.join("hits.parquet"), &rows, &[])
+            let run = fundguard_engine::run(&dump, &run_cfg, &rules_cfg, rulebase.as_ref());
+            let rows = hit_rows(&dump, &run.hits, Language::Zh);
+            let leads = fundguard_scoring::leads::build(&rows, &leads_cfg, &names, Language::Zh);
+            fundguard_report::write_hits(&out.join("hits.parquet"), &rows, &[])
                 .expect("writes hits");
-            fundguard_rules::write_leads(&out.join("leads.parquet"), &leads, &[])
+            fundguard_report::write_leads(&out.join("leads.parquet"), &leads, &[])
                 .expect("writes leads");
         })
     });

@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use fundguard_rules::RuleBase;
+use fundguard_rulebase::RuleBase;
 
 /// A dump size.
 #[derive(Debug, Clone, Copy)]

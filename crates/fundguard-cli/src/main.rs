@@ -427,14 +427,14 @@ fn print_report(ing: &Ingested, secs: f64, show: usize) {
 fn rules(markdown: bool, template: bool, config: Option<&Path>) -> Result<(), Failure> {
     let cfg = run::load_config(config)?;
     if markdown {
-        print!("{}", fundguard_rules::docs::reference());
+        print!("{}", fundguard_engine::docs::reference());
         return Ok(());
     }
     if template {
         print!("{}", cfg.to_toml());
         return Ok(());
     }
-    for i in fundguard_rules::infos() {
+    for i in fundguard_engine::infos() {
         let params = cfg
             .params_of(i.id)
             .map(|t| {
@@ -468,14 +468,15 @@ fn rules(markdown: bool, template: bool, config: Option<&Path>) -> Result<(), Fa
 }
 
 fn eval(run: &Path, truth: &Path, ks: &[usize], json: Option<&Path>) -> Result<(), Failure> {
-    use fundguard_rules::eval;
+    use fundguard_ingest::records::{read_cases, read_hits, read_leads};
+    use fundguard_scoring::eval;
     fn input<T>(r: Result<T, String>) -> Result<T, Failure> {
         r.map_err(|e| Failure::Input(anyhow::anyhow!(e)))
     }
-    let hits = input(eval::read_hits(&run.join("hits.parquet")))?;
-    let leads = input(eval::read_leads(&run.join("leads.parquet")))?;
-    let labels = input(eval::read_cases(&truth.join("labels.parquet")))?;
-    let decoys = input(eval::read_cases(&truth.join("decoys.parquet")))?;
+    let hits = input(read_hits(&run.join("hits.parquet")))?;
+    let leads = input(read_leads(&run.join("leads.parquet")))?;
+    let labels = input(read_cases(&truth.join("labels.parquet")))?;
+    let decoys = input(read_cases(&truth.join("decoys.parquet")))?;
     let e = eval::evaluate(&hits, &leads, &labels, &decoys, ks);
     println!(
         "{:<22} {:>6} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",

@@ -4,9 +4,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
+use fundguard_cli::Config;
 use fundguard_ingest::{ingest, write_rejects, IngestOptions};
-use fundguard_rules::leads::RuleNames;
-use fundguard_rules::{write_hits, write_leads, Config, Language, Lead, Outcome, RuleBase};
+use fundguard_model::{HitRow, Language, Outcome, RuleOutcome};
+use fundguard_report::{write_hits, write_leads};
+use fundguard_rulebase::RuleBase;
+use fundguard_scoring::Lead;
 use serde::Serialize;
 
 use crate::Failure;
@@ -50,12 +53,12 @@ struct Manifest<'a> {
     config: toml::Table,
     rulebase: Option<RuleBaseAccount<'a>>,
     ingest: &'a fundguard_ingest::IngestReport,
-    netting: fundguard_rules::NettingStats,
-    rules: &'a [fundguard_rules::RuleOutcome],
+    netting: fundguard_engine::NettingStats,
+    rules: &'a [RuleOutcome],
     hits: usize,
     leads: LeadCounts,
     #[serde(skip_serializing_if = "Option::is_none")]
-    feedback: Option<fundguard_rules::feedback::FeedbackAccount>,
+    feedback: Option<fundguard_scoring::FeedbackAccount>,
     /// Leads by status against `--baseline`.
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<Baseline<'a>>,
@@ -137,14 +140,17 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     let cfg = load_config(a.config)?;
     let feedback = match a.feedback {
         Some(p) => Some(
-            fundguard_rules::feedback::Feedback::load(p)
+            fundguard_ingest::records::read_text(p)
+                .and_then(|text| {
+                    fundguard_scoring::Feedback::parse(&text, &p.display().to_string())
+                })
                 .map_err(|e| Failure::Config(anyhow::anyhow!("feedback: {e}")))?,
         ),
         None => None,
     };
     let baseline = match a.baseline {
         Some(d) => Some(
-            fundguard_rules::eval::read_leads(&d.join("leads.parquet"))
+            fundguard_ingest::records::read_leads(&d.join("leads.parquet"))
                 .map_err(|e| Failure::Input(anyhow::anyhow!("baseline: {e}")))?,
         ),
         None => None,
@@ -178,7 +184,14 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         millis: t.elapsed().as_millis() as u64,
     });
     let t = Instant::now();
-    let result = fundguard_rules::run(&ingested.dump, &cfg, rulebase.as_ref());
+    let mut result = fundguard_engine::run(&ingested.dump, &cfg.run, &cfg.rules, rulebase.as_ref());
+    let custom = fundguard_custom::run_all(
+        &ingested.dump,
+        &cfg.custom,
+        &cfg.run.disable,
+        &cfg.run.severity,
+        &mut result.outcomes,
+    );
     stages.push(Stage {
         stage: "index",
         millis: result.index_millis,
@@ -193,8 +206,8 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     // only when complete: an interrupted or failed run leaves the previous output as it was.
     let staging = Staging::new(a.out)?;
     let out = |name: &str| -> PathBuf { staging.dir.join(name) };
-    let mut rows_zh = result.rows(&ingested.dump, Language::Zh);
-    let mut rows_en = result.rows(&ingested.dump, Language::En);
+    let mut rows_zh = hit_rows(&ingested.dump, &result.hits, &custom, Language::Zh);
+    let mut rows_en = hit_rows(&ingested.dump, &result.hits, &custom, Language::En);
     if let Some(key) = key {
         let p = crate::pseudo::Pseudonymizer::new(key, &ingested.dump.dicts.patients);
         for h in rows_zh.iter_mut().chain(rows_en.iter_mut()) {
@@ -211,7 +224,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         Language::Zh => &rows_zh,
         Language::En => &rows_en,
     };
-    let names = RuleNames::new(&cfg.custom);
+    let names = cfg.rule_names();
     // Whitelisted hits stay in hits.parquet (the evidence) but leave the leads and the report.
     // Without feedback every hit goes on: borrowed, not copied.
     let keep = feedback.as_ref().map(|f| f.keep(rows));
@@ -223,14 +236,15 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         Language::Zh => &kept_zh,
         Language::En => &kept_en,
     };
-    let mut leads = fundguard_rules::leads::build(kept_rows, &cfg.leads, &names, cfg.run.language);
+    let mut leads =
+        fundguard_scoring::leads::build(kept_rows, &cfg.leads, &names, cfg.run.language);
     let feedback_account = feedback.as_ref().map(|f| {
-        let all = fundguard_rules::leads::build(rows, &cfg.leads, &names, cfg.run.language);
+        let all = fundguard_scoring::leads::build(rows, &cfg.leads, &names, cfg.run.language);
         f.account(rows.len() - kept_rows.len(), &all, &leads)
     });
     let baseline_counts = baseline
         .as_ref()
-        .map(|b| fundguard_rules::feedback::compare(&mut leads, b));
+        .map(|b| fundguard_scoring::feedback::compare(&mut leads, b));
     let run_id = run_id(&cfg, &ingested.report);
     // The footer carries what makes the content: engine version (added by the writer) and
     // configuration. Not the run id: the same rows in another order or file layout must give the
@@ -301,10 +315,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         leads: LeadCounts {
             leads: leads.len(),
             referral: leads.iter().filter(|l| l.referral).count(),
-            amount_fen: fundguard_rules::leads::amount_once(
-                rows,
-                &(0..rows.len()).collect::<Vec<_>>(),
-            ),
+            amount_fen: fundguard_scoring::amount_once(rows, &(0..rows.len()).collect::<Vec<_>>()),
         },
         feedback: feedback_account,
         baseline: a.baseline.map(|dir| Baseline {
@@ -378,11 +389,28 @@ struct LeadCounts {
     amount_fen: i64,
 }
 
+/// Every hit as the contract's row, built-in and custom, in output order (by rule id, subject,
+/// visit, first line), evidence in `lang`.
+fn hit_rows(
+    dump: &fundguard_model::Dump,
+    hits: &[fundguard_engine::Hit],
+    custom: &[(HitRow, String)],
+    lang: Language,
+) -> Vec<HitRow> {
+    let mut rows = fundguard_engine::hit_rows(dump, hits, lang);
+    rows.extend(custom.iter().map(|(h, en)| {
+        let mut h = h.clone();
+        if lang == Language::En {
+            h.evidence.clone_from(en);
+        }
+        h
+    }));
+    fundguard_model::sort_hit_rows(&mut rows);
+    rows
+}
+
 /// The rows `keep` keeps; all of them, borrowed, without a mask.
-fn kept<'r>(
-    rows: &'r [fundguard_rules::HitRow],
-    keep: Option<&[bool]>,
-) -> std::borrow::Cow<'r, [fundguard_rules::HitRow]> {
+fn kept<'r>(rows: &'r [HitRow], keep: Option<&[bool]>) -> std::borrow::Cow<'r, [HitRow]> {
     match keep {
         None => std::borrow::Cow::Borrowed(rows),
         Some(keep) => std::borrow::Cow::Owned(
@@ -396,7 +424,7 @@ fn kept<'r>(
 }
 
 /// The report's line for one rule outcome.
-fn rule_line(o: &fundguard_rules::RuleOutcome) -> fundguard_report::RuleLine {
+fn rule_line(o: &RuleOutcome) -> fundguard_report::RuleLine {
     let (status, hits, amount_fen, note) = match &o.outcome {
         Outcome::Ran {
             hits, amount_fen, ..
@@ -559,7 +587,7 @@ fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
 
 fn print_summary(
     ingested: &fundguard_ingest::Ingested,
-    result: &fundguard_rules::RuleRun,
+    result: &fundguard_engine::RuleRun,
     m: &Manifest<'_>,
     out: &Path,
 ) {

@@ -23,6 +23,7 @@ mod error;
 mod extract;
 pub mod mapping;
 mod read;
+pub mod records;
 mod rejects;
 mod tables;
 mod validate;

@@ -1,7 +1,8 @@
 //! The shared vocabulary of fundguard: the contract's input tables as data ([`Table`],
 //! [`ColumnSpec`]), exact numbers ([`Fen`], [`parse_decimal`]), naive local time ([`Seconds`],
 //! [`parse_timestamp`]), dictionary-coded text ([`Dict`]) and the columnar in-memory dump ([`Dump`])
-//! that ingest fills and the rules sweep over.
+//! that ingest fills and the rules sweep over, and the text records the later stages pass on
+//! ([`HitRow`], [`LeadRecord`], [`Case`], [`RuleOutcome`]).
 //!
 //! Nothing here reads files or knows about the command line.
 
@@ -14,6 +15,9 @@ pub use dump::{
     category, opt_code, opt_date, opt_i64, opt_time, Catalog, Dicts, Dump, LineItems, Patients,
     ProviderType, Providers, Purchases, Sex, VisitType, Visits,
 };
+pub use records::{
+    sort_hit_rows, Case, Family, HitRow, Language, LeadRecord, Outcome, RuleOutcome,
+};
 pub use schema::{ColumnSpec, Kind, Table};
 pub use time::{
     civil_from_days, date, day_of, days_from_civil, days_in_month, parse_date, parse_hhmm,
@@ -25,5 +29,6 @@ pub mod decimal;
 pub mod dict;
 mod dump;
 pub mod national;
+pub mod records;
 pub mod schema;
 pub mod time;

@@ -4,7 +4,8 @@
 
 use std::fmt::Write;
 
-use fundguard_rules::{Language, Lead};
+use fundguard_model::Language;
+use fundguard_scoring::Lead;
 
 use crate::{family_zh, kind_zh, money, Report};
 

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use fundguard_rules::Language;
+use fundguard_model::Language;
 
 use crate::{family_zh, kind_zh, money, Report};
 

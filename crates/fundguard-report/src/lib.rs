@@ -1,22 +1,26 @@
-//! What inspectors receive from a run: `report.html` (one self-contained page, no network, Chinese
+//! What a run hands on: for analysts `hits.parquet` and `leads.parquet` ([`write_hits`],
+//! [`write_leads`]); for inspectors `report.html` (one self-contained page, no network, Chinese
 //! with an English switch), case dossiers in the national exposure-case format
 //! (`cases/<lead_id>.md`), and `leads.xlsx`.
 //!
-//! Everything here is built from a [`Report`]: the ranked leads, the hits in both languages and
-//! the run's account. No clock is read, so the same run gives the same files.
+//! Everything here is built from scoring's types and the text rows of `fundguard_model` (a
+//! [`Report`]: the ranked leads, the hits in both languages and the run's account); it depends on
+//! neither the rule engine nor polars, reads no input and no clock, so the same run gives the
+//! same files.
 
 use std::collections::BTreeMap;
 
-use fundguard_model::yuan;
-use fundguard_rules::leads::RuleNames;
-use fundguard_rules::{HitRow, Language, Lead};
+use fundguard_model::{yuan, HitRow, Language};
+use fundguard_scoring::{Lead, RuleNames};
 
 mod dossier;
 mod html;
+mod parquet;
 mod xlsx;
 
 pub use dossier::dossier;
 pub use html::html;
+pub use parquet::{write_batch, write_hits, write_leads, Meta};
 pub use xlsx::{xlsx, Cell};
 
 /// A rule's outcome in the run, for the report's table.
@@ -77,7 +81,7 @@ impl Report<'_> {
             .map(|(f, hits)| {
                 (
                     f.to_string(),
-                    fundguard_rules::leads::amount_once(self.hits_zh, &hits),
+                    fundguard_scoring::amount_once(self.hits_zh, &hits),
                 )
             })
             .collect();
@@ -112,10 +116,7 @@ impl Report<'_> {
 
     /// Total money at risk over all hits, each line once.
     pub fn total_fen(&self) -> i64 {
-        fundguard_rules::leads::amount_once(
-            self.hits_zh,
-            &(0..self.hits_zh.len()).collect::<Vec<_>>(),
-        )
+        fundguard_scoring::amount_once(self.hits_zh, &(0..self.hits_zh.len()).collect::<Vec<_>>())
     }
 
     fn hits(&self, lang: Language) -> &[HitRow] {
@@ -143,7 +144,7 @@ pub fn money(fen: i64) -> String {
 
 /// The family's Chinese name, or the value itself.
 pub fn family_zh(f: &str) -> &str {
-    fundguard_rules::Family::parse(f).map_or(f, |f| f.name_zh())
+    fundguard_model::Family::parse(f).map_or(f, |f| f.name_zh())
 }
 
 /// Chinese name of an institution kind.

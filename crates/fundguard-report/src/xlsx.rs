@@ -257,7 +257,7 @@ pub fn xlsx(r: &Report<'_>) -> Vec<u8> {
                 text(&l.lead_id),
                 Cell::Number(l.rank.to_string()),
                 text(&h.rule_id),
-                text(&r.names.get(&h.rule_id, fundguard_rules::Language::Zh)),
+                text(&r.names.get(&h.rule_id, fundguard_model::Language::Zh)),
                 text(family_zh(&h.family)),
                 text(&h.subject_type),
                 text(&h.subject_id),
@@ -298,7 +298,7 @@ mod tests {
                 vec![text("0012<&>"), Cell::Number("3".into())],
             ],
         )]);
-        let sheets = fundguard_rules::xlsx::read_workbook(&bytes).unwrap();
+        let sheets = fundguard_rulebase::xlsx::read_workbook(&bytes).unwrap();
         assert_eq!(sheets[0].name, "线索");
         assert_eq!(
             sheets[0].rows[1].1,

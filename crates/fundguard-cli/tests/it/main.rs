@@ -123,7 +123,7 @@ fn run_writes_hits_manifest_and_effective_config() {
     let manifest: serde_json::Value = read_manifest(&out);
     assert_eq!(manifest["config_sha256"].as_str().unwrap().len(), 64);
     let rules = manifest["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), fundguard_rules::infos().len());
+    assert_eq!(rules.len(), fundguard_engine::infos().len());
     assert!(rules
         .iter()
         .any(|r| r["rule_id"] == "duplicate_charge.period_cap" && r["status"] == "skipped"));
@@ -310,7 +310,7 @@ fn the_report_renders_offline_with_the_top_lead_visible_and_the_exports_hold() {
 
     // leads.xlsx: every id is a text cell, exactly as in leads.parquet.
     let book =
-        fundguard_rules::xlsx::read_workbook(&std::fs::read(run.join("leads.xlsx")).unwrap())
+        fundguard_rulebase::xlsx::read_workbook(&std::fs::read(run.join("leads.xlsx")).unwrap())
             .unwrap();
     assert_eq!(book[0].name, "线索");
     assert_eq!(book[1].name, "命中明细");
@@ -391,10 +391,11 @@ fn canonical_parquet_and_gbk_national_extracts_give_identical_hits_and_leads() {
         );
     }
     assert!(dir.join("nhsa/dump/MDTRT_D.txt").is_file());
-    let hits =
-        |n: &str| fundguard_rules::eval::read_hits(&dir.join(n).join("run/hits.parquet")).unwrap();
+    let hits = |n: &str| {
+        fundguard_ingest::records::read_hits(&dir.join(n).join("run/hits.parquet")).unwrap()
+    };
     let leads = |n: &str| {
-        fundguard_rules::eval::read_leads(&dir.join(n).join("run/leads.parquet")).unwrap()
+        fundguard_ingest::records::read_leads(&dir.join(n).join("run/leads.parquet")).unwrap()
     };
     let (a, b) = (hits("pq"), hits("nhsa"));
     assert!(!a.is_empty());

@@ -18,7 +18,16 @@ const LINES: &str =
     "line_id,visit_id,item_code,item_name,charge_category,charge_time,quantity,unit_price,amount";
 
 impl Dump {
-    fn visit(&mut self, id: &str, patient: &str, provider: &str, kind: &str, times: [&str; 3], doctor: &str, money: &str) {
+    fn visit(
+        &mut self,
+        id: &str,
+        patient: &str,
+        provider: &str,
+        kind: &str,
+        times: [&str; 3],
+        doctor: &str,
+        money: &str,
+    ) {
         let [admit, discharge, settle] = times;
         self.visits.push(format!(
             "{id},{patient},{provider},{kind},{admit},{discharge},{settle},{doctor},{money},{money}"
@@ -59,7 +68,11 @@ fn planted() -> Dump {
     };
     // Two stays with identical times (each overlaps the other), and a third overlapping both by
     // exactly the same time: which earlier stay the evidence names is a tie.
-    let stay = ["2026-03-01 09:00:00", "2026-03-10 10:00:00", "2026-03-10 10:00:00"];
+    let stay = [
+        "2026-03-01 09:00:00",
+        "2026-03-10 10:00:00",
+        "2026-03-10 10:00:00",
+    ];
     d.visit("SA1", "PA", "H1", "inpatient", stay, "", "100.00");
     d.visit("SA2", "PA", "H2", "inpatient", stay, "", "100.00");
     d.visit(
@@ -67,12 +80,23 @@ fn planted() -> Dump {
         "PA",
         "H3",
         "inpatient",
-        ["2026-03-05 09:00:00", "2026-03-12 10:00:00", "2026-03-12 10:00:00"],
+        [
+            "2026-03-05 09:00:00",
+            "2026-03-12 10:00:00",
+            "2026-03-12 10:00:00",
+        ],
         "",
         "30.00",
     );
     for (line, visit) in [("LA11", "SA1"), ("LA21", "SA2")] {
-        d.line(line, visit, "001109000010000", "2026-03-06 08:00:00", 1, "50.00");
+        d.line(
+            line,
+            visit,
+            "001109000010000",
+            "2026-03-06 08:00:00",
+            1,
+            "50.00",
+        );
     }
     // Two identical lines and a reversal of one of them: which one it cancels is a tie, and the
     // survivor is listed in the overlap's lines.
@@ -96,7 +120,15 @@ fn planted() -> Dump {
         let provider = if i % 2 == 0 { "H7" } else { "H8" };
         let at = "2026-03-04 09:00:00";
         let visit = format!("VC{i:03}");
-        d.visit(&visit, &format!("PC{i:03}"), provider, "outpatient", [at, at, at], "DZ", "12.00");
+        d.visit(
+            &visit,
+            &format!("PC{i:03}"),
+            provider,
+            "outpatient",
+            [at, at, at],
+            "DZ",
+            "12.00",
+        );
         d.line(&format!("L{visit}"), &visit, "XC01", at, 1, "12.00");
     }
     d
@@ -147,8 +179,16 @@ fn planted_ties_in_two_row_orders_and_thread_counts_give_identical_bytes() {
         assert!(rules.iter().any(|r| r == rule), "{rule} did not fire");
     }
     for o in &outputs[1..] {
-        assert!(o.1 == outputs[0].1, "hits.parquet of {} differs", o.0.display());
-        assert!(o.2 == outputs[0].2, "leads.parquet of {} differs", o.0.display());
+        assert!(
+            o.1 == outputs[0].1,
+            "hits.parquet of {} differs",
+            o.0.display()
+        );
+        assert!(
+            o.2 == outputs[0].2,
+            "leads.parquet of {} differs",
+            o.0.display()
+        );
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

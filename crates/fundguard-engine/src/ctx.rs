@@ -1,0 +1,528 @@
+//! The indexes every rule shares, built once per run: reversal netting, each visit's lines in time
+//! order, each patient's and each provider's visits in time order.
+//!
+//! Rules read the dump through this and never re-sort an entity themselves.
+
+use fundguard_model::{
+    day_of, Days, Dump, Fen, ProviderType, Seconds, VisitType, NONE, NULL_I64, NULL_TIME,
+};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use fundguard_rulebase::RuleBase;
+
+use crate::hit::Hit;
+
+/// Rows grouped by a key (compressed sparse rows): the rows of key `k` are `get(k)`, in the order
+/// given at construction.
+#[derive(Debug, Clone, Default)]
+pub struct Csr {
+    offsets: Vec<u32>,
+    rows: Vec<u32>,
+}
+
+impl Csr {
+    /// Groups rows `0..keys.len()` by `keys[row]` (rows keyed [`NONE`] are left out) and orders
+    /// each group by `order(row)`, then by row (give `order` a unique id to make the order
+    /// independent of the rows' positions).
+    pub fn build<K: Ord + Send>(
+        keys: &[u32],
+        n_keys: usize,
+        order: impl Fn(u32) -> K + Sync,
+    ) -> Csr {
+        let mut offsets = vec![0u32; n_keys + 1];
+        for &k in keys {
+            if k != NONE {
+                offsets[k as usize + 1] += 1;
+            }
+        }
+        for i in 0..n_keys {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut next = offsets.clone();
+        let mut rows = vec![0u32; offsets[n_keys] as usize];
+        for (row, &k) in keys.iter().enumerate() {
+            if k != NONE {
+                let slot = &mut next[k as usize];
+                rows[*slot as usize] = row as u32;
+                *slot += 1;
+            }
+        }
+        rows.par_chunk_by_mut(|a, b| keys[*a as usize] == keys[*b as usize])
+            .for_each(|group| {
+                if group.len() > 1 {
+                    group.sort_by_cached_key(|&r| (order(r), r));
+                }
+            });
+        Csr { offsets, rows }
+    }
+
+    /// The rows of key `k`.
+    pub fn get(&self, k: u32) -> &[u32] {
+        let k = k as usize;
+        &self.rows[self.offsets[k] as usize..self.offsets[k + 1] as usize]
+    }
+
+    /// Number of keys.
+    pub fn keys(&self) -> usize {
+        self.offsets.len() - 1
+    }
+}
+
+/// What reversal netting did.
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct NettingStats {
+    /// Lines with a negative quantity.
+    pub reversal_lines: usize,
+    /// Reversal lines that cancelled (part of) an earlier line.
+    pub matched: usize,
+    /// Reversal lines with nothing left to cancel (reported, otherwise ignored).
+    pub unmatched: usize,
+    /// Refund settlements.
+    pub refund_visits: usize,
+    /// Visits whose every line was reversed.
+    pub cancelled_visits: usize,
+}
+
+/// A dump with the shared indexes.
+pub struct Ctx<'a> {
+    pub dump: &'a Dump,
+    pub rulebase: Option<&'a RuleBase>,
+    /// Quantity of each line after reversals (scale 4); 0 for reversal lines and what they cancelled.
+    pub net_qty: Vec<i64>,
+    /// Lines of each visit row by charge time.
+    pub visit_lines: Csr,
+    /// Visits of each patient by admission time.
+    pub patient_visits: Csr,
+    /// Visits of each provider by settlement time.
+    pub provider_visits: Csr,
+    /// A visit that stands as care received: not a refund settlement and not wholly reversed.
+    pub visit_live: Vec<bool>,
+    /// Per provider code.
+    pub provider_type: Vec<ProviderType>,
+    pub patient_row: Vec<u32>,
+    pub provider_row: Vec<u32>,
+    pub catalog_row: Vec<u32>,
+    /// Name code (in `item_names`) of each item code, or [`NONE`].
+    pub item_name: Vec<u32>,
+    /// The earliest admission in the dump.
+    pub dump_start: Seconds,
+    /// The latest time in the dump: the end of stays still open.
+    pub dump_end: Seconds,
+    pub netting: NettingStats,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(dump: &'a Dump, rulebase: Option<&'a RuleBase>) -> Ctx<'a> {
+        let v = &dump.visits;
+        let l = &dump.lines;
+        let n_visits = v.patient.len();
+        // Ties in time are ordered by id, never by row: every timeline, and so every rule that
+        // walks one, is the same whatever the order of the input rows.
+        let visit_lines = Csr::build(&l.visit, n_visits, |r| {
+            (l.charge_time[r as usize], l.line_id.get(r as usize))
+        });
+        let patient_visits = Csr::build(&v.patient, dump.dicts.patients.len(), |r| {
+            let i = r as usize;
+            (v.admit[i], v.settle[i], v.visit_id.get(i))
+        });
+        let provider_visits = Csr::build(&v.provider, dump.dicts.providers.len(), |r| {
+            (v.settle[r as usize], v.visit_id.get(r as usize))
+        });
+        let (net_qty, mut netting) = net_reversals(dump, &visit_lines, &patient_visits);
+        let visit_live: Vec<bool> = (0..n_visits)
+            .into_par_iter()
+            .map(|r| {
+                let lines = visit_lines.get(r as u32);
+                !v.is_refund[r]
+                    && (lines.is_empty() || lines.iter().any(|&x| net_qty[x as usize] > 0))
+            })
+            .collect();
+        netting.refund_visits = v.is_refund.iter().filter(|r| **r).count();
+        netting.cancelled_visits = (0..n_visits)
+            .filter(|&r| !v.is_refund[r] && !visit_live[r])
+            .count();
+        let provider_row = dump.provider_rows();
+        let provider_type = (0..dump.dicts.providers.len())
+            .map(|p| match (provider_row[p], &dump.providers) {
+                (row, Some(t)) if row != NONE => t.provider_type[row as usize],
+                _ => ProviderType::Unknown,
+            })
+            .collect();
+        let mut item_name = vec![NONE; dump.dicts.items.len()];
+        if let Some(c) = &dump.catalog {
+            for (i, &item) in c.item.iter().enumerate() {
+                item_name[item as usize] = c.name[i];
+            }
+        }
+        for (i, &item) in l.item.iter().enumerate() {
+            if item_name[item as usize] == NONE {
+                item_name[item as usize] = l.item_name[i];
+            }
+        }
+        let dump_end = v
+            .admit
+            .par_iter()
+            .chain(v.discharge.par_iter())
+            .chain(l.charge_time.par_iter())
+            .copied()
+            .filter(|t| *t != NULL_TIME)
+            .max()
+            .unwrap_or(0);
+        let dump_start = v.admit.par_iter().copied().min().unwrap_or(0);
+        Ctx {
+            dump,
+            rulebase,
+            dump_start,
+            net_qty,
+            visit_lines,
+            patient_visits,
+            provider_visits,
+            visit_live,
+            provider_type,
+            patient_row: dump.patient_rows(),
+            provider_row,
+            catalog_row: dump.catalog_rows(),
+            item_name,
+            dump_end,
+            netting,
+        }
+    }
+
+    /// Is the line still billed after reversals?
+    pub fn live(&self, line: u32) -> bool {
+        self.net_qty[line as usize] > 0
+    }
+
+    /// The money of a line after reversals: its in-scope amount when given, else its amount, scaled
+    /// by the share of its quantity that was not reversed.
+    pub fn money(&self, line: u32) -> Fen {
+        let l = &self.dump.lines;
+        let i = line as usize;
+        let base = if l.in_scope[i] != NULL_I64 {
+            l.in_scope[i]
+        } else {
+            l.amount[i]
+        };
+        let (net, qty) = (self.net_qty[i], l.quantity[i]);
+        if net <= 0 {
+            0
+        } else if net == qty {
+            base
+        } else {
+            fundguard_model::div_round(i128::from(base) * i128::from(net), i128::from(qty)) as Fen
+        }
+    }
+
+    /// Money of a line for `units` (scale 4) of it at its unit price, capped at the line's money.
+    pub fn money_of_units(&self, line: u32, units: i64) -> Fen {
+        let net = self.net_qty[line as usize];
+        if units >= net {
+            return self.money(line);
+        }
+        fundguard_model::div_round(
+            i128::from(self.money(line)) * i128::from(units),
+            i128::from(net),
+        ) as Fen
+    }
+
+    /// Sum of [`Ctx::money`] over lines.
+    pub fn money_sum(&self, lines: &[u32]) -> Fen {
+        lines.iter().map(|&x| self.money(x)).sum()
+    }
+
+    /// The still-billed lines of a visit, by time.
+    pub fn live_lines(&self, visit: u32) -> impl Iterator<Item = u32> + '_ {
+        self.visit_lines
+            .get(visit)
+            .iter()
+            .copied()
+            .filter(|&x| self.live(x))
+    }
+
+    /// The still-billed lines of the live visits among `visits`.
+    pub fn live_lines_of<'s>(&'s self, visits: &'s [u32]) -> impl Iterator<Item = u32> + 's {
+        visits
+            .iter()
+            .filter(|&&x| self.visit_live[x as usize])
+            .flat_map(|&x| self.live_lines(x))
+    }
+
+    /// Calendar day of a line's charge time.
+    pub fn line_day(&self, line: u32) -> Days {
+        day_of(self.dump.lines.charge_time[line as usize])
+    }
+
+    /// Discharge time, or the end of the dump for a stay still open.
+    pub fn visit_end(&self, visit: u32) -> Seconds {
+        let d = self.dump.visits.discharge[visit as usize];
+        if d == NULL_TIME {
+            self.dump_end.max(self.dump.visits.admit[visit as usize])
+        } else {
+            d
+        }
+    }
+
+    /// Calendar days the dump covers (at least 1).
+    pub fn days_covered(&self) -> i32 {
+        (day_of(self.dump_end) - day_of(self.dump_start) + 1).max(1)
+    }
+
+    pub fn visit_type(&self, visit: u32) -> VisitType {
+        self.dump.visits.visit_type[visit as usize]
+    }
+
+    /// A pharmacy purchase: a pharmacy visit, or any visit at a provider typed `pharmacy`.
+    pub fn is_pharmacy_visit(&self, visit: u32) -> bool {
+        let v = visit as usize;
+        self.dump.visits.visit_type[v] == VisitType::Pharmacy
+            || self.provider_type[self.dump.visits.provider[v] as usize] == ProviderType::Pharmacy
+    }
+
+    /// Fund plus personal-account payment of a visit: what a pooled card takes from the insurance.
+    pub fn insured_paid(&self, visit: u32) -> Fen {
+        let v = &self.dump.visits;
+        v.fund_paid[visit as usize] + v.account_paid[visit as usize]
+    }
+
+    /// Item name for evidence, falling back to the code.
+    pub fn item_label(&self, item: u32) -> &str {
+        match self.item_name[item as usize] {
+            NONE => self.dump.dicts.items.get(item),
+            n => self.dump.dicts.item_names.get(n),
+        }
+    }
+
+    /// `2026-03-05 H001` for a visit, dated by `time` (its admission or settlement).
+    pub fn visit_label(&self, visit: u32, time: Seconds) -> String {
+        let provider = self.dump.visits.provider[visit as usize];
+        format!(
+            "{} {}",
+            crate::fmt::date_of(time),
+            self.provider_id(provider)
+        )
+    }
+
+    /// `2026-03-05 普通B超检查` for a line, dated by its charge time.
+    pub fn line_label(&self, line: u32) -> String {
+        let l = &self.dump.lines;
+        format!(
+            "{} {}",
+            crate::fmt::date_of(l.charge_time[line as usize]),
+            self.item_label(l.item[line as usize])
+        )
+    }
+
+    pub fn provider_id(&self, p: u32) -> &str {
+        self.dump.dicts.providers.get(p)
+    }
+
+    /// The patients-table row of a patient code.
+    pub fn person(&self, patient: u32) -> Option<usize> {
+        match (
+            self.dump.patients.as_ref(),
+            self.patient_row[patient as usize],
+        ) {
+            (Some(_), row) if row != NONE => Some(row as usize),
+            _ => None,
+        }
+    }
+
+    /// The providers-table row of a provider code.
+    pub fn institution(&self, provider: u32) -> Option<usize> {
+        match (
+            self.dump.providers.as_ref(),
+            self.provider_row[provider as usize],
+        ) {
+            (Some(_), row) if row != NONE => Some(row as usize),
+            _ => None,
+        }
+    }
+
+    /// The `hosp_lv` code of a provider, when known.
+    pub fn provider_level(&self, provider: u32) -> Option<&str> {
+        let t = self.dump.providers.as_ref()?;
+        let code = t.level[self.institution(provider)?];
+        self.dump.dicts.codes.get_opt(code)
+    }
+
+    /// The catalog row of an item code.
+    pub fn catalog_entry(&self, item: u32) -> Option<usize> {
+        match (self.dump.catalog.as_ref(), self.catalog_row[item as usize]) {
+            (Some(_), row) if row != NONE => Some(row as usize),
+            _ => None,
+        }
+    }
+
+    /// Item code in this dump's dictionary, if the dump has the item at all.
+    pub fn item_code(&self, code: &str) -> Option<u32> {
+        self.dump.dicts.items.code(code)
+    }
+}
+
+/// Cancels reversal lines against what they reverse. A reversal (negative quantity) cancels, in
+/// order of preference, a line of the same visit, then of another visit of the same patient at the
+/// same provider (a refund settlement), with the same item and unit price, billed no later than the
+/// reversal; among those, one of exactly the reversed quantity, then the latest.
+fn net_reversals(dump: &Dump, visit_lines: &Csr, patient_visits: &Csr) -> (Vec<i64>, NettingStats) {
+    let l = &dump.lines;
+    let v = &dump.visits;
+    let mut net = l.quantity.clone();
+    let mut by_patient: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    for (i, &q) in l.quantity.iter().enumerate() {
+        if q < 0 {
+            by_patient
+                .entry(v.patient[l.visit[i] as usize])
+                .or_default()
+                .push(i as u32);
+        }
+    }
+    let mut patients: Vec<(u32, Vec<u32>)> = by_patient.into_iter().collect();
+    patients.sort_unstable_by_key(|(p, _)| *p);
+    let outcomes: Vec<(Vec<(u32, i64)>, usize, usize)> = patients
+        .par_iter()
+        .map(|(patient, reversals)| {
+            let mut reversals = reversals.clone();
+            reversals.sort_unstable_by_key(|&r| (l.charge_time[r as usize], r));
+            let mut left: FxHashMap<u32, i64> = FxHashMap::default();
+            let (mut matched, mut unmatched) = (0, 0);
+            for r in reversals {
+                let ri = r as usize;
+                let visit = l.visit[ri];
+                let provider = v.provider[visit as usize];
+                let mut remaining = -l.quantity[ri];
+                let same_visit = visit_lines.get(visit).iter().copied();
+                let other_visits = patient_visits
+                    .get(*patient)
+                    .iter()
+                    .filter(|&&o| o != visit && v.provider[o as usize] == provider)
+                    .flat_map(|&o| visit_lines.get(o).iter().copied());
+                let before = |c: u32, left: &FxHashMap<u32, i64>| {
+                    let ci = c as usize;
+                    l.item[ci] == l.item[ri]
+                        && l.unit_price[ci] == l.unit_price[ri]
+                        && l.quantity[ci] > 0
+                        && l.charge_time[ci] <= l.charge_time[ri]
+                        && left.get(&c).copied().unwrap_or(l.quantity[ci]) > 0
+                };
+                let mut took = false;
+                for pool in [
+                    same_visit.filter(|&c| before(c, &left)).collect::<Vec<_>>(),
+                    other_visits.filter(|&c| before(c, &left)).collect(),
+                ] {
+                    let mut pool = pool;
+                    // Exact quantity first, then latest first.
+                    pool.sort_by_key(|&c| {
+                        let ci = c as usize;
+                        let q = left.get(&c).copied().unwrap_or(l.quantity[ci]);
+                        (q != remaining, std::cmp::Reverse((l.charge_time[ci], c)))
+                    });
+                    for c in pool {
+                        if remaining == 0 {
+                            break;
+                        }
+                        let q = left.entry(c).or_insert(l.quantity[c as usize]);
+                        let take = remaining.min(*q);
+                        *q -= take;
+                        remaining -= take;
+                        took = true;
+                    }
+                    if remaining == 0 {
+                        break;
+                    }
+                }
+                if took {
+                    matched += 1;
+                } else {
+                    unmatched += 1;
+                }
+            }
+            (left.into_iter().collect(), matched, unmatched)
+        })
+        .collect();
+    let mut stats = NettingStats::default();
+    for (left, matched, unmatched) in outcomes {
+        stats.matched += matched;
+        stats.unmatched += unmatched;
+        for (line, q) in left {
+            net[line as usize] = q;
+        }
+    }
+    for q in &mut net {
+        if *q < 0 {
+            *q = 0;
+            stats.reversal_lines += 1;
+        }
+    }
+    (net, stats)
+}
+
+/// Parallel sweeps over one entity's timeline, collecting hits.
+impl Ctx<'_> {
+    fn sweep(&self, csr: &Csr, f: impl Fn(u32, &[u32], &mut Vec<Hit>) + Sync) -> Vec<Hit> {
+        (0..csr.keys() as u32)
+            .into_par_iter()
+            .fold(Vec::new, |mut acc, k| {
+                let rows = csr.get(k);
+                if !rows.is_empty() {
+                    f(k, rows, &mut acc);
+                }
+                acc
+            })
+            .reduce(Vec::new, |mut a, mut b| {
+                a.append(&mut b);
+                a
+            })
+    }
+
+    /// `f(patient, visits by admission time, out)` for every patient, in parallel.
+    pub fn per_patient(&self, f: impl Fn(u32, &[u32], &mut Vec<Hit>) + Sync) -> Vec<Hit> {
+        self.sweep(&self.patient_visits, f)
+    }
+
+    /// `f(provider, visits by settlement time, out)` for every provider, in parallel.
+    pub fn per_provider(&self, f: impl Fn(u32, &[u32], &mut Vec<Hit>) + Sync) -> Vec<Hit> {
+        self.sweep(&self.provider_visits, f)
+    }
+
+    /// `f(visit, lines by charge time, out)` for every live visit, in parallel.
+    pub fn per_visit(&self, f: impl Fn(u32, &[u32], &mut Vec<Hit>) + Sync) -> Vec<Hit> {
+        self.sweep(&self.visit_lines, |v, lines, out| {
+            if self.visit_live[v as usize] {
+                f(v, lines, out);
+            }
+        })
+    }
+
+    /// Folds every still-billed line of a live visit as `f(acc, line, visit)`, in line order over
+    /// parallel chunks of the line table, merging the chunks' accumulators with `merge`. Memory is
+    /// read in order, unlike a sweep through each provider's visits, so a rule that only sums or
+    /// filters lines should use this. `merge` must not depend on the order of chunks.
+    pub fn fold_live_lines<T: Send>(
+        &self,
+        init: impl Fn() -> T + Sync + Send,
+        f: impl Fn(&mut T, u32, u32) + Sync + Send,
+        merge: impl Fn(T, T) -> T + Sync + Send,
+    ) -> T {
+        let l = &self.dump.lines;
+        (0..l.visit.len())
+            .into_par_iter()
+            .with_min_len(1 << 16)
+            .fold(&init, |mut acc, i| {
+                let v = l.visit[i];
+                if self.net_qty[i] > 0 && self.visit_live[v as usize] {
+                    f(&mut acc, i as u32, v);
+                }
+                acc
+            })
+            .reduce(&init, merge)
+    }
+
+    /// Live inpatient stays among `visits`.
+    pub fn stays<'s>(&'s self, visits: &'s [u32]) -> impl Iterator<Item = u32> + 's {
+        visits
+            .iter()
+            .copied()
+            .filter(|&v| self.visit_live[v as usize] && self.visit_type(v) == VisitType::Inpatient)
+    }
+}

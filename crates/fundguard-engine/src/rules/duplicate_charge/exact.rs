@@ -1,0 +1,120 @@
+//! duplicate_charge.exact — the same line billed twice in one visit.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ctx::Ctx;
+use crate::hit::{Evidence, Hit, Subject};
+use crate::info::{Family, ParamDoc, RuleInfo};
+use crate::fmt;
+use crate::rule::{Rule, RuleParams};
+
+pub static INFO: RuleInfo = RuleInfo {
+    id: "duplicate_charge.exact",
+    family: Family::DuplicateCharge,
+    baseline: "duplicate_charge.1",
+    name_zh: "同一明细重复计费",
+    name_en: "Exact duplicate lines",
+    flags: "Two or more lines of one visit with the same item, charge time, quantity and unit \
+            price, after reversals have cancelled what they reverse.",
+    why: "A service is performed once at a given moment; the copy is money for nothing. Lines \
+          that were billed, reversed and billed again are netted first and never count.",
+    amount: "Every copy beyond the first.",
+    example:
+        "A CT billed twice at 10:20:00 in one outpatient visit fires for one CT. A CT billed, \
+              reversed at 10:30 and billed again at 10:35 does not.",
+    severity: 0.7,
+    needs: &[],
+    rulebase: &[],
+    params: &[ParamDoc {
+        name: "min_copies",
+        doc: "Identical lines needed to fire (2 = one duplicate).",
+    }],
+};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Params {
+    pub min_copies: usize,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params { min_copies: 2 }
+    }
+}
+
+pub struct Exact(pub Params);
+
+impl RuleParams for Params {}
+
+impl Rule for Exact {
+    fn info(&self) -> &'static RuleInfo {
+        &INFO
+    }
+
+    fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
+        let l = &ctx.dump.lines;
+        let v = &ctx.dump.visits;
+        let min = self.0.min_copies.max(2);
+        ctx.per_visit(|visit, _, out| {
+            let mut lines: Vec<u32> = ctx.live_lines(visit).collect();
+            if lines.len() < 2 {
+                return;
+            }
+            let key = |x: u32| {
+                let i = x as usize;
+                (l.item[i], l.charge_time[i], ctx.net_qty[i], l.unit_price[i])
+            };
+            // The first copy is the one with the smallest line id, whatever the row order.
+            lines.sort_by(|&a, &b| {
+                key(a)
+                    .cmp(&key(b))
+                    .then_with(|| l.line_id.get(a as usize).cmp(l.line_id.get(b as usize)))
+            });
+            let mut extra = Vec::new();
+            let mut what = Vec::new();
+            for group in lines.chunk_by(|a, b| key(*a) == key(*b)) {
+                if group.len() >= min {
+                    extra.extend_from_slice(&group[1..]);
+                    let g = group[0] as usize;
+                    what.push((
+                        ctx.item_label(l.item[g]).to_string(),
+                        fmt::time(l.charge_time[g]),
+                        group.len(),
+                    ));
+                }
+            }
+            if extra.is_empty() {
+                return;
+            }
+            // Evidence in time, then item-name order (groups came in dictionary-code order).
+            what.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+            let amount = ctx.money_sum(&extra);
+            let zh: Vec<String> = what
+                .iter()
+                .map(|(item, t, n)| format!("{item} 于 {t} 计费 {n} 次"))
+                .collect();
+            let en: Vec<String> = what
+                .iter()
+                .map(|(item, t, n)| format!("{item} billed {n} times at {t}"))
+                .collect();
+            let ev = Evidence::new(
+                format!(
+                    "同一次就诊内相同明细重复计费：{}，重复金额 {} 元",
+                    fmt::list(&zh, 3, "；"),
+                    fmt::money(amount)
+                ),
+                format!(
+                    "Identical lines in one visit: {}; {} yuan in copies",
+                    fmt::list(&en, 3, "; "),
+                    fmt::money(amount)
+                ),
+            );
+            out.push(
+                Hit::new(&INFO, Subject::Visit(visit), ev)
+                    .in_visit(v, visit)
+                    .lines(extra, amount),
+            );
+        })
+    }
+}

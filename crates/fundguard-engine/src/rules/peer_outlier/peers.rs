@@ -1,0 +1,272 @@
+//! What the peer_outlier rules share.
+
+use std::collections::BTreeMap;
+
+use fundguard_model::{Fen, ProviderType, NONE};
+use serde::{Deserialize, Serialize};
+use statrs::distribution::{ContinuousCDF, Normal};
+
+use crate::rule::RuleParams;
+use crate::rule::ensure;
+use crate::ctx::Ctx;
+use crate::hit::{Evidence, Hit, Subject};
+use crate::info::{ParamDoc, RuleInfo};
+use crate::stats::median_mad;
+
+
+/// Parameters every peer comparison shares.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Peers {
+    /// Fewest providers in a peer group (including the one judged).
+    pub min_peers: usize,
+    /// Least volume (stays, settlements …) for a provider's metric to count.
+    pub min_volume: usize,
+    /// Least robust z-score.
+    pub min_z: f64,
+    /// Largest upper-tail probability of the z-score.
+    pub max_p: f64,
+    /// Floor of the spread, as a share of the peer median (identical peers would otherwise make
+    /// any difference infinitely improbable).
+    pub min_spread: f64,
+    /// Least difference from the peer median, in the metric's units (for shares, where peers
+    /// mostly at zero leave no spread to measure).
+    pub min_difference: f64,
+}
+
+impl Default for Peers {
+    fn default() -> Self {
+        Peers {
+            min_peers: 5,
+            min_volume: 20,
+            min_z: 4.0,
+            max_p: 1e-4,
+            min_spread: 0.05,
+            min_difference: 0.0,
+        }
+    }
+}
+
+impl Peers {
+    /// Defaults for a metric that is a share (0-1): it must exceed the peers by `points`.
+    pub(crate) fn share(points: f64) -> Self {
+        Peers {
+            min_difference: points,
+            ..Peers::default()
+        }
+    }
+}
+
+impl RuleParams for Peers {
+    fn check(&self, rule: &str) -> Result<(), String> {
+        ensure(
+            self.min_peers >= 3
+                && self.min_z > 0.0
+                && (0.0..=1.0).contains(&self.max_p)
+                && self.min_spread > 0.0
+                && self.min_difference >= 0.0,
+            || {
+                format!("{rule}: need min_peers >= 3, min_z > 0, 0 <= max_p <= 1, min_spread > 0, min_difference >= 0")
+            },
+        )
+    }
+}
+
+/// The documentation of [`Peers`], for every rule's `params`.
+pub(crate) const PEER_PARAMS: [ParamDoc; 6] = [
+    ParamDoc {
+        name: "min_peers",
+        doc: "Fewest providers of the same type and level for a comparison.",
+    },
+    ParamDoc {
+        name: "min_volume",
+        doc: "Least volume (stays, settlements) behind a provider's metric.",
+    },
+    ParamDoc {
+        name: "min_z",
+        doc: "Least robust z-score ((value − peer median) / 1.4826·MAD).",
+    },
+    ParamDoc {
+        name: "max_p",
+        doc: "Largest upper-tail normal probability of that z-score.",
+    },
+    ParamDoc {
+        name: "min_spread",
+        doc: "Floor of the peers' spread as a share of their median (or mean, when larger).",
+    },
+    ParamDoc {
+        name: "min_difference",
+        doc: "Least difference from the peer median in the metric's units (shares: 0.1 = 10 \
+              percentage points), so that tiny absolute gaps among near-zero peers never fire.",
+    },
+];
+
+
+
+
+
+/// One provider's metric.
+pub(crate) struct Measure {
+    pub provider: u32,
+    pub value: f64,
+    pub volume: usize,
+    /// The money the metric is about (its excess share is the amount at risk).
+    pub money: Fen,
+}
+
+/// A provider far above its peers.
+pub(crate) struct Outlier {
+    pub m: Measure,
+    pub median: f64,
+    pub z: f64,
+    pub p: f64,
+    pub peers: usize,
+}
+
+impl Outlier {
+    /// The money beyond what the peer median would give: `money × (value − median) / value`.
+    pub fn excess(&self) -> Fen {
+        if self.m.value <= 0.0 {
+            return 0;
+        }
+        let share = ((self.m.value - self.median) / self.m.value).clamp(0.0, 1.0);
+        fundguard_model::div_round(
+            i128::from(self.m.money) * i128::from((share * 1_000_000.0).round() as i64),
+            1_000_000,
+        ) as Fen
+    }
+
+    /// Severity from the base and how extreme the z-score is.
+    pub fn severity(&self, base: f64) -> f64 {
+        (base + 0.05 * (self.z - 4.0).max(0.0)).min(0.95)
+    }
+}
+
+/// Peer group of a provider: its type and level code.
+fn group(ctx: &Ctx<'_>, provider: u32) -> Option<(ProviderType, u32)> {
+    let t = ctx.dump.providers.as_ref()?;
+    let row = ctx.institution(provider)?;
+    Some((t.provider_type[row], t.level[row]))
+}
+
+/// The measures in the upper tail of their peer groups.
+pub(crate) fn outliers(ctx: &Ctx<'_>, measures: Vec<Measure>, p: &Peers) -> Vec<Outlier> {
+    let mut groups: BTreeMap<(ProviderType, u32), Vec<Measure>> = BTreeMap::new();
+    for m in measures {
+        if m.volume < p.min_volume || !m.value.is_finite() {
+            continue;
+        }
+        if let Some(g) = group(ctx, m.provider) {
+            groups.entry(g).or_default().push(m);
+        }
+    }
+    let normal = Normal::standard();
+    let mut out = Vec::new();
+    for (_, members) in groups {
+        if members.len() < p.min_peers {
+            continue;
+        }
+        let values: Vec<f64> = members.iter().map(|m| m.value).collect();
+        let (median, mad) = median_mad(&values);
+        // Spread floor: a share of the median, or of the mean when most peers sit at zero.
+        let mean = values.iter().sum::<f64>() / values.len() as f64;
+        let floor = (p.min_spread * median.abs().max(mean.abs())).max(1e-12);
+        let peers = members.len();
+        for m in members {
+            let z = crate::stats::robust_z(m.value, median, mad, floor);
+            let tail = 1.0 - normal.cdf(z);
+            if z >= p.min_z && tail <= p.max_p && m.value - median >= p.min_difference {
+                out.push(Outlier {
+                    m,
+                    median,
+                    z,
+                    p: tail,
+                    peers,
+                });
+            }
+        }
+    }
+    out.sort_unstable_by_key(|o| o.m.provider);
+    out
+}
+
+/// Measures every provider (`measure(provider, its visits by settlement time)`, in parallel) and
+/// reports those far above their peers as hits of `info`; `metric` names the measure (zh, en) and
+/// `show` formats its values.
+pub(crate) fn compare(
+    ctx: &Ctx<'_>,
+    info: &'static RuleInfo,
+    peers: &Peers,
+    metric: (&str, &str),
+    show: impl Fn(f64) -> String,
+    measure: impl Fn(u32, &[u32]) -> Option<Measure> + Sync,
+) -> Vec<Hit> {
+    use rayon::prelude::*;
+    let measures: Vec<Measure> = (0..ctx.provider_visits.keys() as u32)
+        .into_par_iter()
+        .filter_map(|p| measure(p, ctx.provider_visits.get(p)))
+        .collect();
+    outliers(ctx, measures, peers)
+        .into_iter()
+        .map(|o| hit(ctx, info, o, metric, &show))
+        .collect()
+}
+
+/// `= 3.2e-7`, or `< 1e-15` below what a double resolves in the tail.
+fn probability(p: f64) -> String {
+    if p < 1e-15 {
+        "< 1e-15".into()
+    } else {
+        format!("= {p:.1e}")
+    }
+}
+
+/// The hit of one outlier: `metric` names it (zh, en) and `show` formats its values.
+pub(crate) fn hit(
+    ctx: &Ctx<'_>,
+    info: &'static RuleInfo,
+    o: Outlier,
+    metric: (&str, &str),
+    show: impl Fn(f64) -> String,
+) -> Hit {
+    let amount = o.excess();
+    let group = group(ctx, o.m.provider)
+        .map(|(t, l)| {
+            let level = ctx.dump.dicts.codes.get_opt(l).unwrap_or("-");
+            if l == NONE {
+                t.as_str().to_string()
+            } else {
+                format!("{} {level}", t.as_str())
+            }
+        })
+        .unwrap_or_default();
+    let ev = Evidence::new(
+        format!(
+            "{}：本机构 {}，同类同级机构（{group}，{} 家）中位数 {}，稳健 z = {:.1}，尾概率 p {}；按中位数计超出约 {} 元",
+            metric.0,
+            show(o.m.value),
+            o.peers,
+            show(o.median),
+            o.z,
+            probability(o.p),
+            crate::fmt::money(amount)
+        ),
+        format!(
+            "{}: {} here against a median of {} among {} peers of the same type and level ({group}); robust z = {:.1}, tail p {}; about {} yuan above the median's",
+            metric.1,
+            show(o.m.value),
+            show(o.median),
+            o.peers,
+            o.z,
+            probability(o.p),
+            crate::fmt::money(amount)
+        ),
+    );
+    let severity = o.severity(info.severity);
+    let provider = o.m.provider;
+    Hit::new(info, Subject::Provider(provider), ev)
+        .provider(provider)
+        .amount(amount)
+        .severity(severity)
+        .p(o.p)
+}

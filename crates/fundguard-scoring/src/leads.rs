@@ -1,0 +1,453 @@
+//! Leads (线索): hits rolled up by who to inspect, scored and ranked.
+//!
+//! A hit about a provider, a patient or a doctor belongs to that subject's lead; a hit about a
+//! visit belongs to the lead of the visit's patient (the inspector pulls that person's records),
+//! or of its provider when the patient is unknown. The score (docs/scoring.md):
+//!
+//! ```text
+//! evidence = 1 − Π_r (1 − s_r)        s_r = highest severity among the lead's hits of rule r
+//! breadth  = 1 + 0.25 · (families − 1)
+//! strength = 1 + 0.1 · min(10, −log10 p_min)   p_min = smallest tail probability of its outlier hits (1 if none)
+//! money    = 1 + log10(1 + amount / 1000 yuan)
+//! score    = evidence · breadth · strength · money
+//! ```
+//!
+//! The amount counts each line once: a hit's amount is spread evenly over its lines, each line
+//! keeps the largest share any hit of the lead gives it, and hits without lines add their amount.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use fundguard_model::{HitRow, Language};
+
+/// `[leads]` in the configuration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeadsConfig {
+    /// A lead whose amount at risk reaches this many yuan is marked for referral (移送).
+    pub referral_yuan: u64,
+    /// Case dossiers are written for this many top leads.
+    pub dossiers: usize,
+    /// Leads shown in the report.
+    pub report_top: usize,
+}
+
+impl Default for LeadsConfig {
+    fn default() -> Self {
+        LeadsConfig {
+            referral_yuan: 5_000,
+            dossiers: 20,
+            report_top: 50,
+        }
+    }
+}
+
+/// One ranked lead.
+#[derive(Debug, Clone, Serialize)]
+pub struct Lead {
+    pub rank: u32,
+    pub lead_id: String,
+    pub subject_type: String,
+    pub subject_id: String,
+    /// The institution involved (for patient and doctor leads, the one most of its hits name).
+    pub provider_id: Option<String>,
+    pub score: f64,
+    pub amount_fen: i64,
+    pub hit_count: usize,
+    pub families: Vec<String>,
+    pub rule_ids: Vec<String>,
+    pub headline: String,
+    /// The headline in Chinese and in English (the report offers both).
+    #[serde(skip)]
+    pub headlines: [String; 2],
+    /// The amount reaches the referral threshold.
+    pub referral: bool,
+    /// Against a baseline run: `new`, `recurring` or `escalated`.
+    pub status: Option<String>,
+    /// Indices of its hits in the rows it was built from, by severity.
+    #[serde(skip)]
+    pub hits: Vec<usize>,
+}
+
+/// Who a hit's lead is about.
+pub fn lead_subject(h: &HitRow) -> (&str, &str) {
+    match (h.subject_type.as_str(), &h.patient_id, &h.provider_id) {
+        ("visit", Some(p), _) => ("patient", p.as_str()),
+        ("visit", None, Some(p)) => ("provider", p.as_str()),
+        (t, _, _) => (t, h.subject_id.as_str()),
+    }
+}
+
+/// Stable id of a subject's lead: the same data gives the same id in every run.
+pub fn lead_id(subject_type: &str, subject_id: &str) -> String {
+    let d = Sha256::digest(format!("{subject_type}\u{1f}{subject_id}").as_bytes());
+    let hex: String = d.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("L{hex}")
+}
+
+/// Names of rules for headlines: built-in names, custom rules' names or ids.
+#[derive(Debug, Clone, Default)]
+pub struct RuleNames {
+    names: BTreeMap<String, (String, String)>,
+}
+
+impl RuleNames {
+    /// Names from `(rule id, 中文名, English name)`: the engine's catalogue and the custom rules.
+    pub fn new<'a>(names: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Self {
+        RuleNames {
+            names: names
+                .into_iter()
+                .map(|(id, zh, en)| (id.to_string(), (zh.to_string(), en.to_string())))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, id: &str, lang: Language) -> String {
+        match (self.names.get(id), lang) {
+            (Some((zh, _)), Language::Zh) => zh.clone(),
+            (Some((_, en)), Language::En) => en.clone(),
+            (None, _) => id.to_string(),
+        }
+    }
+}
+
+fn subject_word(t: &str, lang: Language) -> &'static str {
+    match (t, lang) {
+        ("provider", Language::Zh) => "定点机构",
+        ("patient", Language::Zh) => "参保人",
+        ("doctor", Language::Zh) => "医师",
+        (_, Language::Zh) => "对象",
+        ("provider", Language::En) => "Provider",
+        ("patient", Language::En) => "Insured person",
+        ("doctor", Language::En) => "Doctor",
+        (_, Language::En) => "Subject",
+    }
+}
+
+/// Rolls `rows` up into ranked leads.
+pub fn build(rows: &[HitRow], cfg: &LeadsConfig, names: &RuleNames, lang: Language) -> Vec<Lead> {
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    for (i, h) in rows.iter().enumerate() {
+        let (t, id) = lead_subject(h);
+        groups
+            .entry((t.to_string(), id.to_string()))
+            .or_default()
+            .push(i);
+    }
+    let mut leads: Vec<Lead> = groups
+        .into_iter()
+        .map(|((t, id), mut hits)| {
+            hits.sort_by(|&a, &b| {
+                rows[b]
+                    .severity
+                    .total_cmp(&rows[a].severity)
+                    .then(rows[b].amount_fen.cmp(&rows[a].amount_fen))
+                    .then(a.cmp(&b))
+            });
+            lead(rows, t, id, hits, cfg, names, lang)
+        })
+        .collect();
+    leads.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.amount_fen.cmp(&a.amount_fen))
+            .then(a.lead_id.cmp(&b.lead_id))
+    });
+    for (i, l) in leads.iter_mut().enumerate() {
+        l.rank = i as u32 + 1;
+    }
+    leads
+}
+
+/// The money of a set of hits, each line counted once (see the module docs).
+pub fn amount_once(rows: &[HitRow], hits: &[usize]) -> i64 {
+    let mut per_line: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut without = 0i64;
+    for &i in hits {
+        let h = &rows[i];
+        let n = h.line_ids.len() as i64;
+        if n == 0 {
+            without += h.amount_fen;
+            continue;
+        }
+        for (k, l) in h.line_ids.iter().enumerate() {
+            // Even shares that add up to the hit's amount exactly.
+            let share = h.amount_fen / n + i64::from((k as i64) < h.amount_fen % n);
+            let e = per_line.entry(l.as_str()).or_insert(share);
+            *e = (*e).max(share);
+        }
+    }
+    without + per_line.values().sum::<i64>()
+}
+
+/// The score of a lead from its parts (see the module docs).
+pub fn score(
+    severities: &BTreeMap<&str, f64>,
+    families: usize,
+    p_min: f64,
+    amount_fen: i64,
+) -> f64 {
+    let evidence = 1.0
+        - severities
+            .values()
+            .map(|s| 1.0 - s.clamp(0.0, 1.0))
+            .product::<f64>();
+    let breadth = 1.0 + 0.25 * (families.max(1) - 1) as f64;
+    let strength = 1.0 + 0.1 * (-p_min.max(1e-300).log10()).clamp(0.0, 10.0);
+    let money = 1.0 + (1.0 + amount_fen.max(0) as f64 / 100_000.0).log10();
+    // Rounded so that the ranking never depends on the last bits of a float sum.
+    (evidence * breadth * strength * money * 1e9).round() / 1e9
+}
+
+fn lead(
+    rows: &[HitRow],
+    subject_type: String,
+    subject_id: String,
+    hits: Vec<usize>,
+    cfg: &LeadsConfig,
+    names: &RuleNames,
+    lang: Language,
+) -> Lead {
+    let mut severities: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut families: Vec<String> = Vec::new();
+    let mut p_min = 1.0f64;
+    let mut providers: BTreeMap<&str, usize> = BTreeMap::new();
+    for &i in &hits {
+        let h = &rows[i];
+        let s = severities.entry(h.rule_id.as_str()).or_insert(0.0);
+        *s = s.max(h.severity);
+        if !families.contains(&h.family) {
+            families.push(h.family.clone());
+        }
+        if let Some(p) = h.p {
+            p_min = p_min.min(p);
+        }
+        if let Some(p) = &h.provider_id {
+            *providers.entry(p.as_str()).or_default() += 1;
+        }
+    }
+    families.sort();
+    let amount = amount_once(rows, &hits);
+    let provider_id = if subject_type == "provider" {
+        Some(subject_id.clone())
+    } else {
+        providers
+            .iter()
+            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            .map(|(p, _)| (*p).to_string())
+    };
+    // Rules in the order of their strongest hit.
+    let mut rule_ids: Vec<String> = Vec::new();
+    for &i in &hits {
+        if !rule_ids.contains(&rows[i].rule_id) {
+            rule_ids.push(rows[i].rule_id.clone());
+        }
+    }
+    let referral = amount >= cfg.referral_yuan as i64 * 100;
+    let headlines = [Language::Zh, Language::En].map(|l| {
+        headline(
+            &subject_type,
+            &subject_id,
+            &rule_ids,
+            amount,
+            referral,
+            names,
+            l,
+        )
+    });
+    let headline = headlines[usize::from(lang == Language::En)].clone();
+    let score = score(&severities, families.len(), p_min, amount);
+    let mut sorted_rules = rule_ids.clone();
+    sorted_rules.sort();
+    Lead {
+        rank: 0,
+        lead_id: lead_id(&subject_type, &subject_id),
+        subject_type,
+        subject_id,
+        provider_id,
+        score,
+        amount_fen: amount,
+        hit_count: hits.len(),
+        families,
+        rule_ids: sorted_rules,
+        headline,
+        headlines,
+        referral,
+        status: None,
+        hits,
+    }
+}
+
+fn headline(
+    subject_type: &str,
+    subject_id: &str,
+    rule_ids: &[String],
+    amount: i64,
+    referral: bool,
+    names: &RuleNames,
+    lang: Language,
+) -> String {
+    let money = fundguard_model::yuan(amount).to_string();
+    let shown: Vec<String> = rule_ids
+        .iter()
+        .take(3)
+        .map(|r| names.get(r, lang))
+        .collect();
+    let who = subject_word(subject_type, lang);
+    match lang {
+        Language::Zh => {
+            let more = if rule_ids.len() > 3 {
+                format!("等 {} 项", rule_ids.len())
+            } else {
+                String::new()
+            };
+            format!(
+                "{who} {subject_id} 涉嫌{}{more}，涉及金额 {money} 元{}",
+                shown.join("、"),
+                if referral {
+                    "，达到移送标准"
+                } else {
+                    ""
+                }
+            )
+        }
+        Language::En => {
+            let more = if rule_ids.len() > 3 {
+                format!(" and {} more", rule_ids.len() - 3)
+            } else {
+                String::new()
+            };
+            format!(
+                "{who} {subject_id}: {}{more}; {money} yuan at risk{}",
+                shown.join(", "),
+                if referral {
+                    " (referral threshold reached)"
+                } else {
+                    ""
+                }
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(
+        rule: &str,
+        family: &str,
+        subject: (&str, &str),
+        lines: &[&str],
+        fen: i64,
+        sev: f64,
+    ) -> HitRow {
+        HitRow {
+            rule_id: rule.into(),
+            family: family.into(),
+            subject_type: subject.0.into(),
+            subject_id: subject.1.into(),
+            provider_id: Some("H1".into()),
+            patient_id: Some("P1".into()),
+            visit_id: None,
+            line_ids: lines.iter().map(|l| (*l).to_string()).collect(),
+            amount_fen: fen,
+            severity: sev,
+            evidence: String::new(),
+            p: None,
+        }
+    }
+
+    #[test]
+    fn a_line_counted_by_two_hits_adds_its_money_once() {
+        let rows = vec![
+            hit(
+                "duplicate_charge.exact",
+                "duplicate_charge",
+                ("visit", "V1"),
+                &["L1", "L2"],
+                10_000,
+                0.7,
+            ),
+            hit(
+                "duplicate_charge.daily_cap",
+                "duplicate_charge",
+                ("patient", "P1"),
+                &["L2"],
+                5_000,
+                0.6,
+            ),
+            hit(
+                "bed_hanging.elsewhere",
+                "bed_hanging",
+                ("visit", "V2"),
+                &[],
+                3_000,
+                0.8,
+            ),
+        ];
+        // L1 5,000 + L2 max(5,000, 5,000) + 3,000 without lines.
+        assert_eq!(amount_once(&rows, &[0, 1, 2]), 13_000);
+        let leads = build(
+            &rows,
+            &LeadsConfig::default(),
+            &RuleNames::default(),
+            Language::Zh,
+        );
+        assert_eq!(leads.len(), 1, "visit hits roll up to their patient");
+        let l = &leads[0];
+        assert_eq!(
+            (l.subject_type.as_str(), l.subject_id.as_str()),
+            ("patient", "P1")
+        );
+        assert_eq!(l.hit_count, 3);
+        assert_eq!(l.families, vec!["bed_hanging", "duplicate_charge"]);
+        assert_eq!(l.amount_fen, 13_000);
+        assert!(!l.referral);
+        assert_eq!(l.lead_id, lead_id("patient", "P1"));
+        assert!(l.headline.starts_with("参保人 P1 涉嫌"), "{}", l.headline);
+    }
+
+    #[test]
+    fn more_rules_families_strength_and_money_score_higher() {
+        let one: BTreeMap<&str, f64> = [("a", 0.6)].into();
+        let two: BTreeMap<&str, f64> = [("a", 0.6), ("b", 0.6)].into();
+        let base = score(&one, 1, 1.0, 100_000);
+        assert!(score(&two, 1, 1.0, 100_000) > base);
+        assert!(score(&two, 2, 1.0, 100_000) > score(&two, 1, 1.0, 100_000));
+        assert!(score(&one, 1, 1e-8, 100_000) > base);
+        assert!(score(&one, 1, 1.0, 10_000_000) > base);
+        // The worked example of docs/scoring.md.
+        let ex: BTreeMap<&str, f64> = [("x", 0.8), ("y", 0.5)].into();
+        assert!(
+            (score(&ex, 2, 1e-6, 1_200_000) - 3.8051).abs() < 1e-3,
+            "{}",
+            score(&ex, 2, 1e-6, 1_200_000)
+        );
+    }
+
+    #[test]
+    fn leads_rank_by_score_and_refer_above_the_threshold() {
+        let rows = vec![
+            hit("a.x", "custom", ("provider", "H1"), &[], 900_000, 0.5),
+            hit("a.x", "custom", ("provider", "H2"), &[], 100, 0.5),
+        ];
+        let leads = build(
+            &rows,
+            &LeadsConfig::default(),
+            &RuleNames::default(),
+            Language::En,
+        );
+        assert_eq!(leads[0].subject_id, "H1");
+        assert_eq!(leads[0].rank, 1);
+        assert!(leads[0].referral);
+        assert!(!leads[1].referral);
+        assert!(
+            leads[0].headline.contains("referral"),
+            "{}",
+            leads[0].headline
+        );
+    }
+}
