@@ -12,6 +12,7 @@ use rustc_hash::FxHashMap;
 use fundguard_rulebase::RuleBase;
 
 use crate::hit::Hit;
+use crate::order::by_id;
 
 /// Rows grouped by a key (compressed sparse rows): the rows of key `k` are `get(k)`, in the order
 /// given at construction.
@@ -363,7 +364,8 @@ impl<'a> Ctx<'a> {
 /// Cancels reversal lines against what they reverse. A reversal (negative quantity) cancels, in
 /// order of preference, a line of the same visit, then of another visit of the same patient at the
 /// same provider (a refund settlement), with the same item and unit price, billed no later than the
-/// reversal; among those, one of exactly the reversed quantity, then the latest.
+/// reversal; among those, one of exactly the reversed quantity, then the latest (equal times by
+/// `line_id`, so which of two identical lines a reversal cancels never depends on row order).
 fn net_reversals(dump: &Dump, visit_lines: &Csr, patient_visits: &Csr) -> (Vec<i64>, NettingStats) {
     let l = &dump.lines;
     let v = &dump.visits;
@@ -383,7 +385,7 @@ fn net_reversals(dump: &Dump, visit_lines: &Csr, patient_visits: &Csr) -> (Vec<i
         .par_iter()
         .map(|(patient, reversals)| {
             let mut reversals = reversals.clone();
-            reversals.sort_unstable_by_key(|&r| (l.charge_time[r as usize], r));
+            reversals.sort_by_key(|&r| by_id(l.charge_time[r as usize], l.line_id.get(r as usize)));
             let mut left: FxHashMap<u32, i64> = FxHashMap::default();
             let (mut matched, mut unmatched) = (0, 0);
             for r in reversals {
@@ -415,7 +417,8 @@ fn net_reversals(dump: &Dump, visit_lines: &Csr, patient_visits: &Csr) -> (Vec<i
                     pool.sort_by_key(|&c| {
                         let ci = c as usize;
                         let q = left.get(&c).copied().unwrap_or(l.quantity[ci]);
-                        (q != remaining, std::cmp::Reverse((l.charge_time[ci], c)))
+                        let latest = by_id(l.charge_time[ci], l.line_id.get(ci));
+                        (q != remaining, std::cmp::Reverse(latest))
                     });
                     for c in pool {
                         if remaining == 0 {

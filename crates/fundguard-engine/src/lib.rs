@@ -30,6 +30,7 @@ pub mod fmt;
 mod hit;
 pub mod icd;
 mod info;
+pub mod order;
 mod rule;
 pub mod rules;
 pub mod stats;

@@ -63,12 +63,12 @@ impl Rule for Overlap {
             let stays: Vec<u32> = ctx.stays(visits).collect();
             for (j, &later) in stays.iter().enumerate().skip(1) {
                 let start = v.admit[later as usize];
-                // The earlier stay overlapping this one the most.
+                // The earlier stay overlapping this one the most (equal overlaps: the first by id).
                 let best = stays[..j]
                     .iter()
                     .map(|&e| (ctx.visit_end(e).min(ctx.visit_end(later)) - start, e))
                     .filter(|(o, _)| *o >= min)
-                    .max_by_key(|&(o, e)| (o, std::cmp::Reverse(e)));
+                    .max_by_key(|&(o, e)| (o, std::cmp::Reverse(ctx.visit_id(e))));
                 let Some((seconds, earlier)) = best else {
                     continue;
                 };

@@ -4,6 +4,7 @@ use fundguard_model::{VisitType, NONE};
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
+use crate::order::by_id;
 use crate::hit::{Evidence, Hit, Subject};
 use crate::info::{Family, ParamDoc, RuleInfo};
 use crate::fmt;
@@ -100,7 +101,7 @@ pub(crate) fn too_close(
         if used.len() < 2 {
             return;
         }
-        used.sort_by_key(|&x| (v.settle[x as usize], x));
+        used.sort_by_key(|&x| by_id(v.settle[x as usize], ctx.visit_id(x)));
         for w in used.windows(2) {
             let (a, b) = (w[0] as usize, w[1] as usize);
             if v.provider[a] == v.provider[b] || !keep(w[0], w[1]) {

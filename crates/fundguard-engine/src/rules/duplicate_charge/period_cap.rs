@@ -61,9 +61,11 @@ impl Rule for PeriodCap {
         let l = &ctx.dump.lines;
         let v = &ctx.dump.visits;
         ctx.per_patient(|patient, visits, out| {
-            let mut lines: Vec<(u32, i64, u32)> = ctx.live_lines_of(visits)
+            // By item, then time, equal times by id: which line is beyond the cap is the same in
+            // any row order.
+            let mut lines: Vec<(u32, i64, &str, u32)> = ctx.live_lines_of(visits)
                 .filter(|&x| caps.contains_key(&l.item[x as usize]))
-                .map(|x| (l.item[x as usize], l.charge_time[x as usize], x))
+                .map(|x| (l.item[x as usize], l.charge_time[x as usize], ctx.line_id(x), x))
                 .collect();
             if lines.len() < 2 {
                 return;
@@ -75,9 +77,9 @@ impl Rule for PeriodCap {
                 let mut amount = 0;
                 let mut start = 0;
                 let mut in_window = 0i64;
-                for &(_, t, x) in run {
+                for &(_, t, _, x) in run {
                     while day_of(t) - day_of(run[start].1) >= days {
-                        in_window -= ctx.net_qty[run[start].2 as usize];
+                        in_window -= ctx.net_qty[run[start].3 as usize];
                         start += 1;
                     }
                     let q = ctx.net_qty[x as usize];

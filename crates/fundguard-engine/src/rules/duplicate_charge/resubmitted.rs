@@ -4,6 +4,7 @@ use fundguard_model::day_of;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
+use crate::order::by_id;
 use crate::hit::{Evidence, Hit, Subject};
 use crate::info::{Family, ParamDoc, RuleInfo};
 use crate::fmt;
@@ -85,7 +86,7 @@ impl Rule for Resubmitted {
                         day_of(v.settle[xi]),
                         ctx.money_sum(&lines),
                         basket,
-                        v.settle[xi],
+                        by_id(v.settle[xi], ctx.visit_id(x)),
                         x,
                     ))
                 })
@@ -100,7 +101,7 @@ impl Rule for Resubmitted {
                     let ev = Evidence::new(
                         format!(
                             "{} 与同日 {} 的结算（{}）项目、数量、金额完全相同，共 {} 项 {} 元",
-                            fmt::time(dup.4),
+                            fmt::time(dup.4 .0),
                             fmt::clock(v.settle[first as usize]),
                             v.visit_id.get(first as usize),
                             lines.len(),
@@ -108,7 +109,7 @@ impl Rule for Resubmitted {
                         ),
                         format!(
                             "The settlement at {} repeats the one at {} the same day ({}) item for item: {} lines, {} yuan",
-                            fmt::time(dup.4),
+                            fmt::time(dup.4 .0),
                             fmt::clock(v.settle[first as usize]),
                             v.visit_id.get(first as usize),
                             lines.len(),

@@ -158,7 +158,7 @@ impl PeerShare {
                 .min_by(|a, b| {
                     price[**a as usize]
                         .total_cmp(&price[**b as usize])
-                        .then(a.cmp(b))
+                        .then_with(|| ctx.item_id(**a).cmp(ctx.item_id(**b)))
                 })
                 .expect("groups are not empty");
             for &e in members {

@@ -66,23 +66,24 @@ impl Rule for DoctorVolume {
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
         let max = self.0.max_patients_per_day as usize;
-        // (doctor, day, admit, visit) of every live visit with a doctor.
-        let mut seen: Vec<(u32, i32, i64, u32)> = (0..v.doctor.len() as u32)
+        // (doctor, day, admit, visit id, visit) of every live visit with a doctor: a day's
+        // visits by admission, equal times by id.
+        let mut seen: Vec<(u32, i32, i64, &str, u32)> = (0..v.doctor.len() as u32)
             .into_par_iter()
             .filter(|&x| v.doctor[x as usize] != NONE && ctx.visit_live[x as usize])
             .map(|x| {
                 let i = x as usize;
-                (v.doctor[i], day_of(v.admit[i]), v.admit[i], x)
+                (v.doctor[i], day_of(v.admit[i]), v.admit[i], ctx.visit_id(x), x)
             })
             .collect();
         seen.par_sort_unstable();
-        let days: Vec<&[(u32, i32, i64, u32)]> = seen
+        let days: Vec<&[(u32, i32, i64, &str, u32)]> = seen
             .chunk_by(|a, b| a.0 == b.0 && a.1 == b.1)
             .filter(|d| d.len() > max)
             .collect();
         days.into_par_iter()
             .filter_map(|day| {
-                let mut patients: Vec<u32> = day.iter().map(|d| v.patient[d.3 as usize]).collect();
+                let mut patients: Vec<u32> = day.iter().map(|d| v.patient[d.4 as usize]).collect();
                 patients.sort_unstable();
                 patients.dedup();
                 if patients.len() <= max {
@@ -92,23 +93,24 @@ impl Rule for DoctorVolume {
                 let mut counted = Vec::new();
                 let mut beyond = Vec::new();
                 for d in day {
-                    let p = v.patient[d.3 as usize];
+                    let p = v.patient[d.4 as usize];
                     if counted.contains(&p) {
                         continue;
                     }
                     if counted.len() < max {
                         counted.push(p);
                     } else {
-                        beyond.push(d.3);
+                        beyond.push(d.4);
                     }
                 }
                 let lines: Vec<u32> = ctx.live_lines_of(&beyond).collect();
                 let amount = ctx.money_sum(&lines);
-                let mut providers: Vec<u32> = day.iter().map(|d| v.provider[d.3 as usize]).collect();
+                let mut providers: Vec<u32> = day.iter().map(|d| v.provider[d.4 as usize]).collect();
                 providers.sort_unstable();
+                // Where most of the day's visits were; equal counts: the first provider by id.
                 let provider = providers
                     .chunk_by(|a, b| a == b)
-                    .max_by_key(|c| (c.len(), std::cmp::Reverse(c[0])))
+                    .max_by_key(|c| (c.len(), std::cmp::Reverse(ctx.provider_id(c[0]))))
                     .map(|c| c[0])
                     .unwrap_or(NONE);
                 let (first, last) = (day[0].2, day[day.len() - 1].2);

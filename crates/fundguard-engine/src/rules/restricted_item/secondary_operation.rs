@@ -110,7 +110,7 @@ impl Rule for SecondaryOperation {
         }
         let (max_share, expected) = (self.0.max_share, self.0.expected_share);
         ctx.per_visit(|visit, lines, out| {
-            let mut ops: Vec<(&str, i32, i64, u32)> = lines
+            let mut ops: Vec<(&str, i32, i64, &str, u32)> = lines
                 .iter()
                 .copied()
                 .filter(|&x| ctx.live(x))
@@ -119,6 +119,7 @@ impl Rule for SecondaryOperation {
                         g.as_str(),
                         ctx.line_day(x),
                         -full[&l.item[x as usize]],
+                        ctx.line_id(x),
                         x,
                     )),
                     _ => None,
@@ -132,11 +133,11 @@ impl Rule for SecondaryOperation {
                 if group.len() < 2 {
                     continue;
                 }
-                let primary = group[0].3;
+                let primary = group[0].4;
                 let mut found = Vec::new();
                 let mut amount = 0;
                 let mut names = Vec::new();
-                for &(_, _, neg_full, x) in &group[1..] {
+                for &(_, _, neg_full, _, x) in &group[1..] {
                     let price = l.unit_price[x as usize];
                     let full_price = -neg_full;
                     if full_price <= 0 || (price as f64) <= max_share * full_price as f64 {
