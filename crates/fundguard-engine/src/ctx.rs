@@ -361,6 +361,29 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Text ids, for evidence and for breaking ties ([`crate::order`]).
+impl Ctx<'_> {
+    /// A line's `line_id`.
+    pub fn line_id(&self, line: u32) -> &str {
+        self.dump.lines.line_id.get(line as usize)
+    }
+
+    /// A visit's `visit_id`.
+    pub fn visit_id(&self, visit: u32) -> &str {
+        self.dump.visits.visit_id.get(visit as usize)
+    }
+
+    /// An item code as text.
+    pub fn item_id(&self, item: u32) -> &str {
+        self.dump.dicts.items.get(item)
+    }
+
+    /// A doctor code as text.
+    pub fn doctor_id(&self, doctor: u32) -> &str {
+        self.dump.dicts.doctors.get(doctor)
+    }
+}
+
 /// Cancels reversal lines against what they reverse. A reversal (negative quantity) cancels, in
 /// order of preference, a line of the same visit, then of another visit of the same patient at the
 /// same provider (a refund settlement), with the same item and unit price, billed no later than the

@@ -602,7 +602,7 @@ impl Sheet {
         };
         match self {
             Sheet::Csv(path) => {
-                let bytes = std::fs::read(path).map_err(|e| whole(None, e.to_string()))?;
+                let bytes = read_bounded(path).map_err(|e| whole(None, e))?;
                 let text = decode(&bytes);
                 let mut reader = csv::ReaderBuilder::new()
                     .flexible(true)
@@ -627,7 +627,7 @@ impl Sheet {
                 })
             }
             Sheet::Workbook(path, index) => {
-                let bytes = std::fs::read(path).map_err(|e| whole(None, e.to_string()))?;
+                let bytes = read_bounded(path).map_err(|e| whole(None, e))?;
                 let mut sheets = crate::xlsx::read_workbook(&bytes).map_err(|e| whole(None, e))?;
                 if *index >= sheets.len() {
                     return Err(whole(
@@ -653,6 +653,20 @@ impl Sheet {
             }
         }
     }
+}
+
+/// Most bytes one rule-base file may hold (the published workbooks are about 1 MB, the largest
+/// CSV under 1 MB); a larger file is refused without being read.
+pub const MAX_FILE: u64 = 512 << 20;
+
+fn read_bounded(path: &Path) -> Result<Vec<u8>, String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > MAX_FILE {
+        return Err(format!(
+            "{size} bytes, more than the {MAX_FILE} a rule-base file may hold"
+        ));
+    }
+    std::fs::read(path).map_err(|e| e.to_string())
 }
 
 /// One data row of a rule-base table, with its headers.

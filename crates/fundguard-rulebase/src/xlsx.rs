@@ -6,9 +6,22 @@
 //! worksheets) with a minimal tag scanner: enough for machine-written workbooks, no formulas, no
 //! styles. Numbers are returned as written in the XML (`1`, `0.5`); whole numbers stored as
 //! floats (`1.0`) are written without the fraction, like a CSV export.
+//!
+//! A workbook is input from outside, so nothing in it is trusted: a part is inflated only up to
+//! [`MAX_PART`] bytes whatever its header declares (and one that inflates beyond its declared size
+//! is refused), offsets and sizes are checked before use, cell references beyond Excel's last
+//! column (XFD) are errors, and attribute quotes other than `"` and `'` end the attribute. Every
+//! failure is an `Err` naming the part or row, never a panic or an unbounded allocation.
 
 use std::collections::BTreeMap;
 use std::io::Read;
+
+/// Most bytes one part of a workbook (a worksheet's XML, the shared strings) may inflate to. The
+/// national tables' largest sheet is about 1 MB.
+pub const MAX_PART: usize = 256 << 20;
+
+/// Columns of an Excel sheet (`A` … `XFD`).
+pub const MAX_COLUMNS: usize = 16_384;
 
 /// One worksheet: its name and its rows as `(1-based row number, cells by column)`.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,7 +88,7 @@ impl<'a> Zip<'a> {
         let from = bytes.len().saturating_sub(22 + 65_535);
         let eocd = (from..bytes.len().saturating_sub(21))
             .rev()
-            .find(|&i| bytes[i..i + 4] == EOCD)
+            .find(|&i| bytes.get(i..i + 4) == Some(&EOCD[..]))
             .ok_or("not an xlsx workbook (no zip directory)")?;
         let count = u16_at(bytes, eocd + 10)? as usize;
         let mut at = u32_at(bytes, eocd + 16)?;
@@ -98,7 +111,9 @@ impl<'a> Zip<'a> {
                 String::from_utf8_lossy(name).into_owned(),
                 (method, compressed, size, offset),
             );
-            at += 46 + name_len + extra + comment;
+            at = at
+                .checked_add(46 + name_len + extra + comment)
+                .ok_or("corrupt zip directory")?;
         }
         Ok(Zip { bytes, entries })
     }
@@ -113,18 +128,39 @@ impl<'a> Zip<'a> {
         if u32_at(b, offset)? != 0x0403_4b50 {
             return Err(format!("{name}: corrupt zip entry"));
         }
-        let start =
-            offset + 30 + u16_at(b, offset + 26)? as usize + u16_at(b, offset + 28)? as usize;
-        let data = b
-            .get(start..start + compressed)
+        if size > MAX_PART {
+            return Err(format!(
+                "{name}: declares {size} bytes, more than the {MAX_PART} a workbook part may hold"
+            ));
+        }
+        let start = offset
+            .checked_add(30 + u16_at(b, offset + 26)? as usize + u16_at(b, offset + 28)? as usize)
+            .ok_or_else(|| format!("{name}: corrupt zip entry"))?;
+        let data = start
+            .checked_add(compressed)
+            .and_then(|end| b.get(start..end))
             .ok_or_else(|| format!("{name}: truncated zip entry"))?;
         let raw = match method {
-            0 => data.to_vec(),
+            0 if data.len() == size => data.to_vec(),
+            0 => {
+                return Err(format!(
+                    "{name}: stored entry of {} bytes declares {size}",
+                    data.len()
+                ))
+            }
             8 => {
-                let mut out = Vec::with_capacity(size);
+                // Never more than declared (which is at most MAX_PART): a part that inflates
+                // further is corrupt or hostile, and is not read to its end.
+                let mut out = Vec::with_capacity(size.min(data.len().saturating_mul(16)));
                 flate2::read::DeflateDecoder::new(data)
+                    .take(size as u64 + 1)
                     .read_to_end(&mut out)
                     .map_err(|e| format!("{name}: {e}"))?;
+                if out.len() > size {
+                    return Err(format!(
+                        "{name}: inflates to more than the {size} bytes its header declares"
+                    ));
+                }
                 out
             }
             m => return Err(format!("{name}: unsupported zip compression method {m}")),
@@ -195,7 +231,9 @@ fn attr(attrs: &str, key: &str) -> Option<String> {
     while let Some(eq) = rest.find('=') {
         let k = rest[..eq].trim();
         let after = rest[eq + 1..].trim_start();
-        let quote = after.chars().next()?;
+        // XML quotes attributes with `"` or `'`; anything else (a typographic quote, say) ends
+        // the attributes rather than being sliced through.
+        let quote = after.chars().next().filter(|q| *q == '"' || *q == '\'')?;
         let close = after[1..].find(quote)? + 1;
         if k == key {
             return Some(unescape(&after[1..close]));
@@ -283,20 +321,27 @@ fn shared_strings(xml: &str) -> Vec<String> {
     out
 }
 
-/// Column index of a cell reference (`C7` → 2).
-fn column_of(reference: &str) -> Option<usize> {
+/// Column index of a cell reference (`C7` → 2); `None` without letters, an error beyond
+/// Excel's last column (XFD).
+fn column_of(reference: &str) -> Result<Option<usize>, String> {
     let letters: Vec<u8> = reference
         .bytes()
         .take_while(u8::is_ascii_alphabetic)
         .collect();
     if letters.is_empty() {
-        return None;
+        return Ok(None);
     }
-    Some(
-        letters.iter().fold(0usize, |n, b| {
-            n * 26 + (b.to_ascii_uppercase() - b'A' + 1) as usize
-        }) - 1,
-    )
+    let beyond = || format!("cell reference `{reference}` is beyond Excel's last column XFD");
+    if letters.len() > 3 {
+        return Err(beyond());
+    }
+    let n = letters.iter().fold(0usize, |n, b| {
+        n * 26 + (b.to_ascii_uppercase() - b'A' + 1) as usize
+    });
+    if n > MAX_COLUMNS {
+        return Err(beyond());
+    }
+    Ok(Some(n - 1))
 }
 
 fn sheet_rows(xml: &str, shared: &[String]) -> Result<Vec<(u64, Vec<String>)>, String> {
@@ -314,9 +359,14 @@ fn sheet_rows(xml: &str, shared: &[String]) -> Result<Vec<(u64, Vec<String>)>, S
             "c" if !t.closing => {
                 let kind = attr(t.attrs, "t").unwrap_or_default();
                 let row = rows.last_mut().ok_or("a cell outside any row")?;
-                let col = attr(t.attrs, "r")
-                    .and_then(|r| column_of(&r))
-                    .unwrap_or(row.1.len());
+                let col = match attr(t.attrs, "r") {
+                    Some(r) => column_of(&r).map_err(|e| format!("row {}: {e}", row.0))?,
+                    None => None,
+                }
+                .unwrap_or(row.1.len());
+                if col >= MAX_COLUMNS {
+                    return Err(format!("row {}: more than {MAX_COLUMNS} cells", row.0));
+                }
                 let raw = if t.empty {
                     String::new()
                 } else {
@@ -385,7 +435,9 @@ mod tests {
                 (3, vec![String::new(), "14".into(), "儿童".into()]),
             ]
         );
-        assert_eq!(column_of("AB12"), Some(27));
+        assert_eq!(column_of("AB12"), Ok(Some(27)));
+        assert_eq!(column_of("XFD1"), Ok(Some(16_383)));
+        assert!(column_of("XFE1").is_err());
     }
 
     #[test]

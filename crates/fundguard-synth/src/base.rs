@@ -5,7 +5,7 @@
 
 use fundguard_model::VisitType;
 
-use crate::inject::Roles;
+use crate::plan::Roles;
 use crate::plan::{Line, Visit, DAY, HOUR, MIN};
 use crate::rng::Rng;
 use crate::world::{it, Person, World, ORAL_DRUGS};

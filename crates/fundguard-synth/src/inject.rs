@@ -9,22 +9,9 @@ use fundguard_model::VisitType;
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::base;
-use crate::plan::{Line, Visit, DAY, HOUR, MIN};
+use crate::plan::{Line, Roles, Visit, DAY, HONEST_SWAP_SHARE, HOUR, MIN};
 use crate::rng::Rng;
 use crate::world::{it, Person, World, LEVEL_PRIMARY, LEVEL_SECONDARY, LEVEL_TERTIARY};
-
-/// Per-provider roles that alter honest billing.
-pub(crate) struct Roles {
-    /// Probability of billing the expensive item of an interchangeable pair.
-    pub swap_share: Vec<f64>,
-    /// Multiplier on inpatient drug quantities.
-    pub inflate: Vec<i64>,
-    /// Bills ultrasound 25% above the price cap.
-    pub gouge: Vec<bool>,
-}
-
-/// The honest share of the expensive item of an interchangeable pair.
-pub(crate) const HONEST_SWAP_SHARE: f64 = 0.3;
 
 /// A visit planned for a reserved person: its index in that person's plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

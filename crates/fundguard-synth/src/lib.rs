@@ -305,7 +305,7 @@ fn label_amount(
         .iter()
         .map(|&(cheap, dear)| {
             let (c, d) = (units(p, cheap), units(p, dear));
-            let expected = ((c + d) as f64 * inject::HONEST_SWAP_SHARE) as i64;
+            let expected = ((c + d) as f64 * plan::HONEST_SWAP_SHARE) as i64;
             money((d - expected).max(0), price(dear) - price(cheap))
         })
         .sum(),

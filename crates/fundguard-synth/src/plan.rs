@@ -238,3 +238,16 @@ impl Chunk {
         }
     }
 }
+
+/// Per-provider roles that alter honest billing.
+pub(crate) struct Roles {
+    /// Probability of billing the expensive item of an interchangeable pair.
+    pub swap_share: Vec<f64>,
+    /// Multiplier on inpatient drug quantities.
+    pub inflate: Vec<i64>,
+    /// Bills ultrasound 25% above the price cap.
+    pub gouge: Vec<bool>,
+}
+
+/// The honest share of the expensive item of an interchangeable pair.
+pub(crate) const HONEST_SWAP_SHARE: f64 = 0.3;
