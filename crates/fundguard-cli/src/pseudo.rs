@@ -7,26 +7,15 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use fundguard_model::Dict;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
-/// HMAC-SHA256 (RFC 2104).
+/// HMAC-SHA256 (RFC 2104), by the `hmac` crate over the build's `sha2`.
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut k = [0u8; 64];
-    if key.len() > 64 {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let pad = |b: u8| k.iter().map(|x| x ^ b).collect::<Vec<u8>>();
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 /// Replaces the patient ids of one dump.
@@ -38,7 +27,7 @@ pub struct Pseudonymizer<'a> {
 impl<'a> Pseudonymizer<'a> {
     /// Reads a key file (at least 16 bytes, used as they are).
     pub fn read_key(path: &Path) -> Result<Vec<u8>, String> {
-        let key = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let key = fundguard_ingest::records::read_bytes(path, 1 << 20)?;
         if key.len() < 16 {
             return Err(format!(
                 "{}: a pseudonymisation key needs at least 16 bytes (it has {})",

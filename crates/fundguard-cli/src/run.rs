@@ -283,7 +283,9 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
             &fundguard_report::dossier(&report, l),
         )?;
     }
-    std::fs::write(out("leads.xlsx"), fundguard_report::xlsx(&report))
+    let book = fundguard_report::xlsx(&report)
+        .map_err(|e| Failure::Output(anyhow::anyhow!("building leads.xlsx: {e}")))?;
+    std::fs::write(out("leads.xlsx"), book)
         .context("writing leads.xlsx")
         .map_err(Failure::Output)?;
     stages.push(Stage {
@@ -519,17 +521,37 @@ impl Staging {
             _ => PathBuf::from("."),
         };
         std::fs::create_dir_all(&parent).map_err(|e| fail(e, &parent))?;
-        // Remove what killed runs left behind (only this target's staging directories).
-        let prefix = Self::sibling(target, "tmp-")
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+        // Clear what killed runs left behind (only this target's directories): staging
+        // directories go; previous outputs set aside by a run killed while committing go too, or
+        // are put back when the kill came between its two renames and the target is missing.
+        let prefix = |tag: &str| {
+            Self::sibling(target, tag)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let (tmp, old) = (prefix("tmp-"), prefix("old-"));
+        let mut left: Vec<PathBuf> = std::fs::read_dir(&parent)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter(|e| {
+                        let n = e.file_name().to_string_lossy().into_owned();
+                        n.starts_with(&tmp) || n.starts_with(&old)
+                    })
+                    .map(|e| e.path())
+                    .collect()
+            })
             .unwrap_or_default();
-        if let Ok(entries) = std::fs::read_dir(&parent) {
-            for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(&prefix) {
-                    let _ = std::fs::remove_dir_all(e.path());
-                }
+        left.sort();
+        for path in left {
+            let is_old = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&old));
+            if is_old && !target.exists() && std::fs::rename(&path, target).is_ok() {
+                continue;
             }
+            let _ = std::fs::remove_dir_all(&path);
         }
         let dir = Self::sibling(target, &format!("tmp-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("cases")).map_err(|e| fail(e, &dir))?;

@@ -200,18 +200,18 @@ impl<'a> Ctx<'a> {
     pub fn money(&self, line: u32) -> Fen {
         let l = &self.dump.lines;
         let i = line as usize;
-        let base = if l.in_scope[i] != NULL_I64 {
+        let base = Fen(if l.in_scope[i] != NULL_I64 {
             l.in_scope[i]
         } else {
             l.amount[i]
-        };
+        });
         let (net, qty) = (self.net_qty[i], l.quantity[i]);
         if net <= 0 {
-            0
+            Fen::ZERO
         } else if net == qty {
             base
         } else {
-            fundguard_model::div_round(i128::from(base) * i128::from(net), i128::from(qty)) as Fen
+            base.mul_div(net, qty)
         }
     }
 
@@ -221,15 +221,16 @@ impl<'a> Ctx<'a> {
         if units >= net {
             return self.money(line);
         }
-        fundguard_model::div_round(
-            i128::from(self.money(line)) * i128::from(units),
-            i128::from(net),
-        ) as Fen
+        self.money(line).mul_div(units, net)
     }
 
-    /// Sum of [`Ctx::money`] over lines.
+    /// Sum of [`Ctx::money`] over lines; an overflow fails the rule naming the line.
     pub fn money_sum(&self, lines: &[u32]) -> Fen {
-        lines.iter().map(|&x| self.money(x)).sum()
+        lines.iter().fold(Fen::ZERO, |sum, &x| {
+            sum.checked_add(self.money(x)).unwrap_or_else(|| {
+                panic!("money overflow adding line {} to {sum:?}", self.line_id(x))
+            })
+        })
     }
 
     /// The still-billed lines of a visit, by time.
@@ -283,7 +284,15 @@ impl<'a> Ctx<'a> {
     /// Fund plus personal-account payment of a visit: what a pooled card takes from the insurance.
     pub fn insured_paid(&self, visit: u32) -> Fen {
         let v = &self.dump.visits;
-        v.fund_paid[visit as usize] + v.account_paid[visit as usize]
+        let i = visit as usize;
+        Fen(v.fund_paid[i])
+            .checked_add(Fen(v.account_paid[i]))
+            .unwrap_or_else(|| {
+                panic!(
+                    "money overflow in the payments of visit {}",
+                    self.visit_id(visit)
+                )
+            })
     }
 
     /// Item name for evidence, falling back to the code.

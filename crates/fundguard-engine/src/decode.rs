@@ -27,7 +27,7 @@ fn row(dump: &Dump, h: &Hit, lang: Language) -> HitRow {
         visit_id: (h.visit != fundguard_model::NONE)
             .then(|| dump.visits.visit_id.get(h.visit as usize).to_string()),
         line_ids,
-        amount_fen: h.amount,
+        amount_fen: h.amount.0,
         severity: h.severity,
         p: h.p,
         evidence: match lang {

@@ -1,9 +1,9 @@
 //! Formatting shared by evidence sentences.
 
-use fundguard_model::{day_of, yuan, Date, Days, Fen, Seconds, Ts};
+use fundguard_model::{day_of, Date, Days, Fen, Seconds, Ts};
 
 pub fn money(fen: Fen) -> String {
-    yuan(fen).to_string()
+    fen.to_string()
 }
 
 /// A scale-4 quantity without trailing zeros (`20000` → `2`, `25000` → `2.5`).

@@ -86,7 +86,7 @@ impl Hit {
             patient: NONE,
             visit: NONE,
             lines: Vec::new(),
-            amount: 0,
+            amount: Fen::ZERO,
             severity: rule.severity,
             p: None,
             evidence,

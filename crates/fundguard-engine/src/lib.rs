@@ -152,7 +152,11 @@ pub fn run(
                             h.severity = (h.severity * s / base).clamp(0.0, 1.0);
                         }
                     }
-                    let amount_fen = hits.iter().map(|h| h.amount).sum();
+                    let amount_fen = hits
+                        .iter()
+                        .map(|h| h.amount)
+                        .sum::<fundguard_model::Fen>()
+                        .0;
                     let o = Outcome::Ran {
                         hits: hits.len(),
                         amount_fen,

@@ -11,6 +11,18 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 /// Most bytes a text file read whole (a configuration or a feedback file) may hold.
 pub const MAX_TEXT_FILE: u64 = 64 << 20;
 
+/// A small file's bytes (a key file, say); files above `max` bytes are refused, not read.
+pub fn read_bytes(path: &Path, max: u64) -> Result<Vec<u8>, String> {
+    let fail = |m: String| format!("{}: {m}", path.display());
+    let size = std::fs::metadata(path)
+        .map_err(|e| fail(e.to_string()))?
+        .len();
+    if size > max {
+        return Err(fail(format!("{size} bytes, more than the {max} expected")));
+    }
+    std::fs::read(path).map_err(|e| fail(e.to_string()))
+}
+
 /// A small text file as a string: UTF-8 (with or without a BOM), else GB18030 as Excel saves it.
 /// Files above [`MAX_TEXT_FILE`] are refused, not read.
 pub fn read_text(path: &Path) -> Result<String, String> {

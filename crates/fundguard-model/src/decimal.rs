@@ -5,8 +5,71 @@
 
 use std::fmt;
 
-/// Money in fen (1/100 yuan). Every amount in the engine is one of these.
-pub type Fen = i64;
+/// Money in fen (1/100 yuan): every amount the engine computes from the columns (which hold
+/// scaled `i64`s with [`NULL_I64`] for "none").
+///
+/// Arithmetic is checked in every build: an overflow panics with both operands, never wraps. A
+/// rule that overflows is reported as failed (the run exits 6, naming it) instead of writing a
+/// wrong amount; [`Fen::checked_add`] lets a caller name the row itself. There is no conversion to
+/// `f64` but [`Fen::as_f64_yuan`], for statistics and display.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fen(pub i64);
+
+impl Fen {
+    pub const ZERO: Fen = Fen(0);
+
+    pub fn checked_add(self, other: Fen) -> Option<Fen> {
+        self.0.checked_add(other.0).map(Fen)
+    }
+
+    /// `self × num / den`, rounded half away from zero, exactly (through `i128`).
+    pub fn mul_div(self, num: i64, den: i64) -> Fen {
+        let v = div_round(i128::from(self.0) * i128::from(num), i128::from(den));
+        Fen(i64::try_from(v).unwrap_or_else(|_| panic!("money overflow: {self:?} × {num} / {den}")))
+    }
+
+    /// Yuan as a float, for statistics (medians, z-scores) and display only.
+    pub fn as_f64_yuan(self) -> f64 {
+        self.0 as f64 / 100.0
+    }
+}
+
+impl std::ops::Add for Fen {
+    type Output = Fen;
+    fn add(self, other: Fen) -> Fen {
+        self.checked_add(other)
+            .unwrap_or_else(|| panic!("money overflow: {} + {} fen", self.0, other.0))
+    }
+}
+
+impl std::ops::AddAssign for Fen {
+    fn add_assign(&mut self, other: Fen) {
+        *self = *self + other;
+    }
+}
+
+impl std::ops::Sub for Fen {
+    type Output = Fen;
+    fn sub(self, other: Fen) -> Fen {
+        Fen(self
+            .0
+            .checked_sub(other.0)
+            .unwrap_or_else(|| panic!("money overflow: {} - {} fen", self.0, other.0)))
+    }
+}
+
+impl std::iter::Sum for Fen {
+    fn sum<I: Iterator<Item = Fen>>(iter: I) -> Fen {
+        iter.fold(Fen::ZERO, |a, b| a + b)
+    }
+}
+
+impl fmt::Display for Fen {
+    /// As yuan with two places.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        yuan(self.0).fmt(f)
+    }
+}
 
 /// Scale of money columns (`decimal(16,2)`).
 pub const MONEY_SCALE: u32 = 2;
@@ -27,6 +90,25 @@ pub enum DecimalError {
     TooPrecise(u32),
     #[error("out of range")]
     Overflow,
+    /// More digits than the contract's `decimal(16, scale)` holds.
+    #[error("more than {DIGITS} digits (decimal({DIGITS},{0}))")]
+    TooManyDigits(u32),
+}
+
+/// Total digits of every decimal column of the contract: `decimal(16, scale)`.
+pub const DIGITS: u32 = 16;
+
+/// Is `value` (scaled) within `decimal(16, scale)`, whatever its scale: fewer than 16 digits?
+pub fn fits_decimal_16(value: i128) -> bool {
+    value.unsigned_abs() < 10u128.pow(DIGITS)
+}
+
+/// `value` as an `i64` of `decimal(16, scale)`, or why not.
+fn bounded(value: i128, scale: u32) -> Result<i64, DecimalError> {
+    if !fits_decimal_16(value) {
+        return Err(DecimalError::TooManyDigits(scale));
+    }
+    Ok(value as i64)
 }
 
 const POW10: [i128; 19] = [
@@ -58,6 +140,7 @@ pub fn pow10(n: u32) -> i128 {
 
 /// Parses a plain decimal (`-12.5`, `+3`, `.50`, `7.`) into an integer scaled by `10^scale`.
 ///
+/// Values of 16 digits or more (beyond the contract's `decimal(16, scale)`) are refused.
 /// Surrounding ASCII whitespace is ignored. Digits beyond `scale` are accepted only when they are
 /// zeros (`12.3400` at scale 2), since dropping non-zero digits would change the amount.
 pub fn parse_decimal(text: &str, scale: u32) -> Result<i64, DecimalError> {
@@ -100,10 +183,7 @@ pub fn parse_decimal(text: &str, scale: u32) -> Result<i64, DecimalError> {
     }
     let value = int_part * pow10(scale) + frac_part * pow10(scale - frac_digits);
     let value = if neg { -value } else { value };
-    i64::try_from(value)
-        .ok()
-        .filter(|v| *v != NULL_I64)
-        .ok_or(DecimalError::Overflow)
+    bounded(value, scale)
 }
 
 /// Re-scales an exact decimal `value * 10^-from` to scale `to`, refusing to drop non-zero digits.
@@ -121,10 +201,7 @@ pub fn rescale(value: i128, from: u32, to: u32) -> Result<i64, DecimalError> {
         }
         value / div
     };
-    i64::try_from(scaled)
-        .ok()
-        .filter(|v| *v != NULL_I64)
-        .ok_or(DecimalError::Overflow)
+    bounded(scaled, to)
 }
 
 /// Divides with rounding half away from zero, as cashiers round.
@@ -140,9 +217,9 @@ pub fn div_round(num: i128, den: i128) -> i128 {
 }
 
 /// `quantity (scale 4) x unit_price (scale 6)` in fen, rounded half away from zero.
-pub fn line_amount_fen(quantity: i64, unit_price: i64) -> Fen {
+pub fn line_amount_fen(quantity: i64, unit_price: i64) -> i64 {
     let exact = i128::from(quantity) * i128::from(unit_price); // scale 10
-    div_round(exact, pow10(QTY_SCALE + PRICE_SCALE - MONEY_SCALE)) as Fen
+    div_round(exact, pow10(QTY_SCALE + PRICE_SCALE - MONEY_SCALE)) as i64
 }
 
 /// A scaled integer shown as a decimal with exactly `scale` places (`-1234` at 2 → `-12.34`).
@@ -169,7 +246,7 @@ impl fmt::Display for Scaled {
 }
 
 /// Fen shown as yuan with two places (`12345` → `123.45`).
-pub fn yuan(fen: Fen) -> Scaled {
+pub fn yuan(fen: i64) -> Scaled {
     Scaled(fen, MONEY_SCALE)
 }
 
@@ -204,6 +281,36 @@ mod tests {
             parse_decimal("99999999999999999999", 2),
             Err(DecimalError::Overflow)
         );
+        // decimal(16,2): 14 digits before the point at most.
+        assert_eq!(
+            parse_decimal("99999999999999.99", 2),
+            Ok(9_999_999_999_999_999)
+        );
+        assert_eq!(
+            parse_decimal("100000000000000", 2),
+            Err(DecimalError::TooManyDigits(2))
+        );
+        assert_eq!(
+            parse_decimal("-100000000000000.00", 2),
+            Err(DecimalError::TooManyDigits(2))
+        );
+        assert_eq!(
+            rescale(10i128.pow(16), 2, 2),
+            Err(DecimalError::TooManyDigits(2))
+        );
+    }
+
+    #[test]
+    fn money_arithmetic_is_checked() {
+        assert_eq!(Fen(5) + Fen(7), Fen(12));
+        assert_eq!([Fen(1), Fen(2), Fen(3)].into_iter().sum::<Fen>(), Fen(6));
+        assert_eq!(Fen(i64::MAX).checked_add(Fen(1)), None);
+        assert_eq!(Fen(1000).mul_div(1, 3), Fen(333));
+        assert_eq!(Fen(1234).to_string(), "12.34");
+        let wrapped = std::panic::catch_unwind(|| Fen(i64::MAX) + Fen(1));
+        assert!(wrapped.is_err(), "an overflow must not wrap");
+        let summed = std::panic::catch_unwind(|| [Fen(i64::MAX), Fen(1)].into_iter().sum::<Fen>());
+        assert!(summed.is_err());
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! seconds or days (see [`crate::time`]). Optional values use the sentinels [`NONE`],
 //! [`NULL_I64`], [`NULL_TIME`] and [`NULL_DATE`]. This is what the rule engine sweeps over.
 
-use crate::decimal::{Fen, NULL_I64};
+use crate::decimal::NULL_I64;
 use crate::dict::{Dict, StrColumn, NONE};
 use crate::time::{Days, Seconds, NULL_DATE, NULL_TIME};
 
@@ -165,13 +165,14 @@ pub struct Visits {
     pub dept: Vec<u32>,
     pub doctor: Vec<u32>,
     pub terminal: Vec<u32>,
-    pub total: Vec<Fen>,
+    /// Fen (scale 2), as every money column.
+    pub total: Vec<i64>,
     /// Given, else `total`.
-    pub fund_paid: Vec<Fen>,
+    pub fund_paid: Vec<i64>,
     /// 0 when not given.
-    pub account_paid: Vec<Fen>,
+    pub account_paid: Vec<i64>,
     /// 0 when not given.
-    pub cash_paid: Vec<Fen>,
+    pub cash_paid: Vec<i64>,
     pub is_refund: Vec<bool>,
     pub insurance_type: Vec<u32>,
 }
@@ -191,9 +192,10 @@ pub struct LineItems {
     pub quantity: Vec<i64>,
     /// Scale 6.
     pub unit_price: Vec<i64>,
-    pub amount: Vec<Fen>,
+    /// Fen.
+    pub amount: Vec<i64>,
     /// [`NULL_I64`] when not given.
-    pub in_scope: Vec<Fen>,
+    pub in_scope: Vec<i64>,
     pub doctor: Vec<u32>,
     pub dept: Vec<u32>,
     /// Scale 4, [`NULL_I64`] when not given.

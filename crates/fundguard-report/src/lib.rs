@@ -21,7 +21,7 @@ mod xlsx;
 pub use dossier::dossier;
 pub use html::html;
 pub use parquet::{write_batch, write_hits, write_leads, Meta};
-pub use xlsx::{xlsx, Cell};
+pub use xlsx::{workbook, xlsx, Cell, Sheet};
 
 /// A rule's outcome in the run, for the report's table.
 #[derive(Debug, Clone)]

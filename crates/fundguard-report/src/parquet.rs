@@ -28,9 +28,7 @@ pub fn write_hits(path: &Path, rows: &[HitRow], meta: &Meta) -> Result<(), Strin
     let opt = |f: &dyn Fn(&HitRow) -> Option<&str>| -> ArrayRef {
         Arc::new(StringArray::from_iter(rows.iter().map(|r| f(r))))
     };
-    let amount = Decimal128Array::from_iter_values(rows.iter().map(|r| i128::from(r.amount_fen)))
-        .with_precision_and_scale(16, 2)
-        .map_err(|e| e.to_string())?;
+    let amount = decimal_16_2(rows.iter().map(|r| r.amount_fen), "hits")?;
     let schema = Arc::new(Schema::new(vec![
         Field::new("rule_id", DataType::Utf8, false),
         Field::new("family", DataType::Utf8, false),
@@ -71,6 +69,23 @@ pub fn write_hits(path: &Path, rows: &[HitRow], meta: &Meta) -> Result<(), Strin
         &["subject_id", "provider_id", "patient_id"],
         Some(4),
     )
+}
+
+/// Fen as the contract's `decimal(16,2)`: a value of 16 digits or more is an error, never a
+/// column that readers cannot read back.
+fn decimal_16_2(fen: impl Iterator<Item = i64>, what: &str) -> Result<Decimal128Array, String> {
+    let values: Vec<i128> = fen.map(i128::from).collect();
+    if let Some(v) = values
+        .iter()
+        .find(|v| !fundguard_model::fits_decimal_16(**v))
+    {
+        return Err(format!(
+            "an amount of {v} fen in {what} does not fit the contract's decimal(16,2)"
+        ));
+    }
+    Decimal128Array::from_iter_values(values)
+        .with_precision_and_scale(16, 2)
+        .map_err(|e| e.to_string())
 }
 
 /// Key-value metadata written into every Parquet file of a run (run id, config hash, version).
@@ -144,9 +159,7 @@ pub fn write_leads(path: &Path, leads: &[Lead], meta: &Meta) -> Result<(), Strin
     let opt = |f: &dyn Fn(&Lead) -> Option<&str>| -> ArrayRef {
         Arc::new(StringArray::from_iter(leads.iter().map(f)))
     };
-    let amount = Decimal128Array::from_iter_values(leads.iter().map(|l| i128::from(l.amount_fen)))
-        .with_precision_and_scale(16, 2)
-        .map_err(|e| e.to_string())?;
+    let amount = decimal_16_2(leads.iter().map(|l| l.amount_fen), "leads")?;
     let list_field = || Arc::new(Field::new("item", DataType::Utf8, true));
     let schema = Arc::new(Schema::new(vec![
         Field::new("rank", DataType::Int64, false),
@@ -275,6 +288,13 @@ mod tests {
             .unwrap();
         assert_eq!(amount.value_as_string(0), "1234.56");
         assert_eq!(amount.value_as_string(1), "-0.05");
+        let mut huge = rows[1].clone();
+        huge.amount_fen = 10_000_000_000_000_000;
+        let e = write_hits(&path, &[huge], &[]).unwrap_err();
+        assert!(
+            e.contains("does not fit the contract's decimal(16,2)"),
+            "{e}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -1,188 +1,127 @@
-//! `leads.xlsx`: a minimal Office Open XML workbook written by hand (stored zip entries, inline
-//! strings). Every id is a text cell, so long digit ids never turn into numbers; headers are
-//! Chinese.
+//! `leads.xlsx`, written with `rust_xlsxwriter`: a sheet of leads (线索) and one of their hits
+//! (命中明细), each with a styled, frozen header row, an autofilter and column widths. Every id is
+//! a text cell, so long digit ids never turn into numbers; money is a number with two decimals.
+//!
+//! Excel's limits are kept: a cell holds at most 32,767 characters (longer text, such as the line
+//! ids of a large hit, is cut and says how many it left out) and a sheet at most 1,048,576 rows
+//! (further hits continue on `命中明细 2`, `命中明细 3` …). The creation time is fixed, so the same
+//! run gives the same bytes.
 
-use std::fmt::Write;
+use rust_xlsxwriter::{
+    Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
+};
 
-use fundguard_model::yuan;
-
-use crate::html::esc;
 use crate::{family_zh, Report};
 
+/// Most characters Excel keeps in one cell.
+pub const MAX_CELL_CHARS: usize = 32_767;
+/// Most rows of one Excel sheet, its header included.
+pub const MAX_ROWS: usize = 1_048_576;
+
 /// One cell.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Text(String),
-    /// A number as its exact decimal text (e.g. `1234.56`).
-    Number(String),
+    /// A whole number (ranks, counts).
+    Int(i64),
+    /// Money in fen, shown as yuan with two decimals.
+    Yuan(i64),
+    /// A score or severity, shown with `places` decimals.
+    Float(f64, usize),
 }
 
-fn column(i: usize) -> String {
-    let mut n = i + 1;
-    let mut s = Vec::new();
-    while n > 0 {
-        let r = (n - 1) % 26;
-        s.push(b'A' + r as u8);
-        n = (n - 1) / 26;
+/// One sheet: its name, header, column widths (in characters) and rows.
+pub struct Sheet<'a> {
+    pub name: String,
+    pub header: &'a [(&'a str, f64)],
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// Text cut to Excel's cell limit, saying how much was left out.
+fn fit(text: &str) -> String {
+    if text.chars().count() <= MAX_CELL_CHARS {
+        return text.to_string();
     }
-    s.reverse();
-    String::from_utf8(s).expect("ascii")
+    let total = text.chars().count();
+    let note_room = 40;
+    let kept: String = text.chars().take(MAX_CELL_CHARS - note_room).collect();
+    format!(
+        "{kept} …（另有 {} 字符未列出）",
+        total - (MAX_CELL_CHARS - note_room)
+    )
 }
 
-fn sheet_xml(rows: &[Vec<Cell>]) -> String {
-    let mut s = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
-         <worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">\
-         <sheetViews><sheetView workbookViewId=\"0\"><pane ySplit=\"1\" topLeftCell=\"A2\" activePane=\"bottomLeft\" state=\"frozen\"/></sheetView></sheetViews>\
-         <sheetData>",
+/// The workbook with every sheet; a sheet with more rows than Excel allows continues on further
+/// sheets named `<name> 2`, `<name> 3` …
+pub fn workbook(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    // A fixed creation time: the same content gives the same bytes.
+    let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
+    book.set_properties(
+        &DocProperties::new()
+            .set_title("fundguard leads")
+            .set_creation_datetime(&created),
     );
-    for (r, row) in rows.iter().enumerate() {
-        let _ = write!(s, "<row r=\"{}\">", r + 1);
-        for (c, cell) in row.iter().enumerate() {
-            let at = format!("{}{}", column(c), r + 1);
-            match cell {
-                Cell::Text(t) => {
-                    let _ = write!(
-                        s,
-                        "<c r=\"{at}\" t=\"inlineStr\"{}><is><t xml:space=\"preserve\">{}</t></is></c>",
-                        if r == 0 { " s=\"1\"" } else { "" },
-                        esc(t)
-                    );
-                }
-                Cell::Number(v) => {
-                    let _ = write!(s, "<c r=\"{at}\"><v>{v}</v></c>");
-                }
-            }
-        }
-        s.push_str("</row>");
-    }
-    s.push_str("</sheetData></worksheet>");
-    s
-}
-
-/// The workbook with one sheet per `(name, rows)`; the first row of each is its header.
-pub fn workbook(sheets: &[(&str, Vec<Vec<Cell>>)]) -> Vec<u8> {
-    let mut parts: Vec<(String, String)> = Vec::new();
-    let mut types = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
-         <Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">\
-         <Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>\
-         <Default Extension=\"xml\" ContentType=\"application/xml\"/>\
-         <Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>\
-         <Override PartName=\"/xl/styles.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/>",
-    );
-    let mut book = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
-         <workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
-         xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets>",
-    );
-    let mut rels = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
-         <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">",
-    );
-    for (i, (name, rows)) in sheets.iter().enumerate() {
-        let n = i + 1;
-        let _ = write!(
-            types,
-            "<Override PartName=\"/xl/worksheets/sheet{n}.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"
-        );
-        let _ = write!(
-            book,
-            "<sheet name=\"{}\" sheetId=\"{n}\" r:id=\"rId{n}\"/>",
-            esc(name)
-        );
-        let _ = write!(
-            rels,
-            "<Relationship Id=\"rId{n}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet{n}.xml\"/>"
-        );
-        parts.push((format!("xl/worksheets/sheet{n}.xml"), sheet_xml(rows)));
-    }
-    let styles_id = sheets.len() + 1;
-    let _ = write!(
-        rels,
-        "<Relationship Id=\"rId{styles_id}\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/></Relationships>"
-    );
-    types.push_str("</Types>");
-    book.push_str("</sheets></workbook>");
-    let styles = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
-         <styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">\
-         <fonts count=\"2\"><font><sz val=\"11\"/><name val=\"Calibri\"/></font><font><b/><sz val=\"11\"/><name val=\"Calibri\"/></font></fonts>\
-         <fills count=\"2\"><fill><patternFill patternType=\"none\"/></fill><fill><patternFill patternType=\"gray125\"/></fill></fills>\
-         <borders count=\"1\"><border><left/><right/><top/><bottom/><diagonal/></border></borders>\
-         <cellStyleXfs count=\"1\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\"/></cellStyleXfs>\
-         <cellXfs count=\"2\"><xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/><xf numFmtId=\"0\" fontId=\"1\" fillId=\"0\" borderId=\"0\" xfId=\"0\" applyFont=\"1\"/></cellXfs>\
-         <cellStyles count=\"1\"><cellStyle name=\"Normal\" xfId=\"0\" builtinId=\"0\"/></cellStyles>\
-         </styleSheet>";
-    let root_rels = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n\
-         <Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">\
-         <Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>";
-    let mut all = vec![
-        ("[Content_Types].xml".to_string(), types),
-        ("_rels/.rels".to_string(), root_rels.to_string()),
-        ("xl/workbook.xml".to_string(), book),
-        ("xl/_rels/workbook.xml.rels".to_string(), rels),
-        ("xl/styles.xml".to_string(), styles.to_string()),
-    ];
-    all.extend(parts);
-    zip_stored(&all)
-}
-
-/// A zip archive of stored (uncompressed) entries, with a fixed timestamp so that the same
-/// content gives the same bytes.
-fn zip_stored(files: &[(String, String)]) -> Vec<u8> {
-    let mut out = Vec::new();
-    let mut central = Vec::new();
-    // 1980-01-01 00:00 in DOS format.
-    let (time, date) = (0u16, (1u16 << 5) | 1);
-    for (name, text) in files {
-        let data = text.as_bytes();
-        let mut crc = flate2::Crc::new();
-        crc.update(data);
-        let crc = crc.sum();
-        let offset = out.len() as u32;
-        let size = data.len() as u32;
-        let name_b = name.as_bytes();
-        let header = |sig: u32, central: bool| {
-            let mut h = Vec::new();
-            h.extend_from_slice(&sig.to_le_bytes());
-            if central {
-                h.extend_from_slice(&20u16.to_le_bytes()); // made by
-            }
-            h.extend_from_slice(&20u16.to_le_bytes()); // needed
-            h.extend_from_slice(&0x0800u16.to_le_bytes()); // UTF-8 names
-            h.extend_from_slice(&0u16.to_le_bytes()); // stored
-            h.extend_from_slice(&time.to_le_bytes());
-            h.extend_from_slice(&date.to_le_bytes());
-            h.extend_from_slice(&crc.to_le_bytes());
-            h.extend_from_slice(&size.to_le_bytes());
-            h.extend_from_slice(&size.to_le_bytes());
-            h.extend_from_slice(&(name_b.len() as u16).to_le_bytes());
-            h.extend_from_slice(&0u16.to_le_bytes()); // extra
-            if central {
-                h.extend_from_slice(&0u16.to_le_bytes()); // comment
-                h.extend_from_slice(&0u16.to_le_bytes()); // disk
-                h.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
-                h.extend_from_slice(&0u32.to_le_bytes()); // external attributes
-                h.extend_from_slice(&offset.to_le_bytes());
-            }
-            h.extend_from_slice(name_b);
-            h
+    let header = Format::new()
+        .set_bold()
+        .set_font_color(Color::White)
+        .set_background_color(Color::RGB(0x1F4E79))
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_text_wrap()
+        .set_border(FormatBorder::Thin);
+    let text = Format::new().set_num_format("@");
+    let yuan = Format::new().set_num_format("#,##0.00");
+    let decimals =
+        |places: usize| Format::new().set_num_format(format!("0.{}", "0".repeat(places)));
+    for sheet in sheets {
+        let per_sheet = MAX_ROWS - 1;
+        let chunks: Vec<&[Vec<Cell>]> = if sheet.rows.is_empty() {
+            vec![&[]]
+        } else {
+            sheet.rows.chunks(per_sheet).collect()
         };
-        out.extend(header(0x0403_4b50, false));
-        out.extend_from_slice(data);
-        central.extend(header(0x0201_4b50, true));
+        for (k, rows) in chunks.iter().enumerate() {
+            let ws = book.add_worksheet();
+            let name = if k == 0 {
+                sheet.name.clone()
+            } else {
+                format!("{} {}", sheet.name, k + 1)
+            };
+            ws.set_name(name)?;
+            for (c, (title, width)) in sheet.header.iter().enumerate() {
+                let c = c as u16;
+                ws.write_string_with_format(0, c, *title, &header)?;
+                ws.set_column_width(c, *width)?;
+            }
+            ws.set_row_height(0, 30)?;
+            for (r, row) in rows.iter().enumerate() {
+                let r = r as u32 + 1;
+                for (c, cell) in row.iter().enumerate() {
+                    let c = c as u16;
+                    match cell {
+                        Cell::Text(s) => {
+                            ws.write_string_with_format(r, c, fit(s), &text)?;
+                        }
+                        Cell::Int(n) => {
+                            ws.write_number(r, c, *n as f64)?;
+                        }
+                        // Display only: the exact amount is in leads.parquet.
+                        Cell::Yuan(fen) => {
+                            ws.write_number_with_format(r, c, *fen as f64 / 100.0, &yuan)?;
+                        }
+                        Cell::Float(x, places) => {
+                            ws.write_number_with_format(r, c, *x, &decimals(*places))?;
+                        }
+                    }
+                }
+            }
+            ws.set_freeze_panes(1, 0)?;
+            let last_col = sheet.header.len().saturating_sub(1) as u16;
+            ws.autofilter(0, 0, rows.len() as u32, last_col)?;
+        }
     }
-    let cd_offset = out.len() as u32;
-    let cd_size = central.len() as u32;
-    out.extend(central);
-    out.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
-    out.extend_from_slice(&[0, 0, 0, 0]); // disks
-    out.extend_from_slice(&(files.len() as u16).to_le_bytes());
-    out.extend_from_slice(&(files.len() as u16).to_le_bytes());
-    out.extend_from_slice(&cd_size.to_le_bytes());
-    out.extend_from_slice(&cd_offset.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out
+    book.save_to_buffer()
 }
 
 fn text(s: &str) -> Cell {
@@ -193,59 +132,53 @@ fn opt(s: &Option<String>) -> Cell {
     Cell::Text(s.clone().unwrap_or_default())
 }
 
-fn amount(fen: i64) -> Cell {
-    Cell::Number(yuan(fen).to_string())
-}
+const LEADS: [(&str, f64); 12] = [
+    ("排名", 6.0),
+    ("线索编号", 16.0),
+    ("对象类型", 10.0),
+    ("对象编号", 24.0),
+    ("定点机构编号", 16.0),
+    ("评分", 9.0),
+    ("涉及金额（元）", 16.0),
+    ("命中数", 8.0),
+    ("违规类型", 24.0),
+    ("规则", 36.0),
+    ("摘要", 60.0),
+    ("达到移送标准", 12.0),
+];
+
+const HITS: [(&str, f64); 14] = [
+    ("线索编号", 16.0),
+    ("排名", 6.0),
+    ("规则编号", 30.0),
+    ("规则名称", 20.0),
+    ("违规类型", 14.0),
+    ("对象类型", 10.0),
+    ("对象编号", 24.0),
+    ("定点机构编号", 16.0),
+    ("参保人编号", 24.0),
+    ("就诊编号", 20.0),
+    ("费用明细编号", 30.0),
+    ("涉及金额（元）", 16.0),
+    ("严重程度", 10.0),
+    ("证据", 80.0),
+];
 
 /// leads.xlsx: a sheet of leads (线索) and one of their hits (命中明细).
-pub fn xlsx(r: &Report<'_>) -> Vec<u8> {
-    let mut leads = vec![[
-        "排名",
-        "线索编号",
-        "对象类型",
-        "对象编号",
-        "定点机构编号",
-        "评分",
-        "涉及金额（元）",
-        "命中数",
-        "违规类型",
-        "规则",
-        "摘要",
-        "达到移送标准",
-    ]
-    .iter()
-    .map(|h| text(h))
-    .collect::<Vec<_>>()];
-    let mut hits = vec![[
-        "线索编号",
-        "排名",
-        "规则编号",
-        "规则名称",
-        "违规类型",
-        "对象类型",
-        "对象编号",
-        "定点机构编号",
-        "参保人编号",
-        "就诊编号",
-        "费用明细编号",
-        "涉及金额（元）",
-        "严重程度",
-        "证据",
-    ]
-    .iter()
-    .map(|h| text(h))
-    .collect::<Vec<_>>()];
+pub fn xlsx(r: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
+    let mut leads = Vec::with_capacity(r.leads.len());
+    let mut hits = Vec::new();
     for l in r.leads {
         let fams: Vec<&str> = l.families.iter().map(|f| family_zh(f)).collect();
         leads.push(vec![
-            Cell::Number(l.rank.to_string()),
+            Cell::Int(i64::from(l.rank)),
             text(&l.lead_id),
             text(&l.subject_type),
             text(&l.subject_id),
             opt(&l.provider_id),
-            Cell::Number(format!("{:.6}", l.score)),
-            amount(l.amount_fen),
-            Cell::Number(l.hit_count.to_string()),
+            Cell::Float(l.score, 3),
+            Cell::Yuan(l.amount_fen),
+            Cell::Int(l.hit_count as i64),
             text(&fams.join("、")),
             text(&l.rule_ids.join(", ")),
             text(&l.headlines[0]),
@@ -255,7 +188,7 @@ pub fn xlsx(r: &Report<'_>) -> Vec<u8> {
             let h = &r.hits_zh[i];
             hits.push(vec![
                 text(&l.lead_id),
-                Cell::Number(l.rank.to_string()),
+                Cell::Int(i64::from(l.rank)),
                 text(&h.rule_id),
                 text(&r.names.get(&h.rule_id, fundguard_model::Language::Zh)),
                 text(family_zh(&h.family)),
@@ -265,48 +198,77 @@ pub fn xlsx(r: &Report<'_>) -> Vec<u8> {
                 opt(&h.patient_id),
                 opt(&h.visit_id),
                 text(&h.line_ids.join(", ")),
-                amount(h.amount_fen),
-                Cell::Number(format!("{:.3}", h.severity)),
+                Cell::Yuan(h.amount_fen),
+                Cell::Float(h.severity, 3),
                 text(&h.evidence),
             ]);
         }
     }
-    workbook(&[("线索", leads), ("命中明细", hits)])
+    workbook(&[
+        Sheet {
+            name: "线索".into(),
+            header: &LEADS,
+            rows: leads,
+        },
+        Sheet {
+            name: "命中明细".into(),
+            header: &HITS,
+            rows: hits,
+        },
+    ])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The workbook reads back with every id as written, a frozen, filtered header, and money
+    /// as a number with two decimals.
     #[test]
-    fn columns_are_spreadsheet_letters() {
-        assert_eq!(column(0), "A");
-        assert_eq!(column(25), "Z");
-        assert_eq!(column(26), "AA");
-        assert_eq!(column(27), "AB");
-    }
-
-    /// The workbook reads back (with fundguard's own xlsx reader) with every id as written.
-    #[test]
-    fn long_digit_ids_stay_text() {
+    fn ids_stay_text_and_the_header_is_frozen_and_filtered() {
         let id = "33010005380000008457";
-        let bytes = workbook(&[(
-            "线索",
-            vec![
-                vec![text("对象编号"), text("金额")],
-                vec![text(id), Cell::Number("12.50".into())],
-                vec![text("0012<&>"), Cell::Number("3".into())],
+        let header = [("对象编号", 24.0), ("金额", 12.0)];
+        let bytes = workbook(&[Sheet {
+            name: "线索".into(),
+            header: &header,
+            rows: vec![
+                vec![text(id), Cell::Yuan(1250)],
+                vec![text("0012<&>\u{1}"), Cell::Yuan(300)],
             ],
-        )]);
+        }])
+        .unwrap();
         let sheets = fundguard_rulebase::xlsx::read_workbook(&bytes).unwrap();
         assert_eq!(sheets[0].name, "线索");
         assert_eq!(
             sheets[0].rows[1].1,
-            vec![id.to_string(), "12.50".to_string()]
+            vec![id.to_string(), "12.5".to_string()]
         );
-        assert_eq!(sheets[0].rows[2].1[0], "0012<&>");
-        // Inline strings, not numbers.
-        assert!(String::from_utf8_lossy(&bytes)
-            .contains(&format!("<t xml:space=\"preserve\">{id}</t>")));
+        assert!(sheets[0].rows[2].1[0].starts_with("0012<&>"));
+        let xml = fundguard_rulebase::xlsx::read_part(&bytes, "xl/worksheets/sheet1.xml").unwrap();
+        assert!(xml.contains("state=\"frozen\""), "{xml}");
+        assert!(xml.contains("<autoFilter ref=\"A1:B3\""), "{xml}");
+        assert!(xml.contains("t=\"s\""), "ids are strings: {xml}");
+        let styles = fundguard_rulebase::xlsx::read_part(&bytes, "xl/styles.xml").unwrap();
+        assert!(styles.contains("#,##0.00"), "{styles}");
+        // The same content gives the same bytes (no clock in the file).
+        let again = workbook(&[Sheet {
+            name: "线索".into(),
+            header: &header,
+            rows: vec![
+                vec![text(id), Cell::Yuan(1250)],
+                vec![text("0012<&>\u{1}"), Cell::Yuan(300)],
+            ],
+        }])
+        .unwrap();
+        assert_eq!(bytes, again);
+    }
+
+    #[test]
+    fn long_text_is_cut_to_the_cell_limit_and_says_so() {
+        let long = "L".repeat(MAX_CELL_CHARS + 5_000);
+        let cut = fit(&long);
+        assert!(cut.chars().count() <= MAX_CELL_CHARS);
+        assert!(cut.ends_with("字符未列出）"), "{}", &cut[cut.len() - 60..]);
+        assert_eq!(fit("short"), "short");
     }
 }

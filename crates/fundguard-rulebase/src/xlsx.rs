@@ -63,6 +63,11 @@ pub fn read_workbook(bytes: &[u8]) -> Result<Vec<Worksheet>, String> {
     Ok(out)
 }
 
+/// One part of a workbook (or any zip archive) as UTF-8 text, by its name (`xl/styles.xml`).
+pub fn read_part(bytes: &[u8], name: &str) -> Result<String, String> {
+    Zip::parse(bytes)?.text(name)
+}
+
 /// The central directory of a zip archive held in memory.
 struct Zip<'a> {
     bytes: &'a [u8],

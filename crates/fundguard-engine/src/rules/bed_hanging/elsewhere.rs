@@ -1,6 +1,6 @@
 //! bed_hanging.elsewhere — settlements at other providers during an inpatient stay.
 
-use fundguard_model::{category, day_of, Days, VisitType};
+use fundguard_model::{category, day_of, Days, VisitType, Fen};
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
@@ -99,8 +99,8 @@ impl Rule for Elsewhere {
                     .collect();
                 let mut amount = ctx.money_sum(&lines);
                 if lines.is_empty() {
-                    let total: i64 = ctx.live_lines(stay).map(|l| ctx.money(l)).sum();
-                    amount = total * days.len() as i64 / i64::from((d - a).max(1));
+                    let total: Fen = ctx.live_lines(stay).map(|l| ctx.money(l)).sum();
+                    amount = total.mul_div(days.len() as i64, i64::from((d - a).max(1)));
                 }
                 let places: Vec<String> = inside
                     .iter()

@@ -1,6 +1,6 @@
 //! bed_hanging.group_admission — 组团住院: neighbours admitted and discharged together.
 
-use fundguard_model::{day_of, Days, Table, NONE};
+use fundguard_model::{day_of, Days, Table, NONE, Fen};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{DiscreteCDF, Poisson};
@@ -221,7 +221,7 @@ impl Rule for GroupAdmission {
                 if p > self.0.max_p {
                     continue;
                 }
-                let amount: i64 = best.iter().map(|s| v.fund_paid[s.5 as usize]).sum();
+                let amount: Fen = best.iter().map(|s| Fen(v.fund_paid[s.5 as usize])).sum();
                 let (day, region) = (best[0].0, dicts.regions.get(best[0].1));
                 let diagnosis = self.0.same_diagnosis.show(best[0].2);
                 let (first, last) = (best[0].3, best[best.len() - 1].3);

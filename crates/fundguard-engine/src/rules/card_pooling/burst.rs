@@ -1,5 +1,6 @@
 //! card_pooling.burst — many cards swiped at one pharmacy within minutes.
 
+use fundguard_model::Fen;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -125,7 +126,7 @@ impl Rule for Burst {
                     .collect();
                 terminals.sort_unstable();
                 terminals.dedup();
-                let amount: i64 = burst.iter().map(|&x| ctx.insured_paid(x)).sum();
+                let amount: Fen = burst.iter().map(|&x| ctx.insured_paid(x)).sum();
                 let (from, to) = (t(start), t(k - 1));
                 let term_zh = if terminals.is_empty() {
                     String::new()

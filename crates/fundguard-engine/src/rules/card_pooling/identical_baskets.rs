@@ -1,6 +1,6 @@
 //! card_pooling.identical_baskets — one basket bought on many cards in a day.
 
-use fundguard_model::{day_of, Days};
+use fundguard_model::{day_of, Days, Fen};
 use serde::{Deserialize, Serialize};
 
 use super::swipes::{lines_of, swipes};
@@ -97,7 +97,7 @@ impl Rule for IdenticalBaskets {
                     continue;
                 }
                 let purchases: Vec<u32> = group.iter().map(|g| g.3).collect();
-                let amount: i64 = purchases.iter().map(|&x| ctx.insured_paid(x)).sum();
+                let amount: Fen = purchases.iter().map(|&x| ctx.insured_paid(x)).sum();
                 // Named in item-code order (not dictionary order, which follows the input's rows).
                 let mut items: Vec<&(u32, i64)> = group[0].1.iter().collect();
                 items.sort_by_key(|(item, _)| ctx.dump.dicts.items.get(*item));

@@ -1,6 +1,6 @@
 //! card_pooling.off_hours — pharmacy settlements when the pharmacy is closed or in the small hours.
 
-use fundguard_model::second_of_day;
+use fundguard_model::{second_of_day, Fen};
 use serde::{Deserialize, Serialize};
 
 use super::swipes::{lines_of, swipes};
@@ -123,7 +123,7 @@ impl Rule for OffHours {
             if off.len() < self.0.min_settlements.max(1) {
                 return;
             }
-            let amount: i64 = off.iter().map(|&x| ctx.insured_paid(x)).sum();
+            let amount: Fen = off.iter().map(|&x| ctx.insured_paid(x)).sum();
             let times: Vec<String> = off.iter().map(|&x| fmt::time(v.settle[x as usize])).collect();
             let hours_zh = hours
                 .map(|(o, c)| format!("（营业时间 {:02}:{:02}-{:02}:{:02}）", o / 60, o % 60, c / 60, c % 60))

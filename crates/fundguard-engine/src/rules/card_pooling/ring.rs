@@ -1,6 +1,6 @@
 //! card_pooling.ring — the same group of cards swiped together on several days.
 
-use fundguard_model::{day_of, Days};
+use fundguard_model::{day_of, Days, Fen};
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
@@ -174,7 +174,7 @@ impl Rule for Ring {
                 }
                 days.sort_unstable();
                 days.dedup();
-                let amount: i64 = purchases.iter().map(|&x| ctx.insured_paid(x)).sum();
+                let amount: Fen = purchases.iter().map(|&x| ctx.insured_paid(x)).sum();
                 let day_s: Vec<String> = days.iter().map(|d| fmt::day(*d)).collect();
                 let ev = Evidence::new(
                     format!(

@@ -1,6 +1,6 @@
 //! duplicate_charge.daily_cap — more units of an item in a day than it may be billed.
 
-use fundguard_model::{category, opt_i64, Days, NULL_I64, QTY_SCALE};
+use fundguard_model::{category, opt_i64, Days, NULL_I64, QTY_SCALE, Fen};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -125,7 +125,7 @@ impl Rule for DailyCap {
                 })
             });
             // (visit, item) -> (excess lines, units over, days)
-            let mut over: FxHashMap<(u32, u32), (Vec<u32>, i64, Vec<(Days, i64)>, i64)> =
+            let mut over: FxHashMap<(u32, u32), (Vec<u32>, i64, Vec<(Days, i64)>, Fen)> =
                 FxHashMap::default();
             for day in capped.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
                 let cap = cap_of(day[0].3);
@@ -143,7 +143,7 @@ impl Rule for DailyCap {
                     }
                     let e = over
                         .entry((l.visit[x as usize], item))
-                        .or_insert_with(|| (Vec::new(), 0, Vec::new(), 0));
+                        .or_insert_with(|| (Vec::new(), 0, Vec::new(), Fen::ZERO));
                     e.0.push(x);
                     e.1 += excess;
                     e.3 += ctx.money_of_units(x, excess);

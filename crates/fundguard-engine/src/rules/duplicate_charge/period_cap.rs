@@ -1,7 +1,7 @@
 //! duplicate_charge.period_cap — more of an item within a period than the national table allows
 //! (batch 8 疗程周期).
 
-use fundguard_model::day_of;
+use fundguard_model::{day_of, Fen};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -74,7 +74,7 @@ impl Rule for PeriodCap {
             for run in lines.chunk_by(|a, b| a.0 == b.0) {
                 let (max, days) = caps[&run[0].0];
                 let mut excess_lines = Vec::new();
-                let mut amount = 0;
+                let mut amount = Fen::ZERO;
                 let mut start = 0;
                 let mut in_window = 0i64;
                 for &(_, t, _, x) in run {

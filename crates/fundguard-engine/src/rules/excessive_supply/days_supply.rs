@@ -1,7 +1,7 @@
 //! excessive_supply.days_supply — one patient supplied with more days of a drug than the days
 //! that pass.
 
-use fundguard_model::{NULL_I64, QTY_SCALE};
+use fundguard_model::{NULL_I64, QTY_SCALE, Fen};
 use serde::{Deserialize, Serialize};
 
 use crate::rule::ensure;
@@ -123,7 +123,7 @@ impl Rule for DaysSupply {
                 let covered = i64::from(run[j].1 - run[i].1) * unit + run[j].2;
                 // Surplus days, taken from the latest purchases back.
                 let mut surplus = supplied - covered;
-                let mut amount = 0;
+                let mut amount = Fen::ZERO;
                 for r in win[1..].iter().rev() {
                     if surplus <= 0 {
                         break;

@@ -1,6 +1,6 @@
 //! item_swap.disguised_goods — pharmacy goods settled as drugs.
 
-use fundguard_model::{category, day_of};
+use fundguard_model::{category, day_of, Fen};
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
@@ -110,8 +110,8 @@ impl Rule for DisguisedGoods {
                     }
                 }
                 let total = ctx.money_sum(&lines);
-                if round > 0 && total > 0 && total % round == 0 {
-                    let r = rounds.entry(total).or_default();
+                if round > 0 && total.0 > 0 && total.0 % round == 0 {
+                    let r = rounds.entry(total.0).or_default();
                     r.0.extend_from_slice(&lines);
                     r.1.push(patient);
                     r.2.push(day_of(v.settle[x as usize]));
@@ -168,14 +168,14 @@ impl Rule for DisguisedGoods {
                     "{} 张卡在 {} 天内各结算整 {} 元的购药金额，合计 {} 元",
                     round_cards.len(),
                     round_days.len(),
-                    fmt::money(total),
+                    fmt::money(Fen(total)),
                     fmt::money(money)
                 ));
                 en.push(format!(
                     "{} cards on {} days each paid a basket of exactly {} yuan, {} yuan in all",
                     round_cards.len(),
                     round_days.len(),
-                    fmt::money(total),
+                    fmt::money(Fen(total)),
                     fmt::money(money)
                 ));
                 lines.extend(round_lines);

@@ -1,6 +1,6 @@
 //! item_swap.inventory — billed more of an item than the provider had in stock (进销存).
 
-use fundguard_model::{civil_from_days, day_of, days_from_civil, Days, Table, QTY_SCALE};
+use fundguard_model::{civil_from_days, day_of, days_from_civil, Days, Table, QTY_SCALE, Fen};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -96,7 +96,7 @@ impl Rule for Inventory {
         let l = &ctx.dump.lines;
         // (provider, item, month) -> (billed units, money), in one pass over the line table.
         let billed = ctx.fold_live_lines(
-            FxHashMap::<(u32, u32, Days), (i64, i64)>::default,
+            FxHashMap::<(u32, u32, Days), (i64, Fen)>::default,
             |acc, line, v| {
                 let i = line as usize;
                 if !stocked[l.item[i] as usize] {
@@ -136,10 +136,7 @@ impl Rule for Inventory {
                 {
                     continue;
                 }
-                let amount = fundguard_model::div_round(
-                    i128::from(money) * i128::from(excess),
-                    i128::from(units),
-                ) as i64;
+                let amount = money.mul_div(excess, units);
                 let (y, m, _) = civil_from_days(month);
                 let name = ctx.item_label(item);
                 let (u, h, e) = (fmt::qty(units), fmt::qty(have), fmt::qty(excess));

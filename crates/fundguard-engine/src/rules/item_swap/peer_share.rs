@@ -1,6 +1,6 @@
 //! item_swap.peer_share — the expensive one of interchangeable items billed far more than peers do.
 
-use fundguard_model::{category, ProviderType, NONE};
+use fundguard_model::{category, ProviderType, NONE, Fen};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, DiscreteCDF};
@@ -190,9 +190,9 @@ impl Rule for PeerShare {
         let n_items = ctx.dump.dicts.items.len();
         let n_prov = ctx.dump.dicts.providers.len();
         // Units (scale 4) and money per (provider, item), and average price per item.
-        let mut units: FxHashMap<(u32, u32), (i64, i64)> = FxHashMap::default();
+        let mut units: FxHashMap<(u32, u32), (i64, Fen)> = FxHashMap::default();
         let mut item_units = vec![0i64; n_items];
-        let mut item_money = vec![0i64; n_items];
+        let mut item_money = vec![Fen::ZERO; n_items];
         for i in 0..l.item.len() {
             let q = ctx.net_qty[i];
             if q <= 0 || !ctx.visit_live[l.visit[i] as usize] {
@@ -210,7 +210,7 @@ impl Rule for PeerShare {
         let price: Vec<f64> = (0..n_items)
             .map(|i| {
                 if item_units[i] > 0 {
-                    item_money[i] as f64 / item_units[i] as f64
+                    item_money[i].0 as f64 / item_units[i] as f64
                 } else {
                     0.0
                 }
@@ -228,7 +228,7 @@ impl Rule for PeerShare {
         let mut hits = Vec::new();
         for &(cheap, dear) in &pairs {
             // Per peer group: (provider, dear units, total units, dear money) with enough units.
-            let mut by_peer: FxHashMap<(ProviderType, u32), Vec<(u32, f64, f64, i64)>> =
+            let mut by_peer: FxHashMap<(ProviderType, u32), Vec<(u32, f64, f64, Fen)>> =
                 FxHashMap::default();
             for p in 0..n_prov as u32 {
                 let (d, dm) = units.get(&(p, dear)).copied().unwrap_or_default();
@@ -264,9 +264,14 @@ impl Rule for PeerShare {
                     if tail > self.0.max_p {
                         continue;
                     }
-                    let excess = (d - median * n).max(0.0);
-                    let diff = price[dear as usize] - price[cheap as usize];
-                    let amount = (excess * scale * diff).round() as i64;
+                    // Units beyond the peer median share are a statistic; their money is exact:
+                    // those units at each item's average price, the difference in fen.
+                    let excess = ((d - median * n).max(0.0) * scale).round() as i64;
+                    let at_price = |item: u32| match item_units[item as usize] {
+                        0 => Fen::ZERO,
+                        u => item_money[item as usize].mul_div(excess, u),
+                    };
+                    let amount = at_price(dear) - at_price(cheap);
                     let (dn, cn) = (ctx.item_label(dear), ctx.item_label(cheap));
                     let ev = Evidence::new(
                         format!(

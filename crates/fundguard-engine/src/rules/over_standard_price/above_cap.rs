@@ -1,6 +1,6 @@
 //! over_standard_price.above_cap — unit prices above the catalog's price cap.
 
-use fundguard_model::{div_round, Scaled, Table, NULL_I64, PRICE_SCALE};
+use fundguard_model::{div_round, Scaled, Table, NULL_I64, PRICE_SCALE, Fen};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -97,7 +97,7 @@ impl Rule for AboveCap {
             let provider = group[0].0;
             let out = &mut hits;
             // item → (lines, amount, highest price)
-            let mut by_item: FxHashMap<u32, (Vec<u32>, i64, i64)> = FxHashMap::default();
+            let mut by_item: FxHashMap<u32, (Vec<u32>, Fen, i64)> = FxHashMap::default();
             for &(_, item, x) in group {
                 let i = x as usize;
                 let c = cap(item).expect("capped");
@@ -108,7 +108,7 @@ impl Rule for AboveCap {
                 ) as i64;
                 let e = by_item.entry(item).or_default();
                 e.0.push(x);
-                e.1 += over.min(ctx.money(x));
+                e.1 += Fen(over).min(ctx.money(x));
                 e.2 = e.2.max(price);
             }
             let mut items: Vec<_> = by_item.into_iter().collect();

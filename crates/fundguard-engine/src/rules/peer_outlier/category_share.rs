@@ -1,7 +1,7 @@
 //! peer_outlier.category_share — a provider whose money goes to one charge category far more than
 //! its peers'.
 
-use fundguard_model::Table;
+use fundguard_model::{Table, Fen};
 use serde::{Deserialize, Serialize};
 
 use super::peers::{hit, outliers, Measure, Peers};
@@ -84,7 +84,7 @@ impl Rule for CategoryShare {
         // Per provider: total money and money by category, and visits.
         let providers = ctx.provider_visits.keys();
         let sums = ctx.fold_live_lines(
-            || vec![(0i64, [0i64; 15]); providers],
+            || vec![(Fen::ZERO, [Fen::ZERO; 15]); providers],
             |acc, x, v| {
                 let Some(t) = acc.get_mut(ctx.dump.visits.provider[v as usize] as usize) else {
                     return;
@@ -103,7 +103,7 @@ impl Rule for CategoryShare {
                 a
             },
         );
-        let totals: Vec<(i64, [i64; 15], usize)> = sums
+        let totals: Vec<(Fen, [Fen; 15], usize)> = sums
             .into_iter()
             .enumerate()
             .map(|(p, (total, by))| (total, by, ctx.provider_visits.get(p as u32).len()))
@@ -113,10 +113,10 @@ impl Rule for CategoryShare {
             let measures = totals
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| t.0 > 0)
+                .filter(|(_, t)| t.0 > Fen::ZERO)
                 .map(|(p, t)| Measure {
                     provider: p as u32,
-                    value: t.1[c as usize] as f64 / t.0 as f64,
+                    value: t.1[c as usize].0 as f64 / t.0 .0 as f64,
                     volume: t.2,
                     money: t.1[c as usize],
                 })

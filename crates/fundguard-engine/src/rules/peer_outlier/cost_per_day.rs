@@ -1,6 +1,6 @@
 //! peer_outlier.cost_per_day — inpatient cost per stay-day far above peers.
 
-use fundguard_model::{day_of, Table};
+use fundguard_model::{day_of, Table, Fen};
 
 use super::peers::{compare, Measure, Peers, PEER_PARAMS};
 use crate::ctx::Ctx;
@@ -69,7 +69,7 @@ pub(crate) fn per_stay_day(
             metric,
             |x| format!("{x:.0}"),
             |provider, visits| {
-                let (mut money, mut days, mut stays) = (0i64, 0i64, 0usize);
+                let (mut money, mut days, mut stays) = (Fen::ZERO, 0i64, 0usize);
                 for s in ctx.stays(visits) {
                     let end = ctx.visit_end(s);
                     days += i64::from((day_of(end) - day_of(v.admit[s as usize])).max(1));
@@ -77,12 +77,12 @@ pub(crate) fn per_stay_day(
                         .live_lines(s)
                         .filter(|&x| keep(l.category[x as usize]))
                         .map(|x| ctx.money(x))
-                        .sum::<i64>();
+                        .sum::<Fen>();
                     stays += 1;
                 }
                 (stays > 0).then(|| Measure {
                     provider,
-                    value: money as f64 / 100.0 / days as f64,
+                    value: money.as_f64_yuan() / days as f64,
                     volume: stays,
                     money,
                 })

@@ -1,6 +1,6 @@
 //! peer_outlier.hollow_share — a hospital whose stay-days are mostly hollow.
 
-use fundguard_model::{category, day_of, Table};
+use fundguard_model::{category, day_of, Table, Fen};
 
 use super::peers::{compare, Measure, Peers, PEER_PARAMS};
 use crate::ctx::Ctx;
@@ -59,12 +59,12 @@ impl Rule for HollowShare {
             ("空床日占比", "Share of hollow stay-days"),
             |x| format!("{:.1}%", x * 100.0),
             |provider, visits| {
-                let (mut hollow, mut total, mut money, mut stays) = (0usize, 0usize, 0i64, 0usize);
+                let (mut hollow, mut total, mut money, mut stays) = (0usize, 0usize, Fen::ZERO, 0usize);
                 for s in ctx.stays(visits) {
                     let first = day_of(v.admit[s as usize]);
                     let n = (day_of(ctx.visit_end(s)) - first).max(1) as usize;
                     // Per day: (treated, money)
-                    let mut days = vec![(false, 0i64); n];
+                    let mut days = vec![(false, Fen::ZERO); n];
                     for x in ctx.live_lines(s) {
                         let d = (ctx.line_day(x) - first).clamp(0, n as i32 - 1) as usize;
                         days[d].0 |= !hollow_category(l.category[x as usize]);

@@ -1,6 +1,6 @@
 //! peer_outlier.length_of_stay — stays longer than the same diagnoses take elsewhere.
 
-use fundguard_model::{day_of, Table, NONE};
+use fundguard_model::{day_of, Table, NONE, Fen};
 use rustc_hash::FxHashMap;
 
 use super::peers::{compare, Measure, Peers, PEER_PARAMS};
@@ -70,14 +70,14 @@ impl Rule for LengthOfStay {
             ),
             |x| format!("{x:.2}"),
             |provider, visits| {
-                let (mut actual, mut expected, mut money, mut stays) = (0.0, 0.0, 0i64, 0usize);
+                let (mut actual, mut expected, mut money, mut stays) = (0.0, 0.0, Fen::ZERO, 0usize);
                 for s in ctx.stays(visits) {
                     let Some(c) = category(s) else {
                         continue;
                     };
                     actual += days(s);
                     expected += typical[c];
-                    money += ctx.live_lines(s).map(|x| ctx.money(x)).sum::<i64>();
+                    money += ctx.live_lines(s).map(|x| ctx.money(x)).sum::<Fen>();
                     stays += 1;
                 }
                 (stays > 0 && expected > 0.0).then(|| Measure {

@@ -127,13 +127,11 @@ impl Outlier {
     /// The money beyond what the peer median would give: `money × (value − median) / value`.
     pub fn excess(&self) -> Fen {
         if self.m.value <= 0.0 {
-            return 0;
+            return Fen::ZERO;
         }
+        // The share is a statistic (a ratio of floats); the money it applies to stays exact.
         let share = ((self.m.value - self.median) / self.m.value).clamp(0.0, 1.0);
-        fundguard_model::div_round(
-            i128::from(self.m.money) * i128::from((share * 1_000_000.0).round() as i64),
-            1_000_000,
-        ) as Fen
+        self.m.money.mul_div((share * 1_000_000.0).round() as i64, 1_000_000)
     }
 
     /// Severity from the base and how extreme the z-score is.

@@ -1,7 +1,7 @@
 //! restricted_item.secondary_operation — a second operation through the same incision billed at
 //! full price (national batch 2).
 
-use fundguard_model::{div_round, NULL_I64};
+use fundguard_model::{div_round, NULL_I64, Fen};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -135,7 +135,7 @@ impl Rule for SecondaryOperation {
                 }
                 let primary = group[0].4;
                 let mut found = Vec::new();
-                let mut amount = 0;
+                let mut amount = Fen::ZERO;
                 let mut names = Vec::new();
                 for &(_, _, neg_full, _, x) in &group[1..] {
                     let price = l.unit_price[x as usize];
@@ -145,11 +145,11 @@ impl Rule for SecondaryOperation {
                     }
                     let money = ctx.money(x);
                     let due = div_round(
-                        i128::from(money) * i128::from((expected * 10_000.0).round() as i64)
+                        i128::from(money.0) * i128::from((expected * 10_000.0).round() as i64)
                             * i128::from(full_price),
                         i128::from(price) * 10_000,
                     ) as i64;
-                    amount += (money - due).clamp(0, money);
+                    amount += Fen((money.0 - due).clamp(0, money.0));
                     found.push(x);
                     names.push(ctx.item_label(l.item[x as usize]).to_string());
                 }

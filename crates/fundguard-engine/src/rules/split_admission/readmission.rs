@@ -1,7 +1,7 @@
 //! split_admission.readmission — readmitted to the same provider for the same illness soon after
 //! discharge.
 
-use fundguard_model::{day_of, NULL_TIME};
+use fundguard_model::{day_of, Fen, NULL_TIME};
 use serde::{Deserialize, Serialize};
 
 use crate::rule::ensure;
@@ -97,7 +97,7 @@ impl Rule for Readmission {
                 if gap < 0 || gap > self.0.max_gap_days as i32 || v.admit[b] < v.discharge[a] {
                     continue;
                 }
-                let amount = v.fund_paid[b];
+                let amount = Fen(v.fund_paid[b]);
                 let p = ctx.provider_id(v.provider[b]);
                 let ev = Evidence::new(
                     format!(
