@@ -18,16 +18,10 @@ const LINES: &str =
     "line_id,visit_id,item_code,item_name,charge_category,charge_time,quantity,unit_price,amount";
 
 impl Dump {
-    fn visit(
-        &mut self,
-        id: &str,
-        patient: &str,
-        provider: &str,
-        kind: &str,
-        times: [&str; 3],
-        doctor: &str,
-        money: &str,
-    ) {
+    /// `who` is `[visit_id, patient_id, provider_id, visit_type]`, `times` admission, discharge
+    /// and settlement.
+    fn visit(&mut self, who: [&str; 4], times: [&str; 3], doctor: &str, money: &str) {
+        let [id, patient, provider, kind] = who;
         let [admit, discharge, settle] = times;
         self.visits.push(format!(
             "{id},{patient},{provider},{kind},{admit},{discharge},{settle},{doctor},{money},{money}"
@@ -73,13 +67,10 @@ fn planted() -> Dump {
         "2026-03-10 10:00:00",
         "2026-03-10 10:00:00",
     ];
-    d.visit("SA1", "PA", "H1", "inpatient", stay, "", "100.00");
-    d.visit("SA2", "PA", "H2", "inpatient", stay, "", "100.00");
+    d.visit(["SA1", "PA", "H1", "inpatient"], stay, "", "100.00");
+    d.visit(["SA2", "PA", "H2", "inpatient"], stay, "", "100.00");
     d.visit(
-        "SA3",
-        "PA",
-        "H3",
-        "inpatient",
+        ["SA3", "PA", "H3", "inpatient"],
         [
             "2026-03-05 09:00:00",
             "2026-03-12 10:00:00",
@@ -111,7 +102,12 @@ fn planted() -> Dump {
         ("PB2", "R2", "2026-03-03 10:00:00"),
         ("PB3", "R1", "2026-03-03 10:05:00"),
     ] {
-        d.visit(visit, "PB", provider, "pharmacy", [at, at, at], "", "30.00");
+        d.visit(
+            [visit, "PB", provider, "pharmacy"],
+            [at, at, at],
+            "",
+            "30.00",
+        );
         d.line(&format!("L{visit}"), visit, "XB01", at, 1, "30.00");
     }
 
@@ -120,11 +116,9 @@ fn planted() -> Dump {
         let provider = if i % 2 == 0 { "H7" } else { "H8" };
         let at = "2026-03-04 09:00:00";
         let visit = format!("VC{i:03}");
+        let patient = format!("PC{i:03}");
         d.visit(
-            &visit,
-            &format!("PC{i:03}"),
-            provider,
-            "outpatient",
+            [&visit, &patient, provider, "outpatient"],
             [at, at, at],
             "DZ",
             "12.00",

@@ -40,11 +40,12 @@ pub fn ingest_clean(dir: &Path) -> fundguard_model::Dump {
 
 /// Engine settings running only `rule`.
 pub fn only(rule: &str) -> RunConfig {
-    let mut cfg = RunConfig::default();
-    cfg.disable = fundguard_engine::infos()
-        .iter()
-        .map(|i| i.id.to_string())
-        .filter(|id| id != rule)
-        .collect();
-    cfg
+    RunConfig {
+        disable: fundguard_engine::infos()
+            .iter()
+            .map(|i| i.id.to_string())
+            .filter(|id| id != rule)
+            .collect(),
+        ..RunConfig::default()
+    }
 }

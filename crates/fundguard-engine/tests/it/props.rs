@@ -45,12 +45,14 @@ proptest! {
         )
         .unwrap();
         let dump = ingest_clean(&dir);
-        let mut cfg = fundguard_engine::RunConfig::default();
-        cfg.disable = fundguard_engine::infos()
-            .iter()
-            .filter(|i| i.family != fundguard_model::Family::DuplicateCharge)
-            .map(|i| i.id.to_string())
-            .collect();
+        let cfg = fundguard_engine::RunConfig {
+            disable: fundguard_engine::infos()
+                .iter()
+                .filter(|i| i.family != fundguard_model::Family::DuplicateCharge)
+                .map(|i| i.id.to_string())
+                .collect(),
+            ..Default::default()
+        };
         let rb = shared_rulebase();
         let run = fundguard_engine::run(&dump, &cfg, &Default::default(), Some(&rb));
         // A bed fee of more than one a day is a real over-cap, reversal or not.
