@@ -480,6 +480,49 @@ fn shuffled_copy(from: &Path, to: &Path) {
     }
 }
 
+/// Runs `a` and `b` (the same rows in two orders) with 1 and 2 threads each into `dir/run-…` and
+/// asserts that hits.parquet and leads.parquet are byte-identical across the four runs; the first
+/// run's directory.
+fn same_bytes_in_both_orders(dir: &Path, a: &Path, b: &Path, extra: &[&str]) -> std::path::PathBuf {
+    let mut outputs = Vec::new();
+    for (input, threads) in [(a, "1"), (a, "2"), (b, "1"), (b, "2")] {
+        let run = dir.join(format!(
+            "run-{}-{threads}",
+            input.file_name().unwrap().to_string_lossy()
+        ));
+        let mut args = vec![
+            "run",
+            "--threads",
+            threads,
+            "--input",
+            input.to_str().unwrap(),
+            "--out",
+            run.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let (code, _, stderr) = fundguard(&args);
+        assert_eq!(code, 0, "{stderr}");
+        outputs.push((
+            run.clone(),
+            std::fs::read(run.join("hits.parquet")).unwrap(),
+            std::fs::read(run.join("leads.parquet")).unwrap(),
+        ));
+    }
+    for o in &outputs[1..] {
+        assert!(
+            o.1 == outputs[0].1,
+            "hits.parquet of {} differs",
+            o.0.display()
+        );
+        assert!(
+            o.2 == outputs[0].2,
+            "leads.parquet of {} differs",
+            o.0.display()
+        );
+    }
+    outputs.swap_remove(0).0
+}
+
 /// Issue 8: the same rows in another order, and 1 or 2 threads, give byte-identical hits and
 /// leads.
 #[test]
@@ -499,48 +542,13 @@ fn shuffled_input_and_thread_counts_give_identical_bytes() {
     assert_eq!(code, 0, "{stderr}");
     let shuffled = dir.join("shuffled");
     shuffled_copy(&dump, &shuffled);
-    let mut outputs = Vec::new();
-    for (input, threads) in [
-        (&dump, "1"),
-        (&dump, "2"),
-        (&shuffled, "1"),
-        (&shuffled, "2"),
-    ] {
-        let run = dir.join(format!(
-            "run-{}-{threads}",
-            input.file_name().unwrap().to_string_lossy()
-        ));
-        let (code, _, stderr) = fundguard(&[
-            "run",
-            "--threads",
-            threads,
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            run.to_str().unwrap(),
-            "--rulebase",
-            "../shared/data/nhsa-rules",
-        ]);
-        assert_eq!(code, 0, "{stderr}");
-        outputs.push((
-            run.clone(),
-            std::fs::read(run.join("hits.parquet")).unwrap(),
-            std::fs::read(run.join("leads.parquet")).unwrap(),
-        ));
-    }
-    assert!(!lead_column(&outputs[0].0, "lead_id").is_empty());
-    for o in &outputs[1..] {
-        assert!(
-            o.1 == outputs[0].1,
-            "hits.parquet of {} differs",
-            o.0.display()
-        );
-        assert!(
-            o.2 == outputs[0].2,
-            "leads.parquet of {} differs",
-            o.0.display()
-        );
-    }
+    let first = same_bytes_in_both_orders(
+        &dir,
+        &dump,
+        &shuffled,
+        &["--rulebase", "../shared/data/nhsa-rules"],
+    );
+    assert!(!lead_column(&first, "lead_id").is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
