@@ -245,6 +245,17 @@ impl fmt::Display for Scaled {
     }
 }
 
+/// Compares `a` with `b × ratio` exactly: `a` and `b` are integers (money, prices, or products
+/// of them) and stay integers; `ratio` is a configured threshold (a share, a tolerance), taken to
+/// six decimal places. This is how rules compare money with a proportion of money, never in `f64`.
+pub fn cmp_times(a: i128, b: i128, ratio: f64) -> std::cmp::Ordering {
+    let r = (ratio * 1e6).round() as i128;
+    let overflow = || panic!("money overflow comparing {a} with {b} × {ratio}");
+    let lhs = a.checked_mul(1_000_000).unwrap_or_else(overflow);
+    let rhs = b.checked_mul(r).unwrap_or_else(overflow);
+    lhs.cmp(&rhs)
+}
+
 /// Fen shown as yuan with two places (`12345` → `123.45`).
 pub fn yuan(fen: i64) -> Scaled {
     Scaled(fen, MONEY_SCALE)
@@ -311,6 +322,15 @@ mod tests {
         assert!(wrapped.is_err(), "an overflow must not wrap");
         let summed = std::panic::catch_unwind(|| [Fen(i64::MAX), Fen(1)].into_iter().sum::<Fen>());
         assert!(summed.is_err());
+    }
+
+    #[test]
+    fn compares_with_a_proportion_exactly() {
+        use std::cmp::Ordering::*;
+        // 0.1 + 0.2 is not 0.3 in f64; 30 against 100 × 0.3 is equal here.
+        assert_eq!(cmp_times(30, 100, 0.1 + 0.2), Equal);
+        assert_eq!(cmp_times(31, 100, 0.3), Greater);
+        assert_eq!(cmp_times(1_150_000, 1_000_000, 1.15), Equal);
     }
 
     #[test]

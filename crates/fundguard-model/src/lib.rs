@@ -7,8 +7,8 @@
 //! Nothing here reads files or knows about the command line.
 
 pub use decimal::{
-    div_round, fits_decimal_16, line_amount_fen, parse_decimal, pow10, rescale, yuan, DecimalError,
-    Fen, Scaled, DIGITS, MONEY_SCALE, NULL_I64, PRICE_SCALE, QTY_SCALE,
+    cmp_times, div_round, fits_decimal_16, line_amount_fen, parse_decimal, pow10, rescale, yuan,
+    DecimalError, Fen, Scaled, DIGITS, MONEY_SCALE, NULL_I64, PRICE_SCALE, QTY_SCALE,
 };
 pub use dict::{Dict, StrColumn, NONE};
 pub use dump::{

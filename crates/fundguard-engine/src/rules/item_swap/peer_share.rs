@@ -1,6 +1,6 @@
 //! item_swap.peer_share — the expensive one of interchangeable items billed far more than peers do.
 
-use fundguard_model::{category, ProviderType, NONE, Fen};
+use fundguard_model::{category, cmp_times, Fen, ProviderType, NONE};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, DiscreteCDF};
@@ -137,7 +137,18 @@ impl PeerShare {
     }
 
     /// (cheap, expensive) item code pairs present in the dump.
-    fn pairs(&self, ctx: &Ctx<'_>, price: &[f64]) -> Vec<(u32, u32)> {
+    /// `price` is each item's (money, units): its average price is money / units, compared as a
+    /// fraction, exactly.
+    fn pairs(&self, ctx: &Ctx<'_>, price: &[(Fen, i64)]) -> Vec<(u32, u32)> {
+        let priced = |i: u32| price[i as usize].0 > Fen::ZERO && price[i as usize].1 > 0;
+        // (money_a × units_b, money_b × units_a): a's price against b's.
+        let cross = |a: u32, b: u32| {
+            let ((ma, ua), (mb, ub)) = (price[a as usize], price[b as usize]);
+            (
+                i128::from(ma.0) * i128::from(ub),
+                i128::from(mb.0) * i128::from(ua),
+            )
+        };
         let items = &ctx.dump.dicts.items;
         let mut drug = vec![false; items.len()];
         for (i, &c) in ctx.dump.lines.category.iter().enumerate() {
@@ -145,7 +156,7 @@ impl PeerShare {
         }
         let mut groups: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
         for (code, text) in items.iter().enumerate() {
-            if price[code] > 0.0 {
+            if priced(code as u32) {
                 if let Some(g) = self.group(text, drug[code]) {
                     groups.entry(g).or_default().push(code as u32);
                 }
@@ -155,15 +166,14 @@ impl PeerShare {
         for members in groups.values() {
             let &cheap = members
                 .iter()
-                .min_by(|a, b| {
-                    price[**a as usize]
-                        .total_cmp(&price[**b as usize])
-                        .then_with(|| ctx.item_id(**a).cmp(ctx.item_id(**b)))
+                .min_by(|&&a, &&b| {
+                    let (x, y) = cross(a, b);
+                    x.cmp(&y).then_with(|| ctx.item_id(a).cmp(ctx.item_id(b)))
                 })
                 .expect("groups are not empty");
             for &e in members {
-                if price[e as usize] >= self.0.min_price_ratio * price[cheap as usize] && e != cheap
-                {
+                let (dear, cheap_price) = cross(e, cheap);
+                if e != cheap && cmp_times(dear, cheap_price, self.0.min_price_ratio).is_ge() {
                     pairs.push((cheap, e));
                 }
             }
@@ -207,15 +217,7 @@ impl Rule for PeerShare {
             item_units[l.item[i] as usize] += q;
             item_money[l.item[i] as usize] += m;
         }
-        let price: Vec<f64> = (0..n_items)
-            .map(|i| {
-                if item_units[i] > 0 {
-                    item_money[i].0 as f64 / item_units[i] as f64
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let price: Vec<(Fen, i64)> = item_money.iter().copied().zip(item_units.iter().copied()).collect();
         let pairs = self.pairs(ctx, &price);
         let scale = 10f64.powi(fundguard_model::QTY_SCALE as i32);
         let peer_key = |p: u32| {

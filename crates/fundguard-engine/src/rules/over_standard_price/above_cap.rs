@@ -1,6 +1,6 @@
 //! over_standard_price.above_cap — unit prices above the catalog's price cap.
 
-use fundguard_model::{div_round, Scaled, Table, NULL_I64, PRICE_SCALE, Fen};
+use fundguard_model::{div_round, Scaled, Table, NULL_I64, PRICE_SCALE, Fen, cmp_times};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -82,7 +82,7 @@ impl Rule for AboveCap {
                 let Some(c) = cap(l.item[i]) else {
                     return;
                 };
-                if (l.unit_price[i] as f64) > c as f64 * (1.0 + tolerance) {
+                if cmp_times(i128::from(l.unit_price[i]), i128::from(c), 1.0 + tolerance).is_gt() {
                     acc.push((ctx.dump.visits.provider[v as usize], l.item[i], x));
                 }
             },

@@ -1,7 +1,7 @@
 //! restricted_item.secondary_operation — a second operation through the same incision billed at
 //! full price (national batch 2).
 
-use fundguard_model::{div_round, NULL_I64, Fen};
+use fundguard_model::{cmp_times, div_round, Fen, NULL_I64};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -140,7 +140,9 @@ impl Rule for SecondaryOperation {
                 for &(_, _, neg_full, _, x) in &group[1..] {
                     let price = l.unit_price[x as usize];
                     let full_price = -neg_full;
-                    if full_price <= 0 || (price as f64) <= max_share * full_price as f64 {
+                    if full_price <= 0
+                        || cmp_times(i128::from(price), i128::from(full_price), max_share).is_le()
+                    {
                         continue;
                     }
                     let money = ctx.money(x);
