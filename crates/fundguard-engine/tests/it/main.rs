@@ -2,6 +2,7 @@
 //! detection quality on a generated month, the generated reference, and a reversal property.
 
 mod cases;
+mod overflow;
 mod props;
 mod quality;
 mod reference;
