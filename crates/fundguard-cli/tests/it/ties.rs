@@ -1,21 +1,18 @@
-//! Exact ties planted where an ordering can reach an output: equal times, amounts and quantities,
-//! several candidate lines for one reversal, equal overlaps, equal counts. The same rows in two
-//! orders (so row numbers and dictionary codes differ), at 1 and 2 threads, must give
-//! byte-identical hits and leads: every tie is broken by text ids.
+//! Exact ties planted into a generated month where an ordering can reach an output: equal times,
+//! amounts and quantities, several candidate lines for one reversal, equal overlaps, equal counts.
+//! The month and its planted rows in two orders (so row numbers and dictionary codes differ), at 1
+//! and 2 threads, must give byte-identical hits and leads: every tie is broken by text ids.
 
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::scratch;
+use crate::{fundguard, scratch};
 
+/// Planted rows, as `column=value` pairs over the contract's columns.
 struct Dump {
-    visits: Vec<String>,
-    lines: Vec<String>,
+    visits: Vec<Vec<(&'static str, String)>>,
+    lines: Vec<Vec<(&'static str, String)>>,
 }
-
-const VISITS: &str = "visit_id,patient_id,provider_id,visit_type,admit_time,discharge_time,settle_time,doctor_id,total_amount,fund_paid";
-const LINES: &str =
-    "line_id,visit_id,item_code,item_name,charge_category,charge_time,quantity,unit_price,amount";
 
 impl Dump {
     /// `who` is `[visit_id, patient_id, provider_id, visit_type]`, `times` admission, discharge
@@ -23,35 +20,78 @@ impl Dump {
     fn visit(&mut self, who: [&str; 4], times: [&str; 3], doctor: &str, money: &str) {
         let [id, patient, provider, kind] = who;
         let [admit, discharge, settle] = times;
-        self.visits.push(format!(
-            "{id},{patient},{provider},{kind},{admit},{discharge},{settle},{doctor},{money},{money}"
-        ));
+        let row = [
+            ("visit_id", id),
+            ("patient_id", patient),
+            ("provider_id", provider),
+            ("visit_type", kind),
+            ("admit_time", admit),
+            ("discharge_time", discharge),
+            ("settle_time", settle),
+            ("doctor_id", doctor),
+            ("total_amount", money),
+            ("fund_paid", money),
+        ];
+        self.visits
+            .push(row.iter().map(|(k, v)| (*k, v.to_string())).collect());
     }
 
     fn line(&mut self, id: &str, visit: &str, item: &str, time: &str, qty: i32, price: &str) {
         let amount: f64 = price.parse::<f64>().unwrap() * f64::from(qty);
-        self.lines.push(format!(
-            "{id},{visit},{item},项目{item},09,{time},{qty},{price},{amount:.2}"
-        ));
+        let row = [
+            ("line_id", id.to_string()),
+            ("visit_id", visit.to_string()),
+            ("item_code", item.to_string()),
+            ("item_name", format!("项目{item}")),
+            ("charge_category", "09".to_string()),
+            ("charge_time", time.to_string()),
+            ("quantity", qty.to_string()),
+            ("unit_price", price.to_string()),
+            ("amount", format!("{amount:.2}")),
+        ];
+        self.lines.push(row.to_vec());
     }
+}
 
-    /// Writes the tables with their rows in the given order or reversed.
-    fn write(&self, dir: &Path, reversed: bool) {
-        std::fs::create_dir_all(dir).unwrap();
-        for (name, header, rows) in [
-            ("visits.csv", VISITS, &self.visits),
-            ("line_items.csv", LINES, &self.lines),
-        ] {
-            let mut text = format!("{header}\n");
-            let mut rows: Vec<&String> = rows.iter().collect();
-            if reversed {
-                rows.reverse();
-            }
-            for r in rows {
-                writeln!(text, "{r}").unwrap();
-            }
-            std::fs::write(dir.join(name), text).unwrap();
+/// Copies the CSV month in `month` to `to` with the planted rows added (in the month's columns),
+/// every table's rows in their order or reversed: row numbers and dictionary codes differ
+/// between the two copies, the content does not.
+fn write_month(month: &Path, planted: &Dump, to: &Path, reversed: bool) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(month).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "csv") {
+            continue;
         }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut rows: Vec<String> = text.lines().map(str::to_string).collect();
+        let header: Vec<String> = rows.remove(0).split(',').map(str::to_string).collect();
+        let extra = match name.as_str() {
+            "visits.csv" => &planted.visits,
+            "line_items.csv" => &planted.lines,
+            _ => &Vec::new(),
+        };
+        for row in extra {
+            let cells: Vec<&str> = header
+                .iter()
+                .map(|h| {
+                    row.iter()
+                        .find(|(k, _)| k == h)
+                        .map_or("", |(_, v)| v.as_str())
+                })
+                .collect();
+            rows.push(cells.join(","));
+        }
+        if reversed {
+            rows.reverse();
+        }
+        let mut out = header.join(",");
+        out.push('\n');
+        for r in rows {
+            writeln!(out, "{r}").unwrap();
+        }
+        std::fs::write(to.join(name), out).unwrap();
     }
 }
 
@@ -131,11 +171,24 @@ fn planted() -> Dump {
 #[test]
 fn planted_ties_in_two_row_orders_and_thread_counts_give_identical_bytes() {
     let dir = scratch("ties");
+    let month = dir.join("month");
+    let (code, _, stderr) = fundguard(&[
+        "synth",
+        "--out",
+        month.to_str().unwrap(),
+        "--patients",
+        "3000",
+        "--seed",
+        "11",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
     let dump = planted();
     let forward = dir.join("forward");
     let backward = dir.join("backward");
-    dump.write(&forward, false);
-    dump.write(&backward, true);
+    write_month(&month, &dump, &forward, false);
+    write_month(&month, &dump, &backward, true);
     let first = crate::same_bytes_in_both_orders(&dir, &forward, &backward, &[]);
     // The planted ties reach the output: every scenario fired.
     let rules = crate::parquet_strings(&first.join("hits.parquet"));
