@@ -4,8 +4,9 @@
 //!
 //! Excel's limits are kept: a cell holds at most 32,767 characters (longer text, such as the line
 //! ids of a large hit, is cut and says how many it left out) and a sheet at most 1,048,576 rows
-//! (further hits continue on `命中明细 2`, `命中明细 3` …). The creation time is fixed, so the same
-//! run gives the same bytes.
+//! (further hits continue on `命中明细 2`, `命中明细 3` …); a workbook of more than
+//! [`LARGE_ROWS`] rows is written as ZIP64. The creation time is fixed, so the same run gives the
+//! same bytes.
 
 use rust_xlsxwriter::{
     Color, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError,
@@ -17,6 +18,9 @@ use crate::{family_zh, Report};
 pub const MAX_CELL_CHARS: usize = 32_767;
 /// Most rows of one Excel sheet, its header included.
 pub const MAX_ROWS: usize = 1_048_576;
+
+/// Above this many rows in all, the workbook is written as ZIP64.
+pub const LARGE_ROWS: usize = 200_000;
 
 /// One cell.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +58,11 @@ fn fit(text: &str) -> String {
 /// The workbook with every sheet; a sheet with more rows than Excel allows continues on further
 /// sheets named `<name> 2`, `<name> 3` …
 pub fn workbook(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, XlsxError> {
+    workbook_with(sheets, MAX_ROWS)
+}
+
+/// [`workbook`] with at most `max_rows` rows a sheet, header included.
+fn workbook_with(sheets: &[Sheet<'_>], max_rows: usize) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     // A fixed creation time: the same content gives the same bytes.
     let created = ExcelDateTime::from_ymd(2000, 1, 1)?;
@@ -62,6 +71,10 @@ pub fn workbook(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, XlsxError> {
             .set_title("fundguard leads")
             .set_creation_datetime(&created),
     );
+    // A sheet's XML passes 4 GiB (the plain zip limit) only with hundreds of thousands of long
+    // rows; such workbooks are written as ZIP64, which Excel and WPS read.
+    let rows: usize = sheets.iter().map(|s| s.rows.len()).sum();
+    book.use_zip_large_file(rows > LARGE_ROWS);
     let header = Format::new()
         .set_bold()
         .set_font_color(Color::White)
@@ -75,7 +88,7 @@ pub fn workbook(sheets: &[Sheet<'_>]) -> Result<Vec<u8>, XlsxError> {
     let decimals =
         |places: usize| Format::new().set_num_format(format!("0.{}", "0".repeat(places)));
     for sheet in sheets {
-        let per_sheet = MAX_ROWS - 1;
+        let per_sheet = max_rows - 1;
         let chunks: Vec<&[Vec<Cell>]> = if sheet.rows.is_empty() {
             vec![&[]]
         } else {
@@ -255,6 +268,26 @@ mod tests {
         assert!(styles.contains("#,##0.00"), "{styles}");
         // The same content gives the same bytes (no clock in the file).
         assert_eq!(bytes, book());
+    }
+
+    #[test]
+    fn rows_beyond_a_sheet_continue_on_the_next() {
+        let header = [("n", 6.0)];
+        let rows = (0..7).map(|i| vec![Cell::Int(i)]).collect();
+        let bytes = workbook_with(
+            &[Sheet {
+                name: "命中明细".into(),
+                header: &header,
+                rows,
+            }],
+            4,
+        )
+        .unwrap();
+        let sheets = fundguard_rulebase::xlsx::read_workbook(&bytes).unwrap();
+        let names: Vec<&str> = sheets.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["命中明细", "命中明细 2", "命中明细 3"]);
+        let counts: Vec<usize> = sheets.iter().map(|s| s.rows.len()).collect();
+        assert_eq!(counts, [4, 4, 2], "each sheet has its header");
     }
 
     #[test]
