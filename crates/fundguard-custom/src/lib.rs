@@ -28,8 +28,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use fundguard_model::{
-    civil_from_days, Dump, Family, HitRow, Kind, Outcome, RuleOutcome, Table, NULL_DATE, NULL_I64,
-    NULL_TIME,
+    civil_from_days, Dump, Family, Fen, HitRow, Kind, Outcome, RuleOutcome, Table, NULL_DATE,
+    NULL_I64, NULL_TIME,
 };
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -651,7 +651,7 @@ pub fn run_all(
                 }
                 let o = Outcome::Ran {
                     hits: r.len(),
-                    amount_fen: r.iter().map(|(h, _)| h.amount_fen).sum(),
+                    amount_fen: r.iter().map(|(h, _)| Fen(h.amount_fen)).sum::<Fen>().0,
                     millis: t.elapsed().as_millis() as u64,
                 };
                 rows.extend(r);

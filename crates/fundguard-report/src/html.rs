@@ -7,7 +7,7 @@
 
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 
-use fundguard_model::Language;
+use fundguard_model::{Fen, Language};
 
 use crate::{family_zh, kind_zh, money, Report};
 
@@ -135,8 +135,8 @@ pub fn html(r: &Report<'_>) -> String {
         .iter()
         .map(|(k, v)| (format!("{} {k}", kind_zh(k)), v.amount_fen))
         .collect();
-    let (t, f, a) = kinds.iter().fold((0, 0, 0), |(t, f, a), (_, v)| {
-        (t + v.total, f + v.flagged, a + v.amount_fen)
+    let (t, f, a) = kinds.iter().fold((0, 0, Fen::ZERO), |(t, f, a), (_, v)| {
+        (t + v.total, f + v.flagged, a + Fen(v.amount_fen))
     });
     let shown = r.top.min(r.leads.len());
     let page = html! {
@@ -205,7 +205,7 @@ pub fn html(r: &Report<'_>) -> String {
                                 th { (both("合计", "Total")) }
                                 th class="num" { (t) }
                                 th class="num" { (f) }
-                                th class="num" { (money(a)) }
+                                th class="num" { (money(a.0)) }
                             }
                         }
                     }

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use fundguard_model::{yuan, HitRow, Language};
+use fundguard_model::{yuan, Fen, HitRow, Language};
 use fundguard_scoring::{Lead, RuleNames};
 
 mod dossier;
@@ -95,10 +95,10 @@ impl Report<'_> {
         for t in self.provider_types.values() {
             out.entry(t.clone()).or_default().total += 1;
         }
-        let mut flagged: BTreeMap<&str, i64> = BTreeMap::new();
+        let mut flagged: BTreeMap<&str, Fen> = BTreeMap::new();
         for l in self.leads {
             if let Some(p) = &l.provider_id {
-                *flagged.entry(p.as_str()).or_default() += l.amount_fen;
+                *flagged.entry(p.as_str()).or_default() += Fen(l.amount_fen);
             }
         }
         for (p, amount) in flagged {
@@ -109,7 +109,7 @@ impl Report<'_> {
                 .unwrap_or_else(|| "unknown".into());
             let e = out.entry(t).or_default();
             e.flagged += 1;
-            e.amount_fen += amount;
+            e.amount_fen = (Fen(e.amount_fen) + amount).0;
         }
         out
     }

@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use fundguard_model::{HitRow, Language};
+use fundguard_model::{Fen, HitRow, Language};
 
 /// `[leads]` in the configuration.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -164,12 +164,12 @@ pub fn build(rows: &[HitRow], cfg: &LeadsConfig, names: &RuleNames, lang: Langua
 /// The money of a set of hits, each line counted once (see the module docs).
 pub fn amount_once(rows: &[HitRow], hits: &[usize]) -> i64 {
     let mut per_line: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut without = 0i64;
+    let mut without = Fen::ZERO;
     for &i in hits {
         let h = &rows[i];
         let n = h.line_ids.len() as i64;
         if n == 0 {
-            without += h.amount_fen;
+            without += Fen(h.amount_fen);
             continue;
         }
         for (k, l) in h.line_ids.iter().enumerate() {
@@ -179,7 +179,8 @@ pub fn amount_once(rows: &[HitRow], hits: &[usize]) -> i64 {
             *e = (*e).max(share);
         }
     }
-    without + per_line.values().sum::<i64>()
+    // Checked: an overflow panics with the operands instead of wrapping.
+    (without + per_line.values().map(|&v| Fen(v)).sum::<Fen>()).0
 }
 
 /// The score of a lead from its parts (see the module docs).
