@@ -26,21 +26,7 @@ pub fn read_bytes(path: &Path, max: u64) -> Result<Vec<u8>, String> {
 /// A small text file as a string: UTF-8 (with or without a BOM), else GB18030 as Excel saves it.
 /// Files above [`MAX_TEXT_FILE`] are refused, not read.
 pub fn read_text(path: &Path) -> Result<String, String> {
-    let fail = |m: String| format!("{}: {m}", path.display());
-    let size = std::fs::metadata(path)
-        .map_err(|e| fail(e.to_string()))?
-        .len();
-    if size > MAX_TEXT_FILE {
-        return Err(fail(format!(
-            "{size} bytes, more than the {MAX_TEXT_FILE} a text file of settings may hold"
-        )));
-    }
-    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    Ok(match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
-    })
+    read_bytes(path, MAX_TEXT_FILE).map(|b| fundguard_model::decode_text(&b))
 }
 
 /// Every record batch of a Parquet file.

@@ -43,10 +43,14 @@ pub struct Sheet<'a> {
 
 /// Text cut to Excel's cell limit, saying how much was left out.
 fn fit(text: &str) -> String {
-    if text.chars().count() <= MAX_CELL_CHARS {
+    // Text of no more bytes than the limit has no more characters either: no count needed.
+    if text.len() <= MAX_CELL_CHARS {
         return text.to_string();
     }
     let total = text.chars().count();
+    if total <= MAX_CELL_CHARS {
+        return text.to_string();
+    }
     let note_room = 40;
     let kept: String = text.chars().take(MAX_CELL_CHARS - note_room).collect();
     format!(
@@ -85,8 +89,8 @@ fn workbook_with(sheets: &[Sheet<'_>], max_rows: usize) -> Result<Vec<u8>, XlsxE
         .set_border(FormatBorder::Thin);
     let text = Format::new().set_num_format("@");
     let yuan = Format::new().set_num_format("#,##0.00");
-    let decimals =
-        |places: usize| Format::new().set_num_format(format!("0.{}", "0".repeat(places)));
+    // One format per number of decimals, not one per cell.
+    let mut decimals = std::collections::BTreeMap::<usize, Format>::new();
     for sheet in sheets {
         let per_sheet = max_rows - 1;
         let chunks: Vec<&[Vec<Cell>]> = if sheet.rows.is_empty() {
@@ -124,7 +128,10 @@ fn workbook_with(sheets: &[Sheet<'_>], max_rows: usize) -> Result<Vec<u8>, XlsxE
                             ws.write_number_with_format(r, c, *fen as f64 / 100.0, &yuan)?;
                         }
                         Cell::Float(x, places) => {
-                            ws.write_number_with_format(r, c, *x, &decimals(*places))?;
+                            let f = decimals.entry(*places).or_insert_with(|| {
+                                Format::new().set_num_format(format!("0.{}", "0".repeat(*places)))
+                            });
+                            ws.write_number_with_format(r, c, *x, f)?;
                         }
                     }
                 }

@@ -603,7 +603,7 @@ impl Sheet {
         match self {
             Sheet::Csv(path) => {
                 let bytes = read_bounded(path).map_err(|e| whole(None, e))?;
-                let text = decode(&bytes);
+                let text = fundguard_model::decode_text(&bytes);
                 let mut reader = csv::ReaderBuilder::new()
                     .flexible(true)
                     .from_reader(text.as_bytes());
@@ -745,14 +745,6 @@ impl Row<'_> {
 }
 
 /// UTF-8 (BOM stripped) when valid, else GB18030, as the tables are published both ways.
-fn decode(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

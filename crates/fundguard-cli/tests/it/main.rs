@@ -84,20 +84,26 @@ fn scratch(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// `fundguard synth --out OUT --patients N --seed S EXTRA…`, which must succeed.
+fn synth(out: &Path, patients: &str, seed: &str, extra: &[&str]) {
+    let mut args = vec![
+        "synth",
+        "--out",
+        out.to_str().unwrap(),
+        "--patients",
+        patients,
+    ];
+    args.extend(["--seed", seed]);
+    args.extend(extra);
+    let (code, _, stderr) = fundguard(&args);
+    assert_eq!(code, 0, "{stderr}");
+}
+
 /// Generates a month of `patients` (seed 2026) into `dir/dump` and runs it into `dir/run` with
 /// `extra` arguments; the run's stdout.
 fn synth_and_run(dir: &Path, patients: &str, extra: &[&str]) -> String {
     let dump = dir.join("dump");
-    let (code, _, stderr) = fundguard(&[
-        "synth",
-        "--out",
-        dump.to_str().unwrap(),
-        "--patients",
-        patients,
-        "--seed",
-        "2026",
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    synth(&dump, patients, "2026", &[]);
     run_ok(dump.to_str().unwrap(), &dir.join("run"), extra)
 }
 
@@ -376,16 +382,10 @@ fn canonical_parquet_and_gbk_national_extracts_give_identical_hits_and_leads() {
         ("pq", &["--format", "parquet"][..]),
         ("nhsa", &["--format", "nhsa", "--encoding", "gbk"][..]),
     ] {
-        let mut args = vec!["synth", "--out"];
         let out = dir.join(name).join("dump");
-        let out_s = out.to_str().unwrap().to_string();
-        args.push(&out_s);
-        args.extend(["--patients", "20000", "--seed", "2026"]);
-        args.extend(format);
-        let (code, _, stderr) = fundguard(&args);
-        assert_eq!(code, 0, "{stderr}");
+        synth(&out, "20000", "2026", format);
         run_ok(
-            &out_s,
+            out.to_str().unwrap(),
             &dir.join(name).join("run"),
             &["--rulebase", "../shared/data/nhsa-rules"],
         );
@@ -530,16 +530,7 @@ fn shuffled_input_and_thread_counts_give_identical_bytes() {
     let dir = scratch("shuffle");
     std::fs::create_dir_all(&dir).unwrap();
     let dump = dir.join("dump");
-    let (code, _, stderr) = fundguard(&[
-        "synth",
-        "--out",
-        dump.to_str().unwrap(),
-        "--patients",
-        "5000",
-        "--seed",
-        "9",
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    synth(&dump, "5000", "9", &[]);
     let shuffled = dir.join("shuffled");
     shuffled_copy(&dump, &shuffled);
     let first = same_bytes_in_both_orders(

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::{fundguard, scratch};
+use crate::scratch;
 
 /// Planted rows, as `column=value` pairs over the contract's columns.
 struct Dump {
@@ -172,18 +172,7 @@ fn planted() -> Dump {
 fn planted_ties_in_two_row_orders_and_thread_counts_give_identical_bytes() {
     let dir = scratch("ties");
     let month = dir.join("month");
-    let (code, _, stderr) = fundguard(&[
-        "synth",
-        "--out",
-        month.to_str().unwrap(),
-        "--patients",
-        "3000",
-        "--seed",
-        "11",
-        "--format",
-        "csv",
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    crate::synth(&month, "3000", "11", &["--format", "csv"]);
     let dump = planted();
     let forward = dir.join("forward");
     let backward = dir.join("backward");
