@@ -15,6 +15,7 @@ use fundguard_synth::{Encoding, Format, SynthConfig};
 
 mod pseudo;
 mod run;
+mod sweep;
 
 /// Finds fraud in medical-insurance claims dumps.
 #[derive(Parser)]
@@ -137,7 +138,41 @@ enum Command {
         /// Precision is reported at these K (comma-separated).
         #[arg(long, value_delimiter = ',', default_value = "10,50,100")]
         k: Vec<usize>,
+        /// A found case's amount is right within this share of the labelled amount.
+        #[arg(long, default_value_t = 0.10)]
+        amount_tolerance: f64,
         /// Also write the evaluation as JSON here (default: RUN/eval.json).
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// One rule's quality on a generated month as one parameter moves: cases found, look-alikes
+    /// flagged, precision and honest subjects flagged per 10,000, as a Markdown table.
+    Sweep {
+        /// The generated dump (with labels.parquet and decoys.parquet).
+        #[arg(long)]
+        input: PathBuf,
+        /// The rule, e.g. card_pooling.burst.
+        #[arg(long)]
+        rule: String,
+        /// The parameter, e.g. min_cards.
+        #[arg(long)]
+        param: String,
+        /// Its values (comma-separated TOML values).
+        #[arg(long, value_delimiter = ',', required = true)]
+        values: Vec<String>,
+        /// Where labels.parquet and decoys.parquet are (default: the input).
+        #[arg(long)]
+        truth: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        rulebase: Option<PathBuf>,
+        #[arg(long, default_value_t = 0.10)]
+        amount_tolerance: f64,
+        /// How to name the month in the table's heading.
+        #[arg(long)]
+        label: Option<String>,
+        /// Also write the points as JSON here.
         #[arg(long)]
         json: Option<PathBuf>,
     },
@@ -252,14 +287,48 @@ fn main() -> ExitCode {
             run,
             truth,
             k,
+            amount_tolerance,
             json,
-        } => eval(&run, &truth, &k, json.as_deref()),
+        } => eval(&run, &truth, &k, amount_tolerance, json.as_deref()),
         Command::Validate {
             input,
             out,
             show,
             mapping,
         } => validate(&input, out.as_deref(), show, mapping.as_deref()).map(|_| ()),
+        Command::Sweep {
+            input,
+            rule,
+            param,
+            values,
+            truth,
+            config,
+            rulebase,
+            amount_tolerance,
+            label,
+            json,
+        } => sweep::sweep(&sweep::SweepArgs {
+            input: &input,
+            truth: truth.as_deref(),
+            config: config.as_deref(),
+            rulebase: rulebase.as_deref(),
+            rule: &rule,
+            param: &param,
+            values: &values,
+            amount_tolerance,
+        })
+        .and_then(|points| {
+            sweep::print(&rule, &param, label.as_deref(), &points);
+            match json {
+                Some(path) => std::fs::write(
+                    &path,
+                    serde_json::to_string_pretty(&points).expect("points serialise") + "\n",
+                )
+                .with_context(|| format!("writing {}", path.display()))
+                .map_err(Failure::Output),
+                None => Ok(()),
+            }
+        }),
         Command::Synth {
             out,
             patients,
@@ -467,21 +536,36 @@ fn rules(markdown: bool, template: bool, config: Option<&Path>) -> Result<(), Fa
     Ok(())
 }
 
-fn eval(run: &Path, truth: &Path, ks: &[usize], json: Option<&Path>) -> Result<(), Failure> {
+fn eval(
+    run: &Path,
+    truth: &Path,
+    ks: &[usize],
+    amount_tolerance: f64,
+    json: Option<&Path>,
+) -> Result<(), Failure> {
     use fundguard_ingest::records::{read_cases, read_hits, read_leads};
     use fundguard_scoring::eval;
     fn input<T>(r: Result<T, String>) -> Result<T, Failure> {
         r.map_err(|e| Failure::Input(anyhow::anyhow!(e)))
     }
+    if !(0.0..=1.0).contains(&amount_tolerance) {
+        return Err(Failure::Config(anyhow::anyhow!(
+            "--amount-tolerance {amount_tolerance} is not a share within 0..1"
+        )));
+    }
     let hits = input(read_hits(&run.join("hits.parquet")))?;
     let leads = input(read_leads(&run.join("leads.parquet")))?;
     let labels = input(read_cases(&truth.join("labels.parquet")))?;
     let decoys = input(read_cases(&truth.join("decoys.parquet")))?;
-    let e = eval::evaluate(&hits, &leads, &labels, &decoys, ks);
-    println!(
-        "{:<22} {:>6} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
-        "family", "cases", "found", "recall", "in leads", "decoys", "flagged", "FP rate"
-    );
+    let cfg = eval::EvalConfig {
+        ks: ks.to_vec(),
+        amount_tolerance,
+        rules: fundguard_engine::infos()
+            .iter()
+            .map(|i| i.id.to_string())
+            .collect(),
+    };
+    let e = eval::evaluate(&hits, &leads, &labels, &decoys, &cfg);
     let ratio = |a: usize, b: usize| {
         if b == 0 {
             "-".to_string()
@@ -489,6 +573,10 @@ fn eval(run: &Path, truth: &Path, ks: &[usize], json: Option<&Path>) -> Result<(
             format!("{:.3}", a as f64 / b as f64)
         }
     };
+    println!(
+        "{:<22} {:>6} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
+        "family", "cases", "found", "recall", "in leads", "decoys", "flagged", "FP rate"
+    );
     for (f, q) in &e.families {
         println!(
             "{:<22} {:>6} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
@@ -502,6 +590,42 @@ fn eval(run: &Path, truth: &Path, ks: &[usize], json: Option<&Path>) -> Result<(
             ratio(q.decoys_flagged, q.decoys)
         );
     }
+    println!();
+    println!(
+        "{:<38} {:>5} {:>5} {:>7} {:>9} {:>7} {:>6} {:>7} {:>6} {:>9}",
+        "rule",
+        "cases",
+        "found",
+        "recall",
+        "amount ok",
+        "err p50",
+        "decoys",
+        "flagged",
+        "hits",
+        "precision"
+    );
+    for (r, q) in &e.rules {
+        println!(
+            "{:<38} {:>5} {:>5} {:>7} {:>9} {:>7} {:>6} {:>7} {:>6} {:>9}",
+            r,
+            q.cases,
+            q.found,
+            ratio(q.found, q.cases),
+            format!("{}/{}", q.amount_ok, q.amount_checked),
+            q.amount_error_median
+                .map_or("-".to_string(), |m| format!("{m:.3}")),
+            q.decoys,
+            q.decoys_flagged,
+            q.hits,
+            ratio(q.hits_true, q.hits)
+        );
+    }
+    println!(
+        "amounts within {:.0}%: {:.3} of found cases; look-alikes flagged: {:.4}",
+        amount_tolerance * 100.0,
+        e.amounts_ok_share(),
+        e.decoys_flagged_share()
+    );
     for (k, p) in &e.precision_at {
         println!("precision@{k}: {p:.3}");
     }

@@ -106,7 +106,8 @@ pub struct Ctx<'a> {
     pub catalog_row: Vec<u32>,
     /// Name code (in `item_names`) of each item code, or [`NONE`].
     pub item_name: Vec<u32>,
-    /// The earliest admission in the dump.
+    /// The start of the period the dump covers: its earliest settlement or charge. Stays admitted
+    /// before the period (whose earlier lines are in earlier dumps) start before it.
     pub dump_start: Seconds,
     /// The latest time in the dump: the end of stays still open.
     pub dump_end: Seconds,
@@ -170,7 +171,21 @@ impl<'a> Ctx<'a> {
             .filter(|t| *t != NULL_TIME)
             .max()
             .unwrap_or(0);
-        let dump_start = v.admit.par_iter().copied().min().unwrap_or(0);
+        let dump_start = v
+            .settle
+            .par_iter()
+            .chain(l.charge_time.par_iter())
+            .copied()
+            .filter(|t| *t != NULL_TIME)
+            .min()
+            .or_else(|| {
+                v.admit
+                    .par_iter()
+                    .copied()
+                    .filter(|t| *t != NULL_TIME)
+                    .min()
+            })
+            .unwrap_or(0);
         Ctx {
             dump,
             rulebase,

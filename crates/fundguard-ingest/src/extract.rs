@@ -17,7 +17,7 @@ use fundguard_model::{parse_decimal, Scaled, StrColumn, Table};
 use sha2::{Digest, Sha256};
 
 use crate::error::IngestError;
-use crate::read::{decode, hex, FileReport, Format, RawTable, TextPart};
+use crate::read::{hex, undecodable, FileReport, Format, RawTable, TextPart};
 
 /// The extract files in `dir`, by table name (file stem in any case; `.csv`, `.txt` or `.dat`).
 pub(crate) fn find(dir: &Path) -> Result<BTreeMap<&'static str, PathBuf>, IngestError> {
@@ -153,7 +153,11 @@ pub(crate) fn split_line(line: &str) -> Result<Vec<&str>, (usize, String)> {
 fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
     let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
     let sha256 = hex(&Sha256::digest(&bytes));
-    let (text, encoding, replaced) = decode(&bytes);
+    let fundguard_model::Decoded {
+        text,
+        encoding,
+        replaced,
+    } = fundguard_model::decode_bytes(&bytes);
     let mut lines = text
         .split('\n')
         .enumerate()
@@ -216,7 +220,7 @@ fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
                         fields.len()
                     ))
                 } else if replaced && fields.iter().any(|f| f.contains('\u{FFFD}')) {
-                    Some("bytes that are neither UTF-8 nor GB18030".into())
+                    Some(undecodable(encoding))
                 } else if vali.is_some_and(|v| fields[v].trim() == "0") {
                     skipped += 1;
                     continue;

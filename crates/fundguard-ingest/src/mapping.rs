@@ -26,7 +26,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::IngestError;
-use crate::read::{csv_reader, decode, hex, FileReport, Format, RawTable, TextPart};
+use crate::read::{csv_reader, hex, FileReport, Format, RawTable, TextPart};
 
 /// How one contract column is made.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -204,7 +204,7 @@ pub(crate) fn read(dir: &Path, t: Table, tm: &TableMap) -> Result<RawTable, Inge
 fn read_file(path: &Path, t: Table, tm: &TableMap) -> Result<TextPart, IngestError> {
     let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
     let sha256 = hex(&Sha256::digest(&bytes));
-    let (text, encoding, _) = decode(&bytes);
+    let fundguard_model::Decoded { text, encoding, .. } = fundguard_model::decode_bytes(&bytes);
     let (mut reader, header) = csv_reader(path, &text, tm.delimiter.unwrap_or(',') as u8)?;
     let pos = |c: &str| header.iter().position(|h| h == c);
     let missing: Vec<&str> = tm

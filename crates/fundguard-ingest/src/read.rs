@@ -1,7 +1,6 @@
 //! Reading table files into raw columns: CSV (UTF-8 or GB18030, decoded per file) as text, Parquet
 //! through polars as typed series. Nothing is validated here beyond the file's structure.
 
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use fundguard_model::{ColumnSpec, StrColumn, Table};
@@ -652,17 +651,6 @@ fn read_parquet(
     })
 }
 
-/// Decodes CSV bytes: UTF-8 (BOM stripped) when valid, else GB18030 (a superset of GBK). The flag
-/// tells whether undecodable bytes were replaced by U+FFFD.
-pub(crate) fn decode(bytes: &[u8]) -> (Cow<'_, str>, &'static str, bool) {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Ok(s) = std::str::from_utf8(bytes) {
-        return (Cow::Borrowed(s), "utf-8", false);
-    }
-    let (text, replaced) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
-    (text, "gb18030", replaced)
-}
-
 /// A flexible CSV reader over decoded text, and its trimmed header.
 pub(crate) fn csv_reader<'t>(
     path: &Path,
@@ -692,7 +680,11 @@ fn read_csv(
     bytes: &[u8],
     specs: &[ColumnSpec],
 ) -> Result<FileColumns, IngestError> {
-    let (text, encoding, replaced) = decode(bytes);
+    let fundguard_model::Decoded {
+        text,
+        encoding,
+        replaced,
+    } = fundguard_model::decode_bytes(bytes);
     let (mut reader, header) = csv_reader(path, &text, b',')?;
     if let Some(dup) = header
         .iter()
@@ -730,7 +722,7 @@ fn read_csv(
                 let problem = if record.len() < width || extra_filled {
                     Some(format!("expected {width} fields, found {}", record.len()))
                 } else if replaced && record.iter().any(|f| f.contains('\u{FFFD}')) {
-                    Some("bytes that are neither UTF-8 nor GB18030".to_string())
+                    Some(undecodable(encoding))
                 } else {
                     None
                 };
@@ -773,27 +765,15 @@ fn read_csv(
     })
 }
 
+/// Why a row holding undecodable bytes is rejected.
+pub(crate) fn undecodable(encoding: &str) -> String {
+    format!("bytes that are not valid {encoding} (the rest of the file is {encoding})")
+}
+
 pub(crate) fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::new(), |mut s, b| {
         let _ = write!(s, "{b:02x}");
         s
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_utf8_bom_and_gbk() {
-        let (t, enc, _) = decode("\u{FEFF}姓名".as_bytes());
-        assert_eq!((t.as_ref(), enc), ("姓名", "utf-8"));
-        let (gbk, _, _) = encoding_rs::GBK.encode("普通病房床位费");
-        let (t, enc, replaced) = decode(&gbk);
-        assert_eq!(
-            (t.as_ref(), enc, replaced),
-            ("普通病房床位费", "gb18030", false)
-        );
-    }
 }

@@ -81,8 +81,24 @@ pub fn read_cases(path: &Path) -> Result<Vec<Case>, String> {
         let get = |c: Option<&StringArray>, i: usize| {
             c.filter(|c| c.is_valid(i)).map(|c| c.value(i).to_string())
         };
+        let amount = batch
+            .column_by_name("amount")
+            .and_then(|c| c.as_any().downcast_ref::<arrow::array::Decimal128Array>());
+        if let Some(a) = amount {
+            if a.scale() != 2 {
+                return Err(format!(
+                    "{}: column `amount` is decimal with scale {}, not 2",
+                    path.display(),
+                    a.scale()
+                ));
+            }
+        }
         for i in 0..batch.num_rows() {
+            let amount_fen = amount
+                .filter(|a| a.is_valid(i))
+                .and_then(|a| i64::try_from(a.value(i)).ok());
             out.push(Case {
+                amount_fen,
                 scheme: scheme.value(i).to_string(),
                 rule: get(col("rule"), i),
                 subject_type: st.value(i).to_string(),

@@ -19,7 +19,7 @@ pub use records::{
     sort_hit_rows, Case, Family, HitRow, Language, LeadRecord, Outcome, RuleOutcome,
 };
 pub use schema::{ColumnSpec, Kind, Table};
-pub use text::decode_text;
+pub use text::{decode_bytes, decode_text, Decoded};
 pub use time::{
     civil_from_days, date, day_of, days_from_civil, days_in_month, parse_date, parse_hhmm,
     parse_month, parse_timestamp, second_of_day, start_of_day, timestamp, Date, Days, Seconds, Ts,

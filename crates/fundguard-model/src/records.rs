@@ -130,13 +130,15 @@ pub fn sort_hit_rows(rows: &mut [HitRow]) {
 #[derive(Debug, Clone, Serialize)]
 pub struct Case {
     pub scheme: String,
-    /// Baseline rule the case targets (`bed_hanging.1`, …), when the file says.
+    /// The rule the case was injected for (`card_pooling.burst`, …), when the file says.
     pub rule: Option<String>,
     pub subject_type: String,
     pub subject_id: String,
     pub provider_id: Option<String>,
     pub patient_id: Option<String>,
     pub visit_id: Option<String>,
+    /// Money the case added (fen), when the file says.
+    pub amount_fen: Option<i64>,
 }
 
 /// One lead of a leads.parquet, as evaluation and month-to-month comparison read it.

@@ -13,7 +13,11 @@
 //! ```
 //!
 //! The amount counts each line once: a hit's amount is spread evenly over its lines, each line
-//! keeps the largest share any hit of the lead gives it, and hits without lines add their amount.
+//! keeps the largest share any hit of the lead gives it. Hits without lines (a provider's excess
+//! cost per day, drug cost per day or category share, stock shortfalls, group admissions) are
+//! estimates over a subject's whole billing: the hits of one rule about one subject are separate
+//! findings and add up, but different rules of one family about one subject measure the same
+//! excess in different ways, so only the largest of them counts.
 
 use std::collections::BTreeMap;
 
@@ -164,12 +168,22 @@ pub fn build(rows: &[HitRow], cfg: &LeadsConfig, names: &RuleNames, lang: Langua
 /// The money of a set of hits, each line counted once (see the module docs).
 pub fn amount_once(rows: &[HitRow], hits: &[usize]) -> i64 {
     let mut per_line: BTreeMap<&str, i64> = BTreeMap::new();
-    let mut without = Fen::ZERO;
+    // (subject, family) -> rule -> money of its hits without lines.
+    let mut without: BTreeMap<(&str, &str, &str), BTreeMap<&str, Fen>> = BTreeMap::new();
     for &i in hits {
         let h = &rows[i];
         let n = h.line_ids.len() as i64;
         if n == 0 {
-            without += Fen(h.amount_fen);
+            let key = (
+                h.subject_type.as_str(),
+                h.subject_id.as_str(),
+                h.family.as_str(),
+            );
+            *without
+                .entry(key)
+                .or_default()
+                .entry(h.rule_id.as_str())
+                .or_default() += Fen(h.amount_fen);
             continue;
         }
         for (k, l) in h.line_ids.iter().enumerate() {
@@ -179,6 +193,10 @@ pub fn amount_once(rows: &[HitRow], hits: &[usize]) -> i64 {
             *e = (*e).max(share);
         }
     }
+    let without: Fen = without
+        .values()
+        .map(|rules| rules.values().copied().max().unwrap_or(Fen::ZERO))
+        .sum();
     // Checked: an overflow panics with the operands instead of wrapping.
     (without + per_line.values().map(|&v| Fen(v)).sum::<Fen>()).0
 }
@@ -359,6 +377,66 @@ mod tests {
             evidence: String::new(),
             p: None,
         }
+    }
+
+    #[test]
+    fn overlapping_estimates_without_lines_count_once_per_family() {
+        let provider = ("provider", "H1");
+        let rows = vec![
+            hit(
+                "peer_outlier.cost_per_day",
+                "peer_outlier",
+                provider,
+                &[],
+                100_000,
+                0.6,
+            ),
+            hit(
+                "peer_outlier.drug_cost_per_day",
+                "peer_outlier",
+                provider,
+                &[],
+                80_000,
+                0.6,
+            ),
+            hit(
+                "peer_outlier.category_share",
+                "peer_outlier",
+                provider,
+                &[],
+                50_000,
+                0.5,
+            ),
+            // Two shortfalls of one rule (two items) are two findings.
+            hit(
+                "item_swap.inventory",
+                "item_swap",
+                provider,
+                &[],
+                7_000,
+                0.7,
+            ),
+            hit(
+                "item_swap.inventory",
+                "item_swap",
+                provider,
+                &[],
+                3_000,
+                0.7,
+            ),
+            // Another provider's estimate is its own.
+            hit(
+                "peer_outlier.cost_per_day",
+                "peer_outlier",
+                ("provider", "H2"),
+                &[],
+                9_000,
+                0.6,
+            ),
+        ];
+        assert_eq!(amount_once(&rows, &[0, 1, 2]), 100_000);
+        assert_eq!(amount_once(&rows, &[0, 1, 2, 3, 4]), 110_000);
+        assert_eq!(amount_once(&rows, &[0, 1, 2, 3, 4, 5]), 119_000);
     }
 
     #[test]

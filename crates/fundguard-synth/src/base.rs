@@ -1,10 +1,17 @@
 //! Honest activity of an ordinary insured person in the month: inpatient stays, outpatient visits and
-//! pharmacy purchases, with the refunds and reversed-and-rebilled lines real dumps have. Nothing here
-//! should fire a rule; where a provider has an injected anomaly (item swapping, inflated stays,
-//! over-cap prices) its role changes what it bills.
+//! pharmacy purchases, with what real months hold besides: a long tail of catalogue items, weekend
+//! quiet days, rehabilitation, psychiatric and hospice stays with rest days, stays admitted before
+//! the month or still open at its end, day surgery, results and take-home drugs posted a day or two
+//! after discharge, providers that stamp every line with the settlement time, two identical
+//! injections as two lines, star specialists, 24-hour and late-night pharmacies, morning rushes at
+//! busy counters, families shopping together and elderly people buying the standard chronic
+//! baskets; refunds and reversed-and-rebilled lines. Nothing here is fraud; where a rule could
+//! mistake it, the planner records a look-alike. Where a provider has an injected anomaly (item
+//! swapping, inflated stays, over-cap prices) its role changes what it bills.
 
 use fundguard_model::VisitType;
 
+use crate::catalog::Kind;
 use crate::plan::Roles;
 use crate::plan::{Line, Visit, DAY, HOUR, MIN};
 use crate::rng::Rng;
@@ -22,14 +29,112 @@ const STAY_DIAGNOSES: &[(&str, bool)] = &[
     ("N39.000", false),
 ];
 
+/// One of the ordinary stays' diagnoses (not the stroke protocol's).
+pub(crate) fn ordinary_diagnosis(r: &mut Rng) -> &'static str {
+    loop {
+        let (d, stroke) = *r.pick(STAY_DIAGNOSES);
+        if !stroke {
+            return d;
+        }
+    }
+}
+
 const OUTPATIENT_DIAGNOSES: &[&str] = &["J06.900", "I10.x00", "E11.900", "K29.700", "M54.500"];
+
+/// Stays whose rest days are care, not absence: (department, diagnosis, share of rest days).
+/// 21 康复医学科 / Z50 康复治疗, 15 精神科 / F20 精神分裂症, 24 临终关怀科 / Z51.5 姑息治疗.
+pub(crate) const CARE_STAYS: &[(&str, &str)] =
+    &[("21", "Z50.900"), ("15", "F20.900"), ("24", "Z51.500")];
+
+/// The standard chronic-disease baskets many elderly people buy as they are.
+const CHRONIC_BASKETS: &[&[(usize, i64)]] = &[
+    &[(it::AMLODIPINE, 30), (it::METFORMIN, 90)],
+    &[(it::AMLODIPINE, 30), (it::ATORVASTATIN, 28)],
+    &[
+        (it::METFORMIN, 90),
+        (it::ATORVASTATIN, 28),
+        (it::AMLODIPINE, 30),
+    ],
+];
 
 /// A start time on `day` (0-based in the month) between `from` and `to` hours.
 fn at(w: &World, r: &mut Rng, day: i32, from: i64, to: i64) -> i64 {
     i64::from(w.m0 + day) * DAY + r.range(from * 60, to * 60 - 1) * MIN + r.range(0, 59)
 }
 
-/// Builds an inpatient stay of `los` nights from `day` at hospital `h`.
+fn weekend(w: &World, day: i32) -> bool {
+    // 1970-01-01 was a Thursday: day 0 of the epoch is weekday 3 (Monday = 0).
+    matches!((w.m0 + day + 3).rem_euclid(7), 5 | 6)
+}
+
+/// What kind of stay a person has this month, if any: drawn from a stream of its own so that the
+/// planner can name the honest stays a rule could mistake.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StayPlan {
+    /// Admission day, 0-based in the month; negative when admitted in an earlier month.
+    pub day: i32,
+    pub los: i32,
+    /// `Some((department, diagnosis))` for a care stay with rest days.
+    pub care: Option<(&'static str, &'static str)>,
+    /// Share of a care stay's days that are rest days.
+    pub rest: f64,
+    pub day_surgery: bool,
+    /// A result or take-home drug posted 1-2 days after discharge.
+    pub posts_late: Option<i32>,
+    /// Still in hospital at the end of the month.
+    pub open: bool,
+    pub hospital: usize,
+    pub diagnosis: (&'static str, bool),
+}
+
+pub(crate) fn stay_plan(w: &World, p: u32, person: &Person) -> Option<StayPlan> {
+    let mut r = Rng::new(w.seed, 0x57A4_0000_0000_0000 | u64::from(p));
+    let p_stay = if person.age >= 60 { 0.16 } else { 0.07 };
+    if !r.chance(p_stay) {
+        return None;
+    }
+    let hosp = &w.by_district[person.district][0];
+    let hospital = *r.pick(hosp);
+    let diagnosis = *r.pick(STAY_DIAGNOSES);
+    let nd = w.nd;
+    let u = r.unit();
+    let mut plan = StayPlan {
+        day: 0,
+        los: 0,
+        care: None,
+        rest: 0.0,
+        day_surgery: false,
+        posts_late: None,
+        open: false,
+        hospital,
+        diagnosis,
+    };
+    if u < 0.08 && person.age >= 30 {
+        plan.care = Some(*r.pick(CARE_STAYS));
+        plan.rest = 0.3 + 0.2 * r.unit();
+        plan.los = r.range(14, 40) as i32;
+    } else if u < 0.13 {
+        plan.day_surgery = true;
+    } else {
+        plan.los = r.range(3, 12) as i32;
+    }
+    if plan.day_surgery {
+        plan.day = r.range(0, i64::from(nd - 1)) as i32;
+    } else {
+        // Stays that overlap the month: admitted up to a stay's length before it (only the
+        // month's lines are in the dump), or late enough to be still open at its end.
+        plan.day = r.range(i64::from(1 - plan.los), i64::from(nd - 2)) as i32;
+        plan.open = plan.day + plan.los > nd - 1;
+    }
+    let ends_in_month = !plan.open && plan.day + plan.los + 2 < nd;
+    if ends_in_month && r.chance(0.12) {
+        plan.posts_late = Some(r.range(1, 2) as i32);
+    }
+    Some(plan)
+}
+
+/// Builds an inpatient stay of `los` nights from `day` at hospital `h`: every day's bed, nursing and
+/// consultation fees, infusions, drugs and tests, with some of the catalogue's tail.
 pub(crate) fn stay(
     w: &World,
     roles: &Roles,
@@ -79,12 +184,21 @@ pub(crate) fn stay(
             if los >= 7 && d == 2 && r.chance(0.2) {
                 v.lines.push(Line::new(it::FAT_EMULSION, t + 2 * HOUR, 1));
             }
+            if r.chance(0.3) {
+                tail(w, r, &mut v, h, Kind::Injection, t + 5 * HOUR, 1);
+            }
+            if r.chance(0.15) {
+                tail(w, r, &mut v, h, Kind::Consumable, t + 5 * HOUR, 1);
+            }
         }
         if d == 0 {
             v.lines.push(Line::new(it::BLOOD, t + 30 * MIN, 1));
             v.lines.push(Line::new(it::LIVER, t + 30 * MIN, 1));
             let exam = if r.chance(0.3) { it::CT } else { it::XRAY };
             v.lines.push(Line::new(exam, t + 2 * HOUR, 1));
+            for _ in 0..r.range(0, 3) {
+                tail(w, r, &mut v, h, Kind::Lab, t + 40 * MIN, 1);
+            }
         } else if d % 3 == 0 && d < los {
             v.lines.push(Line::new(it::BLOOD, t + 30 * MIN, 1));
         }
@@ -93,6 +207,100 @@ pub(crate) fn stay(
                 .push(Line::new(it::OMEPRAZOLE, discharge - 30 * MIN, 14).supply(7));
         }
     }
+    dedup_items(&mut v);
+    v
+}
+
+/// A tail item of `kind` on visit `v` at `time`, priced for the provider's level.
+fn tail(w: &World, r: &mut Rng, v: &mut Visit, provider: usize, kind: Kind, time: i64, n: i64) {
+    let item = w.catalog.draw(r, kind);
+    let fen = w.catalog.price_at(item, w.providers[provider].level);
+    v.lines.push(Line::priced(item, time, n, fen));
+}
+
+/// Keeps one line per (item, time): a tail draw can repeat an item already billed at that moment.
+fn dedup_items(v: &mut Visit) {
+    let mut seen = rustc_hash::FxHashSet::default();
+    v.lines
+        .retain(|l| l.qty < 0 || l.days_supply.is_some() || seen.insert((l.item, l.time)));
+}
+
+/// The honest version of a planned stay: care stays rest on weekends and on other days, ordinary
+/// stays have quiet weekend days, day surgery is one day, a stay admitted before the month keeps
+/// only the month's lines, an open stay has no discharge and is settled at month end, and some
+/// results or take-home drugs are posted after discharge.
+fn honest_stay(w: &World, roles: &Roles, r: &mut Rng, s: &StayPlan) -> Visit {
+    let h = s.hospital;
+    if s.day_surgery {
+        return day_surgery(w, r, h, s.day);
+    }
+    let mut v = stay(w, roles, r, h, s.day, s.los, s.diagnosis);
+    let first_day = i64::from(w.m0 + s.day);
+    let rest_day = |r: &mut Rng, d: i32| match s.care {
+        Some(_) => weekend(w, s.day + d) || r.chance(((s.rest - 2.0 / 7.0) / (5.0 / 7.0)).max(0.0)),
+        None => weekend(w, s.day + d) && r.chance(0.1),
+    };
+    // Days that bill only bed, nursing and consultation.
+    let quiet: Vec<i64> = (1..s.los)
+        .filter(|&d| rest_day(r, d))
+        .map(|d| first_day + i64::from(d))
+        .collect();
+    let daily = [it::BED, it::NURSING, it::INP_CONSULT];
+    v.lines
+        .retain(|l| daily.contains(&l.item) || !quiet.contains(&(l.time / DAY)));
+    if let Some((dept, diag)) = s.care {
+        v.dept = Some(dept);
+        v.diag = Some(diag);
+        // Therapy on the other days.
+        let therapy_days: Vec<i64> = (1..s.los)
+            .map(|d| first_day + i64::from(d))
+            .filter(|d| !quiet.contains(d))
+            .collect();
+        for d in therapy_days {
+            let kind = if dept == "21" {
+                Kind::Treatment
+            } else {
+                Kind::Oral
+            };
+            tail(w, r, &mut v, h, kind, d * DAY + 10 * HOUR, 1);
+        }
+    }
+    if let Some(late) = s.posts_late {
+        let discharge = v.discharge.expect("a finished stay");
+        let t = (discharge / DAY + i64::from(late)) * DAY + r.range(9, 16) * HOUR;
+        let kind = if r.chance(0.5) { Kind::Lab } else { Kind::Oral };
+        tail(w, r, &mut v, h, kind, t, 1);
+    }
+    if s.open {
+        v.discharge = None;
+        let end = i64::from(w.m0 + w.nd) * DAY;
+        v.lines.retain(|l| l.time < end);
+        v.settle = Some(end - 30 * MIN);
+    }
+    if s.day < 0 {
+        let start = i64::from(w.m0) * DAY;
+        v.lines.retain(|l| l.time >= start);
+    }
+    v
+}
+
+/// A day-surgery stay: admitted in the morning, operated, discharged the same evening.
+fn day_surgery(w: &World, r: &mut Rng, h: usize, day: i32) -> Visit {
+    let admit = at(w, r, day.max(0), 7, 9);
+    let mut v = Visit::new(h, VisitType::Inpatient, admit);
+    v.discharge = Some(admit + r.range(8, 11) * HOUR);
+    v.diag = Some("K80.200");
+    v.doctor = Some(r.below(w.providers[h].doctors.len() as u64) as usize);
+    v.lines.push(Line::new(it::BLOOD, admit + 20 * MIN, 1));
+    tail(w, r, &mut v, h, Kind::Treatment, admit + 2 * HOUR, 1);
+    tail(w, r, &mut v, h, Kind::Consumable, admit + 2 * HOUR, 1);
+    v.lines.push(Line::new(it::INFUSION, admit + 3 * HOUR, 1));
+    v.lines.push(Line::new(it::SALINE, admit + 3 * HOUR, 1));
+    v.lines
+        .push(Line::new(it::INFUSION_SET, admit + 3 * HOUR, 1));
+    v.lines
+        .push(Line::new(it::CEFTRIAXONE, admit + 3 * HOUR, 1));
+    dedup_items(&mut v);
     v
 }
 
@@ -103,6 +311,39 @@ fn pick_oral(r: &mut Rng, roles: &Roles, provider: usize) -> (usize, i64) {
         return (it::CEFIXIME_DISP, per_day);
     }
     (drug, per_day)
+}
+
+/// A drug for an outpatient or a purchase: the fixed list half the time, else the tail.
+fn some_drug(w: &World, r: &mut Rng, roles: &Roles, provider: usize) -> (usize, i64, i64) {
+    if r.chance(0.5) {
+        let (d, per_day) = pick_oral(r, roles, provider);
+        return (d, per_day, crate::world::ITEMS[d].price_fen);
+    }
+    let kind = if r.chance(0.7) {
+        Kind::Oral
+    } else {
+        Kind::Patent
+    };
+    let d = w.catalog.draw(r, kind);
+    (d, r.range(1, 3), w.catalog.price_at(d, None))
+}
+
+/// Is it a working day on which `doctor` is a specialist's clinic? Specialists take a large share
+/// of their hospital's weekday outpatients.
+fn doctor_for(w: &World, r: &mut Rng, provider: usize, day: i32) -> usize {
+    let p = &w.providers[provider];
+    if !p.specialists.is_empty() && !weekend(w, day) && r.chance(0.6) {
+        return *r.pick(&p.specialists);
+    }
+    let others = p.doctors.len() - p.specialists.len();
+    if others == 0 {
+        return r.below(p.doctors.len() as u64) as usize;
+    }
+    let k = r.below(others as u64) as usize;
+    (0..p.doctors.len())
+        .filter(|d| !p.specialists.contains(d))
+        .nth(k)
+        .expect("k < others")
 }
 
 /// An ordinary outpatient visit.
@@ -120,7 +361,7 @@ pub(crate) fn outpatient(
     let mut v = Visit::new(provider, VisitType::Outpatient, admit);
     v.discharge = Some(admit + r.range(20, 60) * MIN);
     v.diag = Some(*r.pick(OUTPATIENT_DIAGNOSES));
-    v.doctor = Some(r.below(p.doctors.len() as u64) as usize);
+    v.doctor = Some(doctor_for(w, r, provider, day));
     let t = admit + 5 * MIN;
     v.lines.push(Line::new(it::REGISTRATION, admit, 1));
     v.lines.push(Line::new(
@@ -138,8 +379,14 @@ pub(crate) fn outpatient(
     if r.chance(0.25) {
         v.lines.push(Line::new(it::LIVER, t + 10 * MIN, 1));
     }
+    if r.chance(0.2) {
+        tail(w, r, &mut v, provider, Kind::Lab, t + 10 * MIN, 1);
+    }
     if hospital && r.chance(0.12) {
         v.lines.push(Line::new(it::XRAY, t + 15 * MIN, 1));
+    }
+    if hospital && r.chance(0.08) {
+        tail(w, r, &mut v, provider, Kind::Exam, t + 15 * MIN, 1);
     }
     if hospital && r.chance(0.15) {
         let us = if r.chance(roles.swap_share[provider]) {
@@ -163,14 +410,23 @@ pub(crate) fn outpatient(
     if person.age < 14 && !hospital && r.chance(0.05) {
         v.lines.push(Line::new(it::CHILD_DENTAL, t + 10 * MIN, 1));
     }
+    if r.chance(0.05) {
+        tail(w, r, &mut v, provider, Kind::Treatment, t + 25 * MIN, 1);
+        tail(w, r, &mut v, provider, Kind::Consumable, t + 25 * MIN, 1);
+    }
+    // Two identical injections, entered as two lines at the same moment.
+    if r.chance(0.03) {
+        v.lines.push(Line::new(it::INJECTION, t + 22 * MIN, 1));
+        v.lines.push(Line::new(it::INJECTION, t + 22 * MIN, 1));
+    }
     for _ in 0..r.range(1, 3) {
-        let (drug, per_day) = pick_oral(r, roles, provider);
+        let (drug, per_day, fen) = some_drug(w, r, roles, provider);
         if v.lines.iter().any(|l| l.item == drug) {
             continue;
         }
         let days = r.range(3, 7);
         v.lines
-            .push(Line::new(drug, t + 20 * MIN, per_day * days).supply(days));
+            .push(Line::priced(drug, t + 20 * MIN, per_day * days, fen).supply(days));
     }
     // A line billed, reversed and billed again: legitimate, must not count as a duplicate.
     if r.chance(0.01) {
@@ -181,28 +437,81 @@ pub(crate) fn outpatient(
             ..l
         });
     }
+    if p.stamps {
+        // The provider's system stamps every line with the settlement time.
+        let settle = v.discharge.expect("an outpatient visit ends");
+        for l in &mut v.lines {
+            l.time = settle;
+        }
+    }
     v
+}
+
+/// Minute of the day of an honest purchase at pharmacy `provider`.
+fn sale_minute(w: &World, r: &mut Rng, provider: usize) -> i64 {
+    let p = &w.providers[provider];
+    if p.night && r.chance(0.06) {
+        return r.range(0, 6 * 60 - 1);
+    }
+    let (open, close) = match p.open {
+        Some(crate::world::ALL_DAY) | None => (7 * 60, 23 * 60),
+        Some((o, c)) => (i64::from(o), i64::from(c)),
+    };
+    // Busy counters have a morning rush of elderly customers.
+    if p.terminals.len() >= 3 && r.chance(0.3) {
+        let from = open.max(8 * 60);
+        return r.range(from, from + 90);
+    }
+    r.range(open + 20, close - 20)
 }
 
 /// An ordinary pharmacy purchase on `day`.
 pub(crate) fn pharmacy(w: &World, roles: &Roles, r: &mut Rng, provider: usize, day: i32) -> Visit {
     let p = &w.providers[provider];
-    let (open, close) = p.open.expect("pharmacies have hours");
-    let minute = r.range(i64::from(open) + 20, i64::from(close) - 20);
+    let minute = sale_minute(w, r, provider);
     let admit = i64::from(w.m0 + day) * DAY + minute * MIN + r.range(0, 59);
     let mut v = Visit::new(provider, VisitType::Pharmacy, admit);
     v.discharge = Some(admit);
     v.terminal = Some(r.below(p.terminals.len() as u64) as usize);
     for _ in 0..r.range(1, 3) {
-        let (drug, per_day) = pick_oral(r, roles, provider);
+        let (drug, per_day, fen) = some_drug(w, r, roles, provider);
         let days = r.range(5, 15);
         if v.lines.iter().any(|l| l.item == drug) {
             continue;
         }
         v.lines
-            .push(Line::new(drug, admit, per_day * days).supply(days));
+            .push(Line::priced(drug, admit, per_day * days, fen).supply(days));
     }
     v
+}
+
+/// A purchase of basket `basket` at `time` on terminal `terminal`.
+fn basket_purchase(provider: usize, time: i64, terminal: usize, basket: &[(usize, i64)]) -> Visit {
+    let mut v = Visit::at_pharmacy(provider, time);
+    v.terminal = Some(terminal);
+    for &(item, n) in basket {
+        v.lines.push(Line::new(item, time, n).supply(30));
+    }
+    v
+}
+
+/// Which hospital of the district an outpatient goes to: the bigger, the likelier.
+fn pick_hospital(w: &World, r: &mut Rng, hosp: &[usize]) -> usize {
+    let weight = |h: usize| match w.providers[h].level {
+        Some(crate::world::LEVEL_TERTIARY) => 6,
+        Some(crate::world::LEVEL_SECONDARY) => 2,
+        _ => 1,
+    };
+    let total: u64 = hosp.iter().map(|&h| weight(h)).sum();
+    let mut u = r.below(total);
+    for &h in hosp {
+        let k = weight(h);
+        if u < k {
+            return h;
+        }
+        u -= k;
+    }
+    hosp[hosp.len() - 1]
 }
 
 /// The honest month of person `p`.
@@ -214,16 +523,18 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
     }
     // Days taken by a stay or another visit: one visit a day, none during a stay.
     let mut busy = vec![false; w.nd as usize];
-    let p_stay = if person.age >= 60 { 0.16 } else { 0.07 };
-    if r.chance(p_stay) {
-        let los = r.range(3, 12) as i32;
-        let day = r.range(0, i64::from(w.nd - los - 1)) as i32;
-        let [hosp, _, _] = &w.by_district[person.district];
-        let h = *r.pick(hosp);
-        let diag = *r.pick(STAY_DIAGNOSES);
-        out.push(stay(w, roles, &mut r, h, day, los, diag));
-        for b in &mut busy[day as usize..=(day + los) as usize] {
+    if let Some(s) = stay_plan(w, p, person) {
+        let v = honest_stay(w, roles, &mut r, &s);
+        let last = if s.open {
+            w.nd - 1
+        } else {
+            (s.day + s.los).min(w.nd - 1)
+        };
+        for b in &mut busy[s.day.max(0) as usize..=last.max(0) as usize] {
             *b = true;
+        }
+        if !v.lines.is_empty() {
+            out.push(v);
         }
     }
     let mut free_day = |r: &mut Rng| -> Option<i32> {
@@ -241,7 +552,7 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
         let Some(day) = free_day(&mut r) else { break };
         let [hosp, clinics, _] = &w.by_district[person.district];
         let provider = if r.chance(0.5) {
-            *r.pick(hosp)
+            pick_hospital(w, &mut r, hosp)
         } else {
             *r.pick(clinics)
         };
@@ -268,6 +579,34 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
         let refund = r.chance(0.005).then(|| v.refund_of(20 * MIN));
         out.push(v);
         out.extend(refund);
+    }
+    // Elderly people with a chronic disease buy a standard basket at their home pharmacy.
+    if person.age >= 60 && r.chance(0.35) {
+        let basket = *r.pick(CHRONIC_BASKETS);
+        if let Some(day) = free_day(&mut r) {
+            let minute = sale_minute(w, &mut r, home);
+            let time = i64::from(w.m0 + day) * DAY + minute * MIN + r.range(0, 59);
+            let terminal = r.below(w.providers[home].terminals.len() as u64) as usize;
+            out.push(basket_purchase(home, time, terminal, basket));
+        }
+    }
+    // Family trips: the household at the head's pharmacy, paying one card after another.
+    if let Some(h) = w.household(p) {
+        for &(day, start, terminal) in &h.trips {
+            let d = day as usize;
+            if busy[d] {
+                continue;
+            }
+            busy[d] = true;
+            let time = i64::from(w.m0 + day) * DAY + start + h.offset(p);
+            let mut v = Visit::at_pharmacy(h.pharmacy, time);
+            v.terminal = Some(terminal);
+            let (drug, per_day, fen) = some_drug(w, &mut r, roles, h.pharmacy);
+            let days = r.range(5, 10);
+            v.lines
+                .push(Line::priced(drug, time, per_day * days, fen).supply(days));
+            out.push(v);
+        }
     }
     out.sort_by_key(|v| v.admit);
     space_period_tests(&mut out);

@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::base;
 use crate::plan::{Line, Roles, Visit, DAY, HONEST_SWAP_SHARE, HOUR, MIN};
 use crate::rng::Rng;
-use crate::world::{it, Person, World, LEVEL_PRIMARY, LEVEL_SECONDARY, LEVEL_TERTIARY};
+use crate::world::{it, Person, World, ALL_DAY, LEVEL_PRIMARY, LEVEL_SECONDARY, LEVEL_TERTIARY};
 
 /// A visit planned for a reserved person: its index in that person's plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,7 +45,7 @@ pub(crate) enum Amount {
 #[derive(Debug, Clone)]
 pub(crate) struct Label {
     pub scheme: &'static str,
-    /// The baseline rule (`rules.md` numbering) the case targets, e.g. `bed_hanging.1`.
+    /// The rule the case is injected for, e.g. `bed_hanging.elsewhere`.
     pub rule: &'static str,
     pub subject: Subject,
     pub provider: Option<usize>,
@@ -83,11 +83,20 @@ impl Default for Rates {
     }
 }
 
+/// The month has too few people for the cases asked: every person who fits a case is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PlanError {
+    pub patients: u32,
+    pub taken: usize,
+}
+
 struct Planner<'w> {
     w: &'w World,
     r: Rng,
     taken: FxHashSet<u32>,
     busy_providers: FxHashSet<usize>,
+    /// Providers person-level cases stay away from (look-alikes, stamping systems).
+    avoid: FxHashSet<usize>,
     plan: Plan,
 }
 
@@ -100,16 +109,36 @@ impl<'w> Planner<'w> {
         p.death.is_none()
     }
 
-    /// A person for a case: not used before, alive, and matching `pred`.
-    fn take(&mut self, pred: impl Fn(&Person) -> bool) -> (u32, Person) {
-        loop {
-            let p = self.r.below(u64::from(self.w.patients)) as u32;
-            let person = self.w.person(p);
-            if !self.taken.contains(&p) && self.alive(&person) && pred(&person) {
-                self.taken.insert(p);
-                return (p, person);
+    /// A person for a case: not used before, alive, and matching `pred`. A few random draws, then
+    /// every person in turn from a random start; an error when nobody is left who fits.
+    fn take(&mut self, pred: impl Fn(&Person) -> bool) -> Result<(u32, Person), PlanError> {
+        const DRAWS: usize = 64;
+        let n = self.w.patients;
+        let fits = |pl: &Self, p: u32| {
+            let person = pl.w.person(p);
+            (!pl.taken.contains(&p) && pl.alive(&person) && person.birth_known && pred(&person))
+                .then_some(person)
+        };
+        let mut found = None;
+        for _ in 0..DRAWS {
+            let p = self.r.below(u64::from(n)) as u32;
+            if let Some(person) = fits(self, p) {
+                found = Some((p, person));
+                break;
             }
         }
+        if found.is_none() {
+            let start = self.r.below(u64::from(n)) as u32;
+            found = (0..n)
+                .map(|k| (start + k) % n)
+                .find_map(|p| fits(self, p).map(|person| (p, person)));
+        }
+        let (p, person) = found.ok_or(PlanError {
+            patients: n,
+            taken: self.taken.len(),
+        })?;
+        self.taken.insert(p);
+        Ok((p, person))
     }
 
     /// A provider from `pool` not used by another provider-level case.
@@ -128,13 +157,15 @@ impl<'w> Planner<'w> {
         p
     }
 
-    /// A hospital of `level` for a person-level case (shared use is fine, but never one with a role).
+    /// A hospital of `level` for a person-level case: any of them, shared use is fine (cases
+    /// spread over the city as fraud does), but never one that is a provider-level look-alike or
+    /// stamps every line, whose honest habit a case's hit would be mistaken for.
     fn hospital(&mut self, level: &str) -> usize {
         let pool = self.w.hospitals_of(level);
         let free: Vec<usize> = pool
             .iter()
             .copied()
-            .filter(|h| !self.busy_providers.contains(h))
+            .filter(|h| !self.avoid.contains(h))
             .collect();
         *self.r.pick(if free.is_empty() { &pool } else { &free })
     }
@@ -202,6 +233,9 @@ impl<'w> Planner<'w> {
         note: String,
     ) {
         let subject = Subject::Provider(provider);
+        if decoy {
+            self.avoid.insert(provider);
+        }
         self.label(
             decoy, scheme, rule, subject, None, None, provider, amount, note,
         );
@@ -209,6 +243,14 @@ impl<'w> Planner<'w> {
 
     fn visit(&self, v: VisitRef) -> &Visit {
         &self.plan.visits[&v.patient][v.idx]
+    }
+
+    fn visit_mut(&mut self, v: VisitRef) -> &mut Visit {
+        &mut self
+            .plan
+            .visits
+            .get_mut(&v.patient)
+            .expect("a planned patient")[v.idx]
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -241,7 +283,15 @@ impl<'w> Planner<'w> {
         }
     }
 
+    /// A stay for a case. `J18.900` stands for "any ordinary illness": cases that do not care
+    /// about the diagnosis get one of the ordinary ones, so that cases placed on one day at one
+    /// hospital do not look like a group admission.
     fn stay(&mut self, h: usize, day: i32, los: i32, diag: &'static str) -> Visit {
+        let diag = if diag == "J18.900" {
+            base::ordinary_diagnosis(&mut self.r)
+        } else {
+            diag
+        };
         base::stay(
             self.w,
             &self.plan.roles,
@@ -253,24 +303,75 @@ impl<'w> Planner<'w> {
         )
     }
 
+    /// A clinic for a person-level case (never one with a role or a stamping habit).
     fn clinic(&mut self) -> usize {
-        *self.r.pick(&self.w.clinics)
+        let free: Vec<usize> = self
+            .w
+            .clinics
+            .iter()
+            .copied()
+            .filter(|c| !self.avoid.contains(c))
+            .collect();
+        *self.r.pick(if free.is_empty() {
+            &self.w.clinics
+        } else {
+            &free
+        })
     }
 
+    /// A pharmacy with stated, ordinary hours, not used by another provider-level case.
     fn free_pharmacy(&mut self) -> usize {
-        let pool = self.w.pharmacies.clone();
+        let pool: Vec<usize> = self
+            .w
+            .pharmacies
+            .iter()
+            .copied()
+            .filter(|&p| self.w.providers[p].open.is_some_and(|o| o != ALL_DAY))
+            .collect();
+        self.provider(&pool)
+    }
+
+    /// Any pharmacy with ordinary stated hours, for a person-level case's purchase.
+    fn any_pharmacy(&mut self) -> usize {
+        let pool: Vec<usize> = self
+            .w
+            .pharmacies
+            .iter()
+            .copied()
+            .filter(|&p| self.w.providers[p].open.is_some_and(|o| o != ALL_DAY))
+            .collect();
+        *self.r.pick(&pool)
+    }
+
+    /// A pharmacy whose hours the providers table does not state and that does not sell at night.
+    fn unknown_hours_pharmacy(&mut self) -> usize {
+        let pool: Vec<usize> = self
+            .w
+            .pharmacies
+            .iter()
+            .copied()
+            .filter(|&p| {
+                self.w.providers[p].open.is_none()
+                    && !self.w.providers[p].night
+                    && !self.busy_providers.contains(&p)
+            })
+            .collect();
+        if pool.is_empty() {
+            return self.free_pharmacy();
+        }
         self.provider(&pool)
     }
 }
 
 /// Plans every injected case and look-alike.
-pub(crate) fn plan(w: &World, rates: Rates) -> Plan {
+pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
     let n_providers = w.providers.len();
     let mut pl = Planner {
         w,
         r: Rng::new(w.seed, 0xCA5E_0000_0000_0000),
         taken: FxHashSet::default(),
         busy_providers: FxHashSet::default(),
+        avoid: FxHashSet::default(),
         plan: Plan {
             roles: Roles {
                 swap_share: vec![HONEST_SWAP_SHARE; n_providers],
@@ -284,31 +385,197 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Plan {
             deaths: FxHashMap::default(),
         },
     };
+    // Providers that stamp every line with the settlement time are look-alikes of exact
+    // duplicates: no case is placed there.
+    for (i, p) in w.providers.iter().enumerate() {
+        if p.stamps {
+            pl.busy_providers.insert(i);
+            pl.avoid.insert(i);
+        }
+    }
     let n = ((f64::from(w.patients) / 10_000.0 * rates.per_10k).round() as usize).max(rates.min);
-    // Provider-level cases are fewer: a city has far fewer providers than people.
-    let n_prov = (n / 10).max(1);
-    provider_roles(&mut pl, n_prov);
+    // Provider-level cases are fewer: a city has far fewer providers than people, and each
+    // round of them takes a dozen hospitals (roles, group admissions and their look-alikes).
+    let n_prov = (n / 10).min(w.hospitals.len() / 12).max(1);
+    provider_roles(&mut pl, n_prov)?;
     for _ in 0..n_prov {
-        pharmacy_cases(&mut pl);
-        group_admission(&mut pl);
+        pharmacy_cases(&mut pl)?;
+        group_admission(&mut pl)?;
     }
     for _ in 0..n {
-        bed_hanging(&mut pl);
-        duplicate_charges(&mut pl);
-        split_admission(&mut pl);
-        impersonation(&mut pl);
-        restricted_items(&mut pl);
-        phantom_and_supply(&mut pl);
-        same_card_two_places(&mut pl);
+        bed_hanging(&mut pl)?;
+        duplicate_charges(&mut pl)?;
+        split_admission(&mut pl)?;
+        impersonation(&mut pl)?;
+        restricted_items(&mut pl)?;
+        phantom_and_supply(&mut pl)?;
+        same_card_two_places(&mut pl)?;
     }
     for _ in 0..(n / 20).max(1) {
-        busy_doctor(&mut pl, 130, false);
-        busy_doctor(&mut pl, 50, true);
+        let patients = pl.r.range(40, 200) as usize;
+        busy_doctor(&mut pl, patients)?;
     }
-    pl.plan
+    honest_look_alikes(&mut pl);
+    Ok(pl.plan)
 }
 
-fn provider_roles(pl: &mut Planner<'_>, n: usize) {
+/// The honest month's own look-alikes: providers, doctors and people whose ordinary billing a
+/// rule could mistake for the scheme it hunts (see `base`).
+fn honest_look_alikes(pl: &mut Planner<'_>) {
+    let w = pl.w;
+    let free = |pl: &Planner<'_>, p: usize| !pl.busy_providers.contains(&p);
+    let add = |pl: &mut Planner<'_>, scheme, rule, p: usize, note: &str| {
+        pl.provider_case(true, scheme, rule, p, Amount::Fen(0), note.to_string());
+    };
+    let mut families: Vec<usize> = Vec::new();
+    for block in 0..w.patients.div_ceil(8) {
+        if let Some(h) = w.household(block * 8) {
+            if h.trips.len() >= 2 {
+                families.push(h.pharmacy);
+            }
+        }
+    }
+    families.sort_unstable();
+    families.dedup();
+    for &ph in &w.pharmacies {
+        if !free(pl, ph) {
+            continue;
+        }
+        let p = &w.providers[ph];
+        match p.open {
+            Some(ALL_DAY) => add(
+                pl,
+                "card_pooling",
+                "card_pooling.off_hours",
+                ph,
+                "a 24-hour pharmacy that sells at night",
+            ),
+            None if p.night => add(
+                pl,
+                "card_pooling",
+                "card_pooling.off_hours",
+                ph,
+                "hours not stated; sells late at night",
+            ),
+            None => add(
+                pl,
+                "card_pooling",
+                "card_pooling.off_hours",
+                ph,
+                "hours not stated",
+            ),
+            _ => {}
+        }
+        if p.terminals.len() >= 3 {
+            add(
+                pl,
+                "card_pooling",
+                "card_pooling.burst",
+                ph,
+                "three or four counters with a morning rush",
+            );
+        }
+        if families.binary_search(&ph).is_ok() {
+            add(
+                pl,
+                "card_pooling",
+                "card_pooling.ring",
+                ph,
+                "families of four to six who shop together",
+            );
+            add(
+                pl,
+                "card_pooling",
+                "card_pooling.burst",
+                ph,
+                "families of four to six paying one card after another",
+            );
+        }
+        add(
+            pl,
+            "card_pooling",
+            "card_pooling.identical_baskets",
+            ph,
+            "elderly customers buying the standard chronic-disease baskets",
+        );
+    }
+    for (i, p) in w.providers.iter().enumerate() {
+        if p.stamps {
+            add(pl, "duplicate_charge", "duplicate_charge.exact", i, "stamps every line with the settlement time; two identical injections are two lines");
+        }
+        for &d in &p.specialists {
+            pl.label(
+                true,
+                "phantom_service",
+                "phantom_service.doctor_volume",
+                Subject::Doctor(i, d),
+                None,
+                None,
+                i,
+                Amount::Fen(0),
+                "a specialist who sees 100-160 outpatients on working days".into(),
+            );
+        }
+    }
+    for p in 0..w.patients {
+        if pl.taken.contains(&p) {
+            continue;
+        }
+        let person = w.person(p);
+        if person.death.is_some_and(|d| d < w.m0 + w.nd) {
+            continue;
+        }
+        let person_case = |pl: &mut Planner<'_>, scheme, rule, provider, note: String| {
+            pl.label(
+                true,
+                scheme,
+                rule,
+                Subject::Patient(p),
+                Some(p),
+                None,
+                provider,
+                Amount::Fen(0),
+                note,
+            );
+        };
+        if !person.birth_known {
+            let home = w.by_district[person.district][2][0];
+            person_case(
+                pl,
+                "impersonation",
+                "impersonation.restricted_person",
+                home,
+                "birth date unknown".into(),
+            );
+        }
+        let Some(s) = base::stay_plan(w, p, &person) else {
+            continue;
+        };
+        if let Some((dept, diag)) = s.care {
+            person_case(
+                pl,
+                "bed_hanging",
+                "bed_hanging.hollow_days",
+                s.hospital,
+                format!(
+                    "a {diag} stay in department {dept} with {:.0}% rest days",
+                    s.rest * 100.0
+                ),
+            );
+        }
+        if let Some(days) = s.posts_late {
+            person_case(
+                pl,
+                "phantom_service",
+                "phantom_service.after_discharge",
+                s.hospital,
+                format!("a result or take-home drug posted {days} day(s) after discharge"),
+            );
+        }
+    }
+}
+
+fn provider_roles(pl: &mut Planner<'_>, n: usize) -> Result<(), PlanError> {
     let tertiary = pl.w.hospitals_of(LEVEL_TERTIARY);
     let secondary = pl.w.hospitals_of(LEVEL_SECONDARY);
     for _ in 0..n {
@@ -317,7 +584,7 @@ fn provider_roles(pl: &mut Planner<'_>, n: usize) {
         pl.provider_case(
             false,
             "item_swap",
-            "item_swap.2",
+            "item_swap.peer_share",
             h,
             Amount::Swap(h),
             "bills the dispersible cefixime and colour ultrasound almost always".into(),
@@ -327,7 +594,7 @@ fn provider_roles(pl: &mut Planner<'_>, n: usize) {
         pl.provider_case(
             true,
             "item_swap",
-            "item_swap.2",
+            "item_swap.peer_share",
             h,
             Amount::Fen(0),
             "somewhat more expensive variants than peers, within normal variation".into(),
@@ -338,7 +605,7 @@ fn provider_roles(pl: &mut Planner<'_>, n: usize) {
         pl.provider_case(
             false,
             "peer_outlier",
-            "peer_outlier.cost_per_day",
+            "peer_outlier.drug_cost_per_day",
             h,
             Amount::Inflate(h),
             "inpatient drug quantities three times the usual".into(),
@@ -349,7 +616,7 @@ fn provider_roles(pl: &mut Planner<'_>, n: usize) {
         pl.provider_case(
             false,
             "over_standard_price",
-            "over_standard_price",
+            "over_standard_price.above_cap",
             h,
             Amount::Gouge(h),
             "ultrasound billed 25% above the price cap".into(),
@@ -360,7 +627,7 @@ fn provider_roles(pl: &mut Planner<'_>, n: usize) {
         pl.provider_case(
             false,
             "item_swap",
-            "item_swap.1",
+            "item_swap.inventory",
             h,
             Amount::Shortfall(h, it::OMEPRAZOLE),
             "bills twice the omeprazole it bought".into(),
@@ -370,22 +637,45 @@ fn provider_roles(pl: &mut Planner<'_>, n: usize) {
         pl.provider_case(
             true,
             "item_swap",
-            "item_swap.1",
+            "item_swap.inventory",
             h,
             Amount::Fen(0),
             "bought exactly what it billed".into(),
         );
     }
+    Ok(())
 }
 
 /// One pharmacy visit for a reserved card, with the given basket.
-fn card_visit(pl: &mut Planner<'_>, ph: usize, time: i64, basket: &[(usize, i64)]) -> VisitRef {
-    let (p, _) = pl.take(|_| true);
+fn card_visit(
+    pl: &mut Planner<'_>,
+    ph: usize,
+    time: i64,
+    basket: &[(usize, i64)],
+) -> Result<VisitRef, PlanError> {
+    let (p, _) = pl.take(|_| true)?;
     let mut v = Visit::at_pharmacy(ph, time);
     for &(item, n) in basket {
         v.lines.push(Line::new(item, time, n).supply(10));
     }
-    pl.add(p, v)
+    Ok(pl.add(p, v))
+}
+
+/// One pharmacy visit for a reserved card, with a basket that may hold tail items (priced from
+/// the catalogue).
+fn tail_card_visit(
+    pl: &mut Planner<'_>,
+    ph: usize,
+    time: i64,
+    basket: &[(usize, i64)],
+) -> Result<VisitRef, PlanError> {
+    let (p, _) = pl.take(|_| true)?;
+    let mut v = Visit::at_pharmacy(ph, time);
+    for &(item, n) in basket {
+        v.lines
+            .push(Line::priced(item, time, n, pl.w.catalog.price_at(item, None)).supply(10));
+    }
+    Ok(pl.add(p, v))
 }
 
 fn paid(pl: &Planner<'_>, refs: &[VisitRef]) -> i64 {
@@ -398,89 +688,107 @@ fn paid(pl: &Planner<'_>, refs: &[VisitRef]) -> i64 {
         .sum()
 }
 
-fn pharmacy_cases(pl: &mut Planner<'_>) {
+fn pharmacy_cases(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let w = pl.w;
-    // card_pooling.1: a burst of 12 cards, 20-50 s apart, on one terminal.
+    // card_pooling.burst: 6-30 cards, 15-60 s apart, on one terminal, at any hour of business.
     let ph = pl.free_pharmacy();
     let day = pl.r.range(1, i64::from(w.nd) - 2) as i32;
-    let mut time = t(w, day, 14, pl.r.range(0, 50));
+    let (open, close) = w.providers[ph].open.expect("ordinary hours");
+    let n = pl.r.range(6, 30) as usize;
+    let start = pl.r.range(i64::from(open) + 10, i64::from(close) - 40);
+    let mut time = t(w, day, 0, start);
+    let terminal = pl.r.below(w.providers[ph].terminals.len() as u64) as usize;
     let mut refs = Vec::new();
-    for _ in 0..12 {
+    for _ in 0..n {
         let (drug, per_day) = *pl.r.pick(crate::world::ORAL_DRUGS);
-        refs.push(card_visit(pl, ph, time, &[(drug, per_day * 10)]));
-        time += pl.r.range(20, 50);
+        let r = card_visit(pl, ph, time, &[(drug, per_day * 10)])?;
+        pl.visit_mut(r).terminal = Some(terminal);
+        refs.push(r);
+        time += pl.r.range(15, 60);
     }
     let amount = paid(pl, &refs);
     pl.provider_case(
         false,
         "card_pooling",
-        "card_pooling.1",
+        "card_pooling.burst",
         ph,
         Amount::Fen(amount),
-        "12 cards swiped within 10 minutes at one terminal".into(),
+        format!("{n} cards swiped 15-60 s apart at one terminal"),
     );
-    // Look-alikes: a family of three at the counter together, and a genuinely busy hour.
+    // Look-alikes: a family of 4-6 at the counter together, and a genuinely busy hour.
     let ph = pl.free_pharmacy();
-    let mut time = t(w, day, 10, 5);
-    for _ in 0..3 {
-        card_visit(pl, ph, time, &[(it::LIANHUA, 24)]);
+    let (open, _) = w.providers[ph].open.expect("ordinary hours");
+    let mut time = t(w, day, 0, i64::from(open) + 120);
+    for _ in 0..pl.r.range(4, 6) {
+        let r = card_visit(pl, ph, time, &[(it::LIANHUA, 24)])?;
+        pl.visit_mut(r).terminal = Some(0);
         time += pl.r.range(30, 90);
     }
     let mut time = t(w, day, 18, 0);
     for _ in 0..8 {
-        card_visit(pl, ph, time, &[(it::AMLODIPINE, 30)]);
+        card_visit(pl, ph, time, &[(it::AMLODIPINE, 30)])?;
         time += pl.r.range(180, 420);
     }
     pl.provider_case(
         true,
         "card_pooling",
-        "card_pooling.1",
+        "card_pooling.burst",
         ph,
         Amount::Fen(0),
-        "a family of three together, and eight customers over 40 minutes".into(),
+        "a family of four to six together, and eight customers over 40 minutes".into(),
     );
 
-    // card_pooling.2: the same basket on six cards in one day, spread out.
+    // card_pooling.identical_baskets: an unusual basket on 4-12 cards in one day, spread out.
     let ph = pl.free_pharmacy();
-    let basket = [
-        (it::ATORVASTATIN, 28),
-        (it::OMEPRAZOLE, 28),
-        (it::LIUWEI, 60),
-    ];
-    let refs: Vec<VisitRef> = (0..6)
+    let cards = pl.r.range(4, 12);
+    let mut basket = vec![(it::ATORVASTATIN, 28 * pl.r.range(1, 3))];
+    while basket.len() < pl.r.range(2, 4) as usize {
+        let drug = w.catalog.draw(&mut pl.r, crate::catalog::Kind::Oral);
+        if !basket.iter().any(|b| b.0 == drug) {
+            basket.push((drug, 10 * pl.r.range(2, 9)));
+        }
+    }
+    let refs: Vec<VisitRef> = (0..cards)
         .map(|k| {
-            let time = t(w, day, 9 + 2 * k, pl.r.range(0, 59));
-            card_visit(pl, ph, time, &basket)
+            let time = t(w, day, 8 + k, pl.r.range(0, 59));
+            tail_card_visit(pl, ph, time, &basket)
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let amount = paid(pl, &refs);
     pl.provider_case(
         false,
         "card_pooling",
-        "card_pooling.2",
+        "card_pooling.identical_baskets",
         ph,
         Amount::Fen(amount),
-        "six cards with an identical three-item basket in one day".into(),
+        format!(
+            "{cards} cards with an identical {}-item basket in one day",
+            basket.len()
+        ),
     );
     let ph = pl.free_pharmacy();
     for k in 0..2 {
-        card_visit(pl, ph, t(w, day, 11 + 3 * k, 10), &basket);
+        tail_card_visit(pl, ph, t(w, day, 11 + 3 * k, 10), &basket)?;
     }
     pl.provider_case(
         true,
         "card_pooling",
-        "card_pooling.2",
+        "card_pooling.identical_baskets",
         ph,
         Amount::Fen(0),
         "two cards with the same basket".into(),
     );
 
-    // card_pooling.3: the same five cards together on four days.
+    // card_pooling.ring: the same 3-12 cards together on 4-8 days.
     let ph = pl.free_pharmacy();
-    let ring: Vec<(u32, Person)> = (0..5).map(|_| pl.take(|_| true)).collect();
+    let size = pl.r.range(3, 12) as usize;
+    let days = pl.r.range(4, 8) as i32;
+    let ring: Vec<(u32, Person)> = (0..size)
+        .map(|_| pl.take(|_| true))
+        .collect::<Result<_, _>>()?;
     let mut refs = Vec::new();
-    for k in 0..4 {
-        let day = 2 + 7 * k;
+    for k in 0..days {
+        let day = 1 + k * (w.nd - 2) / days;
         let mut time = t(w, day, 15, pl.r.range(0, 30));
         for (p, _) in &ring {
             let mut v = Visit::at_pharmacy(ph, time);
@@ -494,13 +802,16 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
     pl.provider_case(
         false,
         "card_pooling",
-        "card_pooling.3",
+        "card_pooling.ring",
         ph,
         Amount::Fen(amount),
-        "the same five cards swiped together on four days".into(),
+        format!("the same {size} cards swiped together on {days} days"),
     );
     let ph = pl.free_pharmacy();
-    let family: Vec<(u32, Person)> = (0..3).map(|_| pl.take(|_| true)).collect();
+    let size = pl.r.range(4, 6) as usize;
+    let family: Vec<(u32, Person)> = (0..size)
+        .map(|_| pl.take(|_| true))
+        .collect::<Result<_, _>>()?;
     for k in 0..3 {
         let mut time = t(w, 3 + 9 * k, 10, 0);
         for (p, _) in &family {
@@ -513,29 +824,43 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
     pl.provider_case(
         true,
         "card_pooling",
-        "card_pooling.3",
+        "card_pooling.ring",
         ph,
         Amount::Fen(0),
-        "a family of three shopping together on three days".into(),
+        format!("a family of {size} shopping together on three days"),
     );
 
-    // card_pooling.4: settlements in the small hours.
-    let ph = pl.free_pharmacy();
-    let refs: Vec<VisitRef> = (0..5)
-        .map(|k| {
-            let time = t(w, 4 + 5 * k, pl.r.range(1, 4), pl.r.range(0, 59));
-            card_visit(pl, ph, time, &[(it::METFORMIN, 90)])
-        })
-        .collect();
-    let amount = paid(pl, &refs);
-    pl.provider_case(
-        false,
-        "card_pooling",
-        "card_pooling.4",
-        ph,
-        Amount::Fen(amount),
-        "settlements between 01:00 and 05:00".into(),
-    );
+    // card_pooling.off_hours: 2-8 settlements in the small hours, at a pharmacy with stated
+    // hours or at one whose hours are unknown (and that does not trade at night).
+    for unknown in [false, true] {
+        let ph = if unknown {
+            pl.unknown_hours_pharmacy()
+        } else {
+            pl.free_pharmacy()
+        };
+        let n = pl.r.range(2, 8) as i32;
+        let refs: Vec<VisitRef> = (0..n)
+            .map(|k| {
+                let day = 1 + k * (w.nd - 2) / n;
+                let time = t(w, day, pl.r.range(0, 4), pl.r.range(0, 59));
+                card_visit(pl, ph, time, &[(it::METFORMIN, 90)])
+            })
+            .collect::<Result<_, _>>()?;
+        let amount = paid(pl, &refs);
+        let hours = if unknown {
+            "hours unknown"
+        } else {
+            "hours stated"
+        };
+        pl.provider_case(
+            false,
+            "card_pooling",
+            "card_pooling.off_hours",
+            ph,
+            Amount::Fen(amount),
+            format!("{n} settlements between 00:00 and 05:00 ({hours})"),
+        );
+    }
     let ph = pl.free_pharmacy();
     let close = pl.w.providers[ph].open.expect("pharmacy").1;
     card_visit(
@@ -543,11 +868,11 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
         ph,
         t(w, 6, 0, i64::from(close) - 10),
         &[(it::METFORMIN, 90)],
-    );
+    )?;
     pl.provider_case(
         true,
         "card_pooling",
-        "card_pooling.4",
+        "card_pooling.off_hours",
         ph,
         Amount::Fen(0),
         "a purchase ten minutes before closing".into(),
@@ -560,38 +885,39 @@ fn pharmacy_cases(pl: &mut Planner<'_>) {
             let time = t(w, 1 + 2 * k, 16, pl.r.range(0, 59));
             card_visit(pl, ph, time, &[(it::FACE_CREAM, 4)])
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     let amount = refs.iter().map(|r| pl.visit(*r).total()).sum();
     pl.provider_case(
         false,
         "item_swap",
-        "item_swap.3",
+        "item_swap.disguised_goods",
         ph,
         Amount::Fen(amount),
         "goods outside the drug catalogue settled as drugs, 200.00 a basket".into(),
     );
     let ph = pl.free_pharmacy();
     for k in 0..2 {
-        card_visit(pl, ph, t(w, 5 + k, 11, 0), &[(it::LIUWEI, 250)]);
+        card_visit(pl, ph, t(w, 5 + k, 11, 0), &[(it::LIUWEI, 250)])?;
     }
     pl.provider_case(
         true,
         "item_swap",
-        "item_swap.3",
+        "item_swap.disguised_goods",
         ph,
         Amount::Fen(0),
         "two catalogue purchases that happen to total 100.00".into(),
     );
+    Ok(())
 }
 
 fn amount_where(v: &Visit, pred: impl Fn(&Line) -> bool) -> i64 {
     v.lines.iter().filter(|l| pred(l)).map(Line::amount).sum()
 }
 
-fn bed_hanging(pl: &mut Planner<'_>) {
+fn bed_hanging(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let w = pl.w;
     // bed_hanging.1: settlements elsewhere strictly inside the stay.
-    let (p, person) = pl.take(|p| p.age >= 18);
+    let (p, person) = pl.take(|p| p.age >= 18)?;
     let h = pl.hospital(LEVEL_SECONDARY);
     let day = pl.r.range(1, 12) as i32;
     let stay = pl.stay(h, day, 10, "K29.700");
@@ -603,7 +929,7 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         let v = base::outpatient(w, &pl.plan.roles, &mut pl.r, &person, c, d);
         pl.add(p, v);
         days.push(w.m0 + d);
-        let ph = *pl.r.pick(&w.pharmacies);
+        let ph = pl.any_pharmacy();
         let v = base::pharmacy(w, &pl.plan.roles, &mut pl.r, ph, d + 1);
         pl.add(p, v);
         days.push(w.m0 + d + 1);
@@ -614,7 +940,7 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     pl.label_visit(
         false,
         "bed_hanging",
-        "bed_hanging.1",
+        "bed_hanging.elsewhere",
         p,
         sref,
         h,
@@ -623,9 +949,9 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     );
     // Look-alike: a pharmacy visit on the admission day, soon after the pharmacy opens and before
     // admission.
-    let (p, _) = pl.take(|p| p.age >= 18);
+    let (p, _) = pl.take(|p| p.age >= 18)?;
     let h = pl.hospital(LEVEL_SECONDARY);
-    let ph = *pl.r.pick(&w.pharmacies);
+    let ph = pl.any_pharmacy();
     let open = w.providers[ph].open.expect("pharmacies have hours").0;
     let mut v = base::pharmacy(w, &pl.plan.roles, &mut pl.r, ph, day);
     v.admit = t(w, day, 0, i64::from(open) + 10);
@@ -647,7 +973,7 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     pl.label_visit(
         true,
         "bed_hanging",
-        "bed_hanging.1",
+        "bed_hanging.elsewhere",
         p,
         sref,
         h,
@@ -655,13 +981,17 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         "pharmacy on the morning of admission".into(),
     );
 
-    // bed_hanging.2: hollow bed-days (only bed, nursing and consultation after day 3).
-    let (p, _) = pl.take(|p| p.age >= 40);
+    // bed_hanging.hollow_days: the last 40-90% of a 10-16-day stay bills only bed, nursing and
+    // consultation (the patient went home, the bed was kept).
+    let (p, _) = pl.take(|p| p.age >= 40)?;
     let h = pl.hospital(LEVEL_PRIMARY);
     let day = pl.r.range(0, 14) as i32;
-    let mut stay = pl.stay(h, day, 12, "I10.x00");
-    let hollow_from = i64::from(w.m0 + day + 3) * DAY;
-    let discharge_day = i64::from(w.m0 + day + 12) * DAY;
+    let los = pl.r.range(10, 16) as i32;
+    let share = 0.4 + 0.5 * pl.r.unit();
+    let hollow = ((f64::from(los) * share).round() as i32).clamp(1, los - 1);
+    let mut stay = pl.stay(h, day, los, "I10.x00");
+    let hollow_from = i64::from(w.m0 + day + los - hollow) * DAY;
+    let discharge_day = i64::from(w.m0 + day + los) * DAY;
     stay.lines.retain(|l| {
         l.time < hollow_from
             || l.time >= discharge_day
@@ -672,14 +1002,14 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     pl.label_visit(
         false,
         "bed_hanging",
-        "bed_hanging.2",
+        "bed_hanging.hollow_days",
         p,
         sref,
         h,
         amount,
-        "nine of twelve days with only bed, nursing and consultation fees".into(),
+        format!("{hollow} of {los} days with only bed, nursing and consultation fees"),
     );
-    let (p, _) = pl.take(|p| p.age >= 40);
+    let (p, _) = pl.take(|p| p.age >= 40)?;
     let mut stay = pl.stay(h, day, 6, "I10.x00");
     let quiet = [w.m0 + day + 4, w.m0 + day + 5];
     stay.lines.retain(|l| {
@@ -690,7 +1020,7 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     pl.label_visit(
         true,
         "bed_hanging",
-        "bed_hanging.2",
+        "bed_hanging.hollow_days",
         p,
         sref,
         h,
@@ -699,7 +1029,7 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     );
 
     // bed_hanging.3: two stays overlapping by several days.
-    let (p, _) = pl.take(|p| p.age >= 18);
+    let (p, _) = pl.take(|p| p.age >= 18)?;
     let h1 = pl.hospital(LEVEL_TERTIARY);
     let h2 = pl.hospital(LEVEL_PRIMARY);
     let day = pl.r.range(0, 10) as i32;
@@ -712,7 +1042,7 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     pl.label_visit(
         false,
         "bed_hanging",
-        "bed_hanging.3",
+        "bed_hanging.overlap",
         p,
         sref,
         h2,
@@ -720,7 +1050,7 @@ fn bed_hanging(pl: &mut Planner<'_>) {
         "a second stay elsewhere overlapping the first by four days".into(),
     );
     // Look-alike: a transfer, discharged in the morning and admitted elsewhere that afternoon.
-    let (p, _) = pl.take(|p| p.age >= 18);
+    let (p, _) = pl.take(|p| p.age >= 18)?;
     let first = pl.stay(h1, day, 5, "I63.900");
     let out = first.discharge.expect("stays end");
     pl.add(p, first);
@@ -737,19 +1067,20 @@ fn bed_hanging(pl: &mut Planner<'_>) {
     pl.label_visit(
         true,
         "bed_hanging",
-        "bed_hanging.3",
+        "bed_hanging.overlap",
         p,
         sref,
         h2,
         0,
         "a same-day transfer between hospitals".into(),
     );
+    Ok(())
 }
 
 /// bed_hanging.4: six neighbours admitted together, discharged together, same diagnosis. A
 /// provider-level case: the hospital and the look-alike's are kept apart so that each is judged on
 /// its own admissions.
-fn group_admission(pl: &mut Planner<'_>) {
+fn group_admission(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let w = pl.w;
     let primary = w.hospitals_of(LEVEL_PRIMARY);
     let h = pl.provider(&primary);
@@ -757,7 +1088,7 @@ fn group_admission(pl: &mut Planner<'_>) {
     let day = pl.r.range(0, 15) as i32;
     let mut fund = 0;
     for k in 0..6 {
-        let (p, person) = pl.take(|p| p.district == district && p.age >= 50);
+        let (p, person) = pl.take(|p| p.district == district && p.age >= 50)?;
         let stay = pl.stay(h, day, 8 + (k % 2), "J44.100");
         fund += stay.payments(&person).0;
         pl.add(p, stay);
@@ -765,7 +1096,7 @@ fn group_admission(pl: &mut Planner<'_>) {
     pl.provider_case(
         false,
         "bed_hanging",
-        "bed_hanging.4",
+        "bed_hanging.group_admission",
         h,
         Amount::Fen(fund),
         "six neighbours admitted the same day with the same chapter".into(),
@@ -775,18 +1106,19 @@ fn group_admission(pl: &mut Planner<'_>) {
         "J44.100", "I10.x00", "K80.200", "E11.900", "S72.000", "N39.000",
     ];
     for (k, diag) in MIXED.iter().enumerate() {
-        let (p, _) = pl.take(|p| p.district == district && p.age >= 50);
+        let (p, _) = pl.take(|p| p.district == district && p.age >= 50)?;
         let stay = pl.stay(h, day, 4 + 2 * k as i32, diag);
         pl.add(p, stay);
     }
     pl.provider_case(
         true,
         "bed_hanging",
-        "bed_hanging.4",
+        "bed_hanging.group_admission",
         h,
         Amount::Fen(0),
         "six admissions one day, different illnesses and discharge days".into(),
     );
+    Ok(())
 }
 
 fn outpatient_at(pl: &mut Planner<'_>, person: &Person, provider: usize, day: i32) -> Visit {
@@ -797,11 +1129,11 @@ fn outpatient_at(pl: &mut Planner<'_>, person: &Person, provider: usize, day: i3
     v
 }
 
-fn duplicate_charges(pl: &mut Planner<'_>) {
+fn duplicate_charges(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let w = pl.w;
     let h = pl.hospital(LEVEL_TERTIARY);
     // duplicate_charge.1: the same line twice.
-    let (p, person) = pl.take(|_| true);
+    let (p, person) = pl.take(|_| true)?;
     let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
     let mut v = outpatient_at(pl, &person, h, day);
     v.lines.push(Line::new(it::CT, v.admit + 20 * MIN, 1));
@@ -811,14 +1143,14 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     pl.visit_case(
         false,
         "duplicate_charge",
-        "duplicate_charge.1",
+        "duplicate_charge.exact",
         p,
         v,
         h,
         amount,
         "CT billed twice at the same minute".into(),
     );
-    let (p, person) = pl.take(|_| true);
+    let (p, person) = pl.take(|_| true)?;
     let mut v = outpatient_at(pl, &person, h, day);
     let ct = Line::new(it::CT, v.admit + 20 * MIN, 1);
     v.lines.push(ct.clone());
@@ -830,7 +1162,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     pl.visit_case(
         true,
         "duplicate_charge",
-        "duplicate_charge.1",
+        "duplicate_charge.exact",
         p,
         v,
         h,
@@ -839,7 +1171,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     );
 
     // duplicate_charge.2: bed fee twice a day on three days.
-    let (p, _) = pl.take(|p| p.age >= 18);
+    let (p, _) = pl.take(|p| p.age >= 18)?;
     let day = pl.r.range(0, 15) as i32;
     let mut stay = pl.stay(h, day, 8, "J18.900");
     let extra: Vec<Line> = stay
@@ -857,14 +1189,14 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     pl.visit_case(
         false,
         "duplicate_charge",
-        "duplicate_charge.2",
+        "duplicate_charge.daily_cap",
         p,
         stay,
         h,
         amount,
         "bed fee billed twice a day on three days".into(),
     );
-    let (p, _) = pl.take(|p| p.age >= 18);
+    let (p, _) = pl.take(|p| p.age >= 18)?;
     let mut stay = pl.stay(h, day, 8, "J18.900");
     let bed = stay
         .lines
@@ -880,7 +1212,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     pl.visit_case(
         true,
         "duplicate_charge",
-        "duplicate_charge.2",
+        "duplicate_charge.daily_cap",
         p,
         stay,
         h,
@@ -889,7 +1221,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     );
 
     // duplicate_charge.3: emergency monitoring (includes the bed fee) billed with the bed fee.
-    let (p, _) = pl.take(|p| p.age >= 18);
+    let (p, _) = pl.take(|p| p.age >= 18)?;
     let mut stay = pl.stay(h, day, 6, "I63.900");
     let first_bed = stay
         .lines
@@ -899,18 +1231,24 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
         .clone();
     stay.lines
         .push(Line::new(it::MONITOR, first_bed.time + 30 * MIN, 1));
-    let amount = first_bed.amount();
+    // The monitoring fee includes that day's bed and grade-II nursing fees (batch 7).
+    let amount: i64 = stay
+        .lines
+        .iter()
+        .filter(|l| matches!(l.item, it::BED | it::NURSING) && l.time / DAY == first_bed.time / DAY)
+        .map(Line::amount)
+        .sum();
     pl.visit_case(
         false,
         "duplicate_charge",
-        "duplicate_charge.3",
+        "duplicate_charge.included_item",
         p,
         stay,
         h,
         amount,
         "bed fee billed on a day of emergency monitoring, which includes it".into(),
     );
-    let (p, person) = pl.take(|p| p.age >= 18);
+    let (p, person) = pl.take(|p| p.age >= 18)?;
     let mut er = outpatient_at(pl, &person, h, day);
     er.lines
         .push(Line::new(it::MONITOR, er.admit + 10 * MIN, 1));
@@ -919,7 +1257,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     pl.visit_case(
         true,
         "duplicate_charge",
-        "duplicate_charge.3",
+        "duplicate_charge.included_item",
         p,
         stay,
         h,
@@ -928,7 +1266,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     );
 
     // duplicate_charge.4: HbA1c (at most once per 15 days) twice within five days.
-    let (p, person) = pl.take(|p| p.age >= 45);
+    let (p, person) = pl.take(|p| p.age >= 45)?;
     let c = pl.hospital(LEVEL_SECONDARY);
     let day = pl.r.range(0, i64::from(w.nd) - 7) as i32;
     let mut first = outpatient_at(pl, &person, c, day);
@@ -947,7 +1285,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     pl.label(
         false,
         "duplicate_charge",
-        "duplicate_charge.4",
+        "duplicate_charge.period_cap",
         Subject::Patient(p),
         Some(p),
         Some(r),
@@ -955,7 +1293,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
         Amount::Fen(amount),
         "HbA1c twice within five days (cap: once per 15 days)".into(),
     );
-    let (p, person) = pl.take(|p| p.age >= 45);
+    let (p, person) = pl.take(|p| p.age >= 45)?;
     let mut first = outpatient_at(pl, &person, c, 1);
     first.lines.retain(|l| l.item != it::HBA1C);
     first
@@ -977,7 +1315,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     pl.label(
         true,
         "duplicate_charge",
-        "duplicate_charge.4",
+        "duplicate_charge.period_cap",
         Subject::Patient(p),
         Some(p),
         Some(r),
@@ -987,7 +1325,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     );
 
     // duplicate_charge.5: the same settlement submitted twice the same day.
-    let (p, person) = pl.take(|_| true);
+    let (p, person) = pl.take(|_| true)?;
     let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
     let v = outpatient_at(pl, &person, c, day);
     let mut again = v.clone();
@@ -1002,14 +1340,14 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     pl.visit_case(
         false,
         "duplicate_charge",
-        "duplicate_charge.5",
+        "duplicate_charge.resubmitted",
         p,
         again,
         c,
         amount,
         "an identical settlement resubmitted two hours later".into(),
     );
-    let (p, person) = pl.take(|_| true);
+    let (p, person) = pl.take(|_| true)?;
     let mut morning = outpatient_at(pl, &person, c, day);
     morning.lines.retain(|l| l.item != it::XRAY);
     let mut afternoon = morning.clone();
@@ -1024,17 +1362,18 @@ fn duplicate_charges(pl: &mut Planner<'_>) {
     pl.visit_case(
         true,
         "duplicate_charge",
-        "duplicate_charge.5",
+        "duplicate_charge.resubmitted",
         p,
         afternoon,
         c,
         0,
         "a consultation in the morning and an X-ray in the afternoon".into(),
     );
+    Ok(())
 }
 
-fn split_admission(pl: &mut Planner<'_>) {
-    let (p, person) = pl.take(|p| p.age >= 50);
+fn split_admission(pl: &mut Planner<'_>) -> Result<(), PlanError> {
+    let (p, person) = pl.take(|p| p.age >= 50)?;
     let h = pl.hospital(LEVEL_SECONDARY);
     let day = pl.r.range(0, 6) as i32;
     let first = pl.stay(h, day, 7, "I63.900");
@@ -1044,7 +1383,7 @@ fn split_admission(pl: &mut Planner<'_>) {
     pl.visit_case(
         false,
         "split_admission",
-        "split_admission",
+        "split_admission.readmission",
         p,
         second,
         h,
@@ -1052,7 +1391,7 @@ fn split_admission(pl: &mut Planner<'_>) {
         "readmitted four days after discharge with the same I63 diagnosis".into(),
     );
     // Look-alikes: chemotherapy cycles, and a readmission for something else.
-    let (p, _) = pl.take(|p| p.age >= 50);
+    let (p, _) = pl.take(|p| p.age >= 50)?;
     for k in 0..2 {
         let stay = pl.stay(h, day + 10 * k, 3, "Z51.100");
         let r = pl.add(p, stay);
@@ -1060,7 +1399,7 @@ fn split_admission(pl: &mut Planner<'_>) {
             pl.label_visit(
                 true,
                 "split_admission",
-                "split_admission",
+                "split_admission.readmission",
                 p,
                 r,
                 h,
@@ -1069,31 +1408,32 @@ fn split_admission(pl: &mut Planner<'_>) {
             );
         }
     }
-    let (p, _) = pl.take(|p| p.age >= 50);
+    let (p, _) = pl.take(|p| p.age >= 50)?;
     let first = pl.stay(h, day, 5, "K80.200");
     pl.add(p, first);
-    let second = pl.stay(h, day + 9, 5, "J18.900");
+    let second = pl.stay(h, day + 9, 5, "N39.000");
     pl.visit_case(
         true,
         "split_admission",
-        "split_admission",
+        "split_admission.readmission",
         p,
         second,
         h,
         0,
         "readmitted for a different illness".into(),
     );
+    Ok(())
 }
 
-fn impersonation(pl: &mut Planner<'_>) {
+fn impersonation(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let w = pl.w;
     // impersonation.1: a card used after its holder's death (the death is recorded in patients).
-    let (p, person) = pl.take(|p| p.age >= 60);
+    let (p, person) = pl.take(|p| p.age >= 60)?;
     let death = w.m0 + pl.r.range(1, 10) as i32;
     pl.plan_death(p, death);
     let h = pl.clinic();
     let v = outpatient_at(pl, &person, h, death - w.m0 + 6);
-    let ph = *pl.r.pick(&w.pharmacies);
+    let ph = pl.any_pharmacy();
     let v2 = base::pharmacy(w, &pl.plan.roles, &mut pl.r, ph, death - w.m0 + 9);
     let amount = v.total() + v2.total();
     let r = pl.add(p, v);
@@ -1101,7 +1441,7 @@ fn impersonation(pl: &mut Planner<'_>) {
     pl.label(
         false,
         "impersonation",
-        "impersonation.1",
+        "impersonation.after_death",
         Subject::Patient(p),
         Some(p),
         Some(r),
@@ -1109,7 +1449,7 @@ fn impersonation(pl: &mut Planner<'_>) {
         Amount::Fen(amount),
         "an outpatient visit and a purchase after the holder's death".into(),
     );
-    let (p, _) = pl.take(|p| p.age >= 60);
+    let (p, _) = pl.take(|p| p.age >= 60)?;
     let h = pl.hospital(LEVEL_TERTIARY);
     let day = pl.r.range(3, 15) as i32;
     let stay = pl.stay(h, day, 6, "I63.900");
@@ -1118,7 +1458,7 @@ fn impersonation(pl: &mut Planner<'_>) {
     pl.label(
         true,
         "impersonation",
-        "impersonation.1",
+        "impersonation.after_death",
         Subject::Patient(p),
         Some(p),
         Some(r),
@@ -1128,7 +1468,7 @@ fn impersonation(pl: &mut Planner<'_>) {
     );
 
     // impersonation.2: a female-only exam on a man's card; a children's item on an adult's.
-    let (p, person) = pl.take(|p| p.sex == fundguard_model::Sex::Male && p.age >= 30);
+    let (p, person) = pl.take(|p| p.sex == fundguard_model::Sex::Male && p.age >= 30)?;
     let h = pl.hospital(LEVEL_SECONDARY);
     let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
     let mut v = outpatient_at(pl, &person, h, day);
@@ -1139,7 +1479,7 @@ fn impersonation(pl: &mut Planner<'_>) {
     pl.label(
         false,
         "impersonation",
-        "impersonation.2",
+        "impersonation.restricted_person",
         Subject::Patient(p),
         Some(p),
         Some(r),
@@ -1147,8 +1487,8 @@ fn impersonation(pl: &mut Planner<'_>) {
         Amount::Fen(amount),
         "transvaginal ultrasound on a man's card".into(),
     );
-    let (p, _) = pl.take(|p| p.age >= 30);
-    let ph = *pl.r.pick(&w.pharmacies);
+    let (p, _) = pl.take(|p| p.age >= 30)?;
+    let ph = pl.any_pharmacy();
     let mut v = base::pharmacy(w, &pl.plan.roles, &mut pl.r, ph, day);
     let l = Line::new(it::CHILD_LUNG, v.admit, 6).supply(3);
     let amount = l.amount();
@@ -1157,7 +1497,7 @@ fn impersonation(pl: &mut Planner<'_>) {
     pl.label(
         false,
         "impersonation",
-        "impersonation.2",
+        "impersonation.restricted_person",
         Subject::Patient(p),
         Some(p),
         Some(r),
@@ -1165,7 +1505,7 @@ fn impersonation(pl: &mut Planner<'_>) {
         Amount::Fen(amount),
         "a children's medicine on an adult's card".into(),
     );
-    let (p, person) = pl.take(|p| p.sex == fundguard_model::Sex::Female && p.age >= 25);
+    let (p, person) = pl.take(|p| p.sex == fundguard_model::Sex::Female && p.age >= 25)?;
     let mut v = outpatient_at(pl, &person, h, day);
     v.lines
         .push(Line::new(it::US_VAGINAL, v.admit + 15 * MIN, 1));
@@ -1173,7 +1513,7 @@ fn impersonation(pl: &mut Planner<'_>) {
     pl.label(
         true,
         "impersonation",
-        "impersonation.2",
+        "impersonation.restricted_person",
         Subject::Patient(p),
         Some(p),
         Some(r),
@@ -1181,13 +1521,14 @@ fn impersonation(pl: &mut Planner<'_>) {
         Amount::Fen(0),
         "transvaginal ultrasound for a woman".into(),
     );
+    Ok(())
 }
 
-fn restricted_items(pl: &mut Planner<'_>) {
+fn restricted_items(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let w = pl.w;
     let day = pl.r.range(0, 14) as i32;
     // Batch 4: an inpatient-only infusion in an outpatient visit.
-    let (p, person) = pl.take(|p| p.age >= 18);
+    let (p, person) = pl.take(|p| p.age >= 18)?;
     let h = pl.hospital(LEVEL_TERTIARY);
     let mut v = outpatient_at(pl, &person, h, day);
     let l = Line::new(it::FAT_EMULSION, v.admit + 20 * MIN, 1);
@@ -1203,7 +1544,7 @@ fn restricted_items(pl: &mut Planner<'_>) {
         amount,
         "an inpatient-only drug billed in an outpatient visit".into(),
     );
-    let (p, _) = pl.take(|p| p.age >= 18);
+    let (p, _) = pl.take(|p| p.age >= 18)?;
     let mut stay = pl.stay(h, day, 8, "K80.200");
     let t0 = stay.admit + 2 * HOUR;
     stay.lines.push(Line::new(it::FAT_EMULSION, t0, 1));
@@ -1219,7 +1560,7 @@ fn restricted_items(pl: &mut Planner<'_>) {
     );
 
     // Batch 5: a drug for secondary-level institutions and above, at a primary one.
-    let (p, _) = pl.take(|p| p.age >= 50);
+    let (p, _) = pl.take(|p| p.age >= 50)?;
     let h1 = pl.hospital(LEVEL_PRIMARY);
     let mut stay = pl.stay(h1, day, 6, "I63.900");
     let t0 = stay.admit + HOUR;
@@ -1236,7 +1577,7 @@ fn restricted_items(pl: &mut Planner<'_>) {
         amount,
         "a drug limited to level-2 institutions billed at a level-1 one".into(),
     );
-    let (p, _) = pl.take(|p| p.age >= 50);
+    let (p, _) = pl.take(|p| p.age >= 50)?;
     let mut stay = pl.stay(h, day, 6, "I63.900");
     let t0 = stay.admit + HOUR;
     stay.lines.push(Line::new(it::SHENMAI, t0, 2));
@@ -1252,7 +1593,7 @@ fn restricted_items(pl: &mut Planner<'_>) {
     );
 
     // Batch 6: ozagrel paid for at most 14 days, billed for 18.
-    let (p, _) = pl.take(|p| p.age >= 50);
+    let (p, _) = pl.take(|p| p.age >= 50)?;
     let h2 = pl.hospital(LEVEL_SECONDARY);
     let mut stay = pl.stay(h2, day, 18, "I63.900");
     stay.lines.retain(|l| l.item != it::OZAGREL);
@@ -1276,7 +1617,7 @@ fn restricted_items(pl: &mut Planner<'_>) {
     );
 
     // Batch 3: a work-injury-only drug for an ordinary insured person.
-    let (p, person) = pl.take(|p| p.age >= 18);
+    let (p, person) = pl.take(|p| p.age >= 18)?;
     let mut v = outpatient_at(pl, &person, h2, day);
     let l = Line::new(it::SCAR_CREAM, v.admit + 20 * MIN, 2);
     let amount = l.amount();
@@ -1293,7 +1634,7 @@ fn restricted_items(pl: &mut Planner<'_>) {
     );
 
     // Batch 2: two operations of one group in a stay, both at full price.
-    let (p, _) = pl.take(|p| p.age >= 50);
+    let (p, _) = pl.take(|p| p.age >= 50)?;
     let mut stay = pl.stay(h, day, 10, "C15.900");
     let t0 = stay.admit + 20 * HOUR;
     stay.lines.push(Line::new(it::OP_ESOPHAGUS, t0, 1));
@@ -1310,7 +1651,7 @@ fn restricted_items(pl: &mut Planner<'_>) {
         amount,
         "a second operation of the same group billed at full price".into(),
     );
-    let (p, _) = pl.take(|p| p.age >= 50);
+    let (p, _) = pl.take(|p| p.age >= 50)?;
     let mut stay = pl.stay(h, day, 10, "C15.900");
     let t0 = stay.admit + 20 * HOUR;
     stay.lines.push(Line::new(it::OP_ESOPHAGUS, t0, 1));
@@ -1327,33 +1668,58 @@ fn restricted_items(pl: &mut Planner<'_>) {
         0,
         "the second operation billed at half price".into(),
     );
+    Ok(())
 }
 
-fn phantom_and_supply(pl: &mut Planner<'_>) {
+fn phantom_and_supply(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let w = pl.w;
-    // phantom_service.1: charges two and three days after discharge.
-    let (p, _) = pl.take(|p| p.age >= 18);
+    // phantom_service.after_discharge: bed and nursing billed for 1-4 days after discharge, or a
+    // CT and ceftriaxone 3-6 days after (beyond any posting delay).
+    let (p, _) = pl.take(|p| p.age >= 18)?;
     let h = pl.hospital(LEVEL_SECONDARY);
     let day = pl.r.range(0, 15) as i32;
     let mut stay = pl.stay(h, day, 6, "J18.900");
     let out = stay.discharge.expect("stays end");
-    let late = [
-        Line::new(it::CT, out + 2 * DAY, 1),
-        Line::new(it::CEFTRIAXONE, out + 3 * DAY, 2),
-    ];
+    let out_day = out / DAY * DAY;
+    let (late, note) = if pl.r.chance(0.5) {
+        let days = pl.r.range(1, 4);
+        let lines: Vec<Line> = (1..=days)
+            .flat_map(|d| {
+                let t = out_day + d * DAY + 8 * HOUR;
+                [Line::new(it::BED, t, 1), Line::new(it::NURSING, t + MIN, 1)]
+            })
+            .collect();
+        (
+            lines,
+            format!("bed and nursing billed for {days} day(s) after discharge"),
+        )
+    } else {
+        let d = pl.r.range(3, 6);
+        let lines = vec![
+            Line::new(it::CT, out_day + d * DAY + 10 * HOUR, 1),
+            Line::new(it::CEFTRIAXONE, out_day + (d + 1) * DAY + 10 * HOUR, 2),
+        ];
+        (
+            lines,
+            format!(
+                "a CT and ceftriaxone charged {d} and {} days after discharge",
+                d + 1
+            ),
+        )
+    };
     let amount = late.iter().map(Line::amount).sum();
     stay.lines.extend(late);
     pl.visit_case(
         false,
         "phantom_service",
-        "phantom_service.1",
+        "phantom_service.after_discharge",
         p,
         stay,
         h,
         amount,
-        "items charged two and three days after discharge".into(),
+        note,
     );
-    let (p, _) = pl.take(|p| p.age >= 18);
+    let (p, _) = pl.take(|p| p.age >= 18)?;
     let mut stay = pl.stay(h, day, 6, "J18.900");
     let out = stay.discharge.expect("stays end");
     stay.lines
@@ -1361,7 +1727,7 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
     pl.visit_case(
         true,
         "phantom_service",
-        "phantom_service.1",
+        "phantom_service.after_discharge",
         p,
         stay,
         h,
@@ -1370,25 +1736,26 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
     );
 
     // excessive_supply: 90 days of metformin within 20 days.
-    let (p, _) = pl.take(|p| p.age >= 45);
-    let ph = *pl.r.pick(&w.pharmacies);
+    let (p, _) = pl.take(|p| p.age >= 45)?;
+    let ph = pl.any_pharmacy();
     let day = pl.r.range(0, i64::from(w.nd) - 21) as i32;
-    let mut amount = 0;
+    let mut total = 0;
     let mut last = None;
     for k in 0..3 {
         let time = t(w, day + 10 * k, 10, 0);
         let mut v = Visit::at_pharmacy(ph, time);
         let l = Line::new(it::METFORMIN, time, 90).supply(30);
-        if k > 0 {
-            amount += l.amount();
-        }
+        total += l.amount();
         v.lines.push(l);
         last = Some(pl.add(p, v));
     }
+    // 90 days supplied for the 20 + 30 days from the first purchase to the end of the last one's
+    // supply: the other 40 days' share of the money.
+    let amount = total * 40 / 90;
     pl.label(
         false,
         "excessive_supply",
-        "excessive_supply",
+        "excessive_supply.days_supply",
         Subject::Patient(p),
         Some(p),
         last,
@@ -1396,7 +1763,7 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
         Amount::Fen(amount),
         "90 days of metformin bought within 20 days".into(),
     );
-    let (p, _) = pl.take(|p| p.age >= 45);
+    let (p, _) = pl.take(|p| p.age >= 45)?;
     let mut last = None;
     for k in 0..2 {
         let time = t(w, day + 18 * k, 10, 0);
@@ -1407,7 +1774,7 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
     pl.label(
         true,
         "excessive_supply",
-        "excessive_supply",
+        "excessive_supply.days_supply",
         Subject::Patient(p),
         Some(p),
         last,
@@ -1415,13 +1782,20 @@ fn phantom_and_supply(pl: &mut Planner<'_>) {
         Amount::Fen(0),
         "two 20-day supplies 18 days apart".into(),
     );
+    Ok(())
 }
 
-fn same_card_two_places(pl: &mut Planner<'_>) {
+fn same_card_two_places(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let w = pl.w;
     let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
-    for (decoy, gap) in [(false, 12 * MIN), (true, 5 * HOUR)] {
-        let (p, _) = pl.take(|p| p.age >= 18);
+    // The card at pharmacies of two distant districts 2-40 minutes apart; the look-alike, a
+    // visit then a purchase 90 minutes to five hours later.
+    let gaps = [
+        (false, pl.r.range(2, 40) * MIN),
+        (true, pl.r.range(90, 300) * MIN),
+    ];
+    for (decoy, gap) in gaps {
+        let (p, _) = pl.take(|p| p.age >= 18)?;
         let a = *pl.r.pick(&w.by_district[0][2]);
         let b = *pl.r.pick(&w.by_district[4][2]);
         let t0 = t(w, day, 10, pl.r.range(0, 30));
@@ -1434,33 +1808,38 @@ fn same_card_two_places(pl: &mut Planner<'_>) {
             refs.push(pl.add(p, v));
         }
         let amount = if decoy { 0 } else { paid(pl, &refs[1..]) };
-        let note = if decoy {
-            "the same card at two pharmacies five hours apart"
-        } else {
-            "the same card at pharmacies in two districts twelve minutes apart"
-        };
+        let note = format!(
+            "the same card at pharmacies in two districts {} minutes apart",
+            gap / MIN
+        );
         pl.label(
             decoy,
             "card_pooling",
-            "card_pooling.5",
+            "card_pooling.two_places",
             Subject::Patient(p),
             Some(p),
             Some(refs[1]),
             b,
             Amount::Fen(amount),
-            note.into(),
+            note,
         );
     }
+    Ok(())
 }
 
-fn busy_doctor(pl: &mut Planner<'_>, patients: usize, decoy: bool) {
+/// phantom_service.doctor_volume: an ordinary doctor of a tertiary hospital (never its star
+/// specialist) with `patients` outpatients on one day, most of them invented.
+fn busy_doctor(pl: &mut Planner<'_>, patients: usize) -> Result<(), PlanError> {
     let w = pl.w;
     let h = pl.hospital(LEVEL_TERTIARY);
-    let doctor = pl.r.below(w.providers[h].doctors.len() as u64) as usize;
+    let ordinary: Vec<usize> = (0..w.providers[h].doctors.len())
+        .filter(|d| !w.providers[h].specialists.contains(d))
+        .collect();
+    let doctor = *pl.r.pick(&ordinary);
     let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
-    let mut total = 0;
+    let mut totals = Vec::new();
     for k in 0..patients {
-        let (p, _) = pl.take(|p| p.age >= 18);
+        let (p, _) = pl.take(|p| p.age >= 18)?;
         let admit = t(w, day, 8, 0) + (k as i64 * 9 * HOUR) / patients as i64;
         let mut v = Visit::new(h, VisitType::Outpatient, admit);
         v.discharge = Some(admit + 5 * MIN);
@@ -1469,21 +1848,26 @@ fn busy_doctor(pl: &mut Planner<'_>, patients: usize, decoy: bool) {
         v.lines.push(Line::new(it::REGISTRATION, admit, 1));
         v.lines.push(Line::new(it::OUT_CONSULT, admit + MIN, 1));
         v.lines.push(Line::new(it::BLOOD, admit + 2 * MIN, 1));
-        total += v.total();
+        let (drug, per_day) = *pl.r.pick(crate::world::ORAL_DRUGS);
+        v.lines
+            .push(Line::new(drug, admit + 3 * MIN, per_day * 7).supply(7));
+        totals.push(v.total());
         pl.add(p, v);
     }
-    let note = format!("{patients} outpatients of one doctor in one day");
+    // The doctor's usual day holds a patient: what lies beyond the first is the case's money.
+    let amount: i64 = totals.iter().skip(1).sum();
     pl.label(
-        decoy,
+        false,
         "phantom_service",
-        "phantom_service.2",
+        "phantom_service.doctor_volume",
         Subject::Doctor(h, doctor),
         None,
         None,
         h,
-        Amount::Fen(if decoy { 0 } else { total }),
-        note,
+        Amount::Fen(amount),
+        format!("{patients} outpatients of one doctor in one day"),
     );
+    Ok(())
 }
 
 impl Planner<'_> {

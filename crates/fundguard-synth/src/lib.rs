@@ -19,6 +19,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 mod base;
+mod catalog;
 mod inject;
 mod plan;
 mod rng;
@@ -102,7 +103,17 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
         source,
     })?;
     let w = world::World::new(cfg.seed, cfg.patients, cfg.year, cfg.month);
-    let mut plan = inject::plan(&w, cfg.rates);
+    let mut plan = inject::plan(&w, cfg.rates).map_err(|e| {
+        SynthError::Config(format!(
+            "{} insured people are too few for the cases asked ({} per 10,000, at least {} of \
+             each): every person who fits a case is taken after {} ({})",
+            e.patients,
+            cfg.rates.per_10k,
+            cfg.rates.min,
+            e.taken,
+            "lower the rates or generate more people"
+        ))
+    })?;
     let seq = order_planned_visits(&mut plan);
 
     let mut visits_w =
@@ -154,7 +165,7 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
         &providers,
         cfg.format,
     )?);
-    let catalog = tables::catalog_batch();
+    let catalog = tables::catalog_batch(&w);
     summary.catalog = catalog.num_rows();
     summary
         .files
@@ -239,21 +250,15 @@ fn purchases(
         .iter()
         .filter(|(k, q)| {
             **q > 0 && {
-                let c = world::ITEMS[k.1 as usize].category;
+                let c = w.item(k.1 as usize).category;
                 fundguard_model::category::is_drug(c) || c == fundguard_model::category::MATERIAL
             }
         })
         .map(|(k, _)| *k)
         .collect();
     keys.sort_by(|a, b| {
-        (
-            &w.providers[a.0 as usize].id,
-            world::ITEMS[a.1 as usize].code,
-        )
-            .cmp(&(
-                &w.providers[b.0 as usize].id,
-                world::ITEMS[b.1 as usize].code,
-            ))
+        (&w.providers[a.0 as usize].id, &w.item(a.1 as usize).code)
+            .cmp(&(&w.providers[b.0 as usize].id, &w.item(b.1 as usize).code))
     });
     let whole = |q: f64| (q / 10_000.0).ceil() as i64 * 10_000;
     keys.into_iter()
@@ -270,9 +275,14 @@ fn purchases(
                         w.seed,
                         0x5700_0000_0000_0000 | (u64::from(p) << 16) | u64::from(i),
                     );
-                    let open_share = 0.1 + 0.2 * r.unit();
-                    let buy_share = 0.95 + 0.25 * r.unit();
-                    (whole(q as f64 * open_share), whole(q as f64 * buy_share))
+                    if r.chance(0.25) {
+                        // Lumpy buying: last month's delivery covers this month, nothing bought.
+                        (whole(q as f64 * (1.05 + 0.5 * r.unit())), 0)
+                    } else {
+                        let open_share = 0.1 + 0.2 * r.unit();
+                        let buy_share = 0.95 + 0.25 * r.unit();
+                        (whole(q as f64 * open_share), whole(q as f64 * buy_share))
+                    }
                 }
             };
             tables::Stock {

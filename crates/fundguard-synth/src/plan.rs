@@ -45,6 +45,17 @@ impl Line {
         }
     }
 
+    /// `n` units of `item` at `fen` a unit (tail items are priced by the catalogue and level).
+    pub(crate) fn priced(item: usize, time: i64, n: i64, fen: i64) -> Self {
+        Line {
+            item,
+            time,
+            qty: units(n),
+            price: price(fen),
+            days_supply: None,
+        }
+    }
+
     pub(crate) fn amount(&self) -> i64 {
         line_amount_fen(self.qty, self.price)
     }
@@ -72,6 +83,10 @@ pub(crate) struct Visit {
     pub diag: Option<&'static str>,
     pub doctor: Option<usize>,
     pub terminal: Option<usize>,
+    /// Department code when not the visit type's default.
+    pub dept: Option<&'static str>,
+    /// Settlement time when not the default (a stay still open is settled at month end).
+    pub settle: Option<i64>,
     pub refund: bool,
     pub lines: Vec<Line>,
 }
@@ -86,6 +101,8 @@ impl Visit {
             diag: None,
             doctor: None,
             terminal: None,
+            dept: None,
+            settle: None,
             refund: false,
             lines: Vec::new(),
         }
@@ -176,6 +193,9 @@ pub(crate) struct Chunk {
 }
 
 fn dept_of(v: &Visit) -> &'static str {
+    if let Some(d) = v.dept {
+        return d;
+    }
     match v.vtype {
         VisitType::Inpatient => "0301",
         VisitType::Outpatient => "0101",
@@ -204,11 +224,12 @@ impl Chunk {
         self.v_type.push(v.vtype);
         self.v_admit.push(v.admit);
         self.v_discharge.push(v.discharge.unwrap_or(NULL_TIME));
-        self.v_settle.push(if v.vtype == VisitType::Pharmacy {
-            v.admit
-        } else {
-            v.discharge.unwrap_or(v.admit)
-        });
+        self.v_settle
+            .push(v.settle.unwrap_or(if v.vtype == VisitType::Pharmacy {
+                v.admit
+            } else {
+                v.discharge.unwrap_or(v.admit)
+            }));
         self.v_diag.push(v.diag);
         self.v_dept.push(dept);
         self.v_doctor.push(doctor);

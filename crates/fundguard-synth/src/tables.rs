@@ -6,7 +6,7 @@ use fundguard_model::{VisitType, NULL_TIME, PRICE_SCALE, QTY_SCALE};
 
 use crate::inject::{Amount, Label, Subject, VisitRef};
 use crate::plan::{visit_id, Chunk};
-use crate::world::{Person, World, DISTRICTS, ITEMS};
+use crate::world::{Person, World, DISTRICTS};
 use crate::write::{
     bool_array, date, date_array, dec_array, decimal, int_array, schema, str_array, str_values,
     text, timestamp, ts_array,
@@ -120,12 +120,16 @@ pub(crate) fn lines_batch(w: &World, c: &Chunk) -> RecordBatch {
         vec![
             str_values(c.l_id.iter()),
             str_values(c.l_visit.iter()),
-            str_values(c.l_item.iter().map(|i| ITEMS[*i as usize].code)),
-            str_array(c.l_item.iter().map(|i| Some(ITEMS[*i as usize].name))),
+            str_values(c.l_item.iter().map(|i| w.item(*i as usize).code.as_str())),
+            str_array(
+                c.l_item
+                    .iter()
+                    .map(|i| Some(w.item(*i as usize).name.as_str())),
+            ),
             str_values(
                 c.l_item
                     .iter()
-                    .map(|i| CATEGORY[ITEMS[*i as usize].category as usize]),
+                    .map(|i| CATEGORY[w.item(*i as usize).category as usize]),
             ),
             ts_array(c.l_time.iter().map(|t| Some(*t))),
             dec_array(Q, c.l_qty.iter().map(|v| Some(*v))),
@@ -157,7 +161,7 @@ pub(crate) fn patients_batch(w: &World, people: &[(u32, Person)]) -> RecordBatch
         vec![
             str_values(ids.iter().map(String::as_str)),
             str_array(people.iter().map(|(_, p)| Some(p.sex.code()))),
-            date_array(people.iter().map(|(_, p)| Some(p.birth))),
+            date_array(people.iter().map(|(_, p)| p.birth_known.then_some(p.birth))),
             date_array(people.iter().map(|(_, p)| p.death)),
             str_array(people.iter().map(|(_, p)| Some(DISTRICTS[p.district].0))),
         ],
@@ -195,8 +199,8 @@ pub(crate) fn providers_batch(w: &World) -> RecordBatch {
     .expect("columns match the schema")
 }
 
-pub(crate) fn catalog_batch() -> RecordBatch {
-    let items: Vec<_> = ITEMS.iter().filter(|i| i.listed).collect();
+pub(crate) fn catalog_batch(w: &World) -> RecordBatch {
+    let items: Vec<_> = w.catalog.items.iter().filter(|i| i.listed).collect();
     RecordBatch::try_new(
         schema(vec![
             text("item_code", false),
@@ -206,8 +210,8 @@ pub(crate) fn catalog_batch() -> RecordBatch {
             decimal("max_per_day", Q, true),
         ]),
         vec![
-            str_values(items.iter().map(|i| i.code)),
-            str_array(items.iter().map(|i| Some(i.name))),
+            str_values(items.iter().map(|i| i.code.as_str())),
+            str_array(items.iter().map(|i| Some(i.name.as_str()))),
             str_array(items.iter().map(|i| Some(CATEGORY[i.category as usize]))),
             dec_array(
                 P,
@@ -242,7 +246,7 @@ pub(crate) fn purchases_batch(w: &World, rows: &[Stock]) -> RecordBatch {
         ]),
         vec![
             str_values(rows.iter().map(|r| w.providers[r.provider].id.as_str())),
-            str_values(rows.iter().map(|r| ITEMS[r.item].code)),
+            str_values(rows.iter().map(|r| w.item(r.item).code.as_str())),
             str_values(rows.iter().map(|_| month.as_str())),
             dec_array(Q, rows.iter().map(|r| Some(r.opening))),
             dec_array(Q, rows.iter().map(|r| Some(r.purchased))),

@@ -3,6 +3,7 @@
 
 use fundguard_model::{days_from_civil, days_in_month, Days, ProviderType, Sex};
 
+use crate::catalog::{CatItem, Catalog};
 use crate::rng::Rng;
 
 /// A catalogue item. Prices are in fen.
@@ -57,6 +58,7 @@ pub(crate) mod it {
     pub const US_VAGINAL: usize = 14;
     pub const CT: usize = 15;
     pub const INFUSION: usize = 16;
+    pub const INJECTION: usize = 17;
     pub const CHILD_DENTAL: usize = 18;
     pub const OP_ESOPHAGUS: usize = 19;
     pub const OP_STRICTURE: usize = 20;
@@ -169,10 +171,37 @@ pub(crate) struct Provider {
     pub level: Option<&'static str>,
     pub district: usize,
     pub beds: Option<i64>,
-    /// Minutes since midnight.
+    /// Minutes since midnight; `(0, 1439)` is a 24-hour pharmacy, `None` hours the provider
+    /// table does not state.
     pub open: Option<(i32, i32)>,
     pub doctors: Vec<String>,
     pub terminals: Vec<String>,
+    /// Its system stamps every line of an outpatient visit with the settlement time.
+    pub stamps: bool,
+    /// A pharmacy that sells at night (24 hours, or hours unknown and open late).
+    pub night: bool,
+    /// Doctors (indices) who see 100-160 outpatients on a working day.
+    pub specialists: Vec<usize>,
+}
+
+/// The hours a 24-hour pharmacy states.
+pub(crate) const ALL_DAY: (i32, i32) = (0, 23 * 60 + 59);
+
+/// A family of 4-6 that goes to the head's pharmacy together and pays one card after another.
+pub(crate) struct Household {
+    pub head: u32,
+    pub pharmacy: usize,
+    /// (day of the month, second of the day the first card is swiped, terminal).
+    pub trips: Vec<(i32, i64, usize)>,
+}
+
+impl Household {
+    /// Seconds after the first swipe that member `p` pays: 30-90 s after the one before.
+    pub(crate) fn offset(&self, p: u32) -> i64 {
+        (self.head..p)
+            .map(|m| 30 + (crate::rng::mix(u64::from(m)) % 61) as i64)
+            .sum()
+    }
 }
 
 /// One insured person.
@@ -185,6 +214,8 @@ pub(crate) struct Person {
     pub district: usize,
     /// `310` employees, `390` residents.
     pub employee: bool,
+    /// The patients table knows the birth date (about 1 in 100 it does not).
+    pub birth_known: bool,
 }
 
 pub(crate) struct World {
@@ -202,6 +233,7 @@ pub(crate) struct World {
     pub pharmacies: Vec<usize>,
     /// Per district, its hospitals / clinics / pharmacies.
     pub by_district: Vec<[Vec<usize>; 3]>,
+    pub catalog: Catalog,
 }
 
 impl World {
@@ -227,6 +259,12 @@ impl World {
                 .map(|d| format!("D{}{:03}", &id[1..], d + 1))
                 .collect();
             hospitals.push(providers.len());
+            // A tertiary hospital's star specialist, who sees half its weekday outpatients.
+            let specialists = if level == LEVEL_TERTIARY {
+                vec![0]
+            } else {
+                Vec::new()
+            };
             providers.push(Provider {
                 name: format!("{}第{}{}", DISTRICTS[district].1, k / 3 + 1, name),
                 id,
@@ -237,6 +275,9 @@ impl World {
                 open: None,
                 doctors,
                 terminals: Vec::new(),
+                stamps: rng.chance(0.15),
+                night: false,
+                specialists,
             });
         }
         for k in 0..n_clinic {
@@ -256,19 +297,35 @@ impl World {
                 open: Some((8 * 60, 17 * 60)),
                 doctors,
                 terminals: Vec::new(),
+                stamps: rng.chance(0.15),
+                night: false,
+                specialists: Vec::new(),
             });
         }
         const BRANDS: &[&str] = &["老百姓大药房", "海王星辰", "益丰大药房", "九州大药房"];
         for k in 0..n_pharm {
             let district = k % DISTRICTS.len();
             let id = format!("P{}{:05}", DISTRICTS[district].0, k + 1);
-            let terminals = (0..rng.range(1, 3))
+            // One pharmacy in ten is a busy one with 3-4 counters and a morning rush.
+            let counters = if rng.chance(0.1) {
+                rng.range(3, 4)
+            } else {
+                rng.range(1, 2)
+            };
+            let terminals = (0..counters)
                 .map(|t| format!("{}-{:02}", &id[1..], t + 1))
                 .collect();
-            let open = if rng.chance(0.5) {
-                (8 * 60, 22 * 60)
+            // One in ten is open day and night; for one in ten the table has no hours (half of
+            // those sell late at night).
+            let u = rng.unit();
+            let (open, night) = if u < 0.1 {
+                (Some(ALL_DAY), true)
+            } else if u < 0.2 {
+                (None, rng.chance(0.5))
+            } else if rng.chance(0.5) {
+                (Some((8 * 60, 22 * 60)), false)
             } else {
-                (7 * 60 + 30, 21 * 60 + 30)
+                (Some((7 * 60 + 30, 21 * 60 + 30)), false)
             };
             pharmacies.push(providers.len());
             providers.push(Provider {
@@ -283,9 +340,12 @@ impl World {
                 level: None,
                 district,
                 beds: None,
-                open: Some(open),
+                open,
                 doctors: Vec::new(),
                 terminals,
+                stamps: false,
+                night,
+                specialists: Vec::new(),
             });
         }
         let mut by_district: Vec<[Vec<usize>; 3]> = (0..DISTRICTS.len())
@@ -311,7 +371,13 @@ impl World {
             clinics,
             pharmacies,
             by_district,
+            catalog: Catalog::new(),
         }
+    }
+
+    /// Catalogue item `i` ([`ITEMS`] first, then the tail).
+    pub(crate) fn item(&self, i: usize) -> &CatItem {
+        &self.catalog.items[i]
     }
 
     /// The hospitals of one `hosp_lv` level.
@@ -321,6 +387,47 @@ impl World {
             .copied()
             .filter(|h| self.providers[*h].level == Some(level))
             .collect()
+    }
+
+    /// The household of person `p` when it is a family of 4-6 that shops together this month.
+    /// Households are blocks of consecutive people; the first is the head.
+    pub(crate) fn household(&self, p: u32) -> Option<Household> {
+        const BLOCK: u32 = 8;
+        let block = p / BLOCK;
+        let mut r = Rng::new(self.seed, 0xFA11_0000_0000_0000 | u64::from(block));
+        let u = r.unit();
+        let size = if u < 0.75 {
+            return None;
+        } else if u < 0.88 {
+            4
+        } else if u < 0.96 {
+            5
+        } else {
+            6
+        };
+        let head = block * BLOCK;
+        if p - head >= size || head + size > self.patients || !r.chance(0.15) {
+            return None;
+        }
+        let home = &self.by_district[self.person(head).district][2];
+        let pharmacy = home[(head as usize) % home.len()];
+        let mut trips: Vec<(i32, i64)> = Vec::new();
+        for _ in 0..r.range(1, 3) {
+            let day = r.below(self.nd as u64) as i32;
+            if trips.iter().all(|t| t.0 != day) {
+                trips.push((day, r.range(9 * 3600, 17 * 3600)));
+            }
+        }
+        let terminals = self.providers[pharmacy].terminals.len() as u64;
+        let trips = trips
+            .into_iter()
+            .map(|(day, start)| (day, start, r.below(terminals) as usize))
+            .collect();
+        Some(Household {
+            head,
+            pharmacy,
+            trips,
+        })
     }
 
     /// `psn_no` of person `p`.
@@ -352,6 +459,7 @@ impl World {
             death,
             district: r.below(DISTRICTS.len() as u64) as usize,
             employee: age >= 18 && r.chance(0.6),
+            birth_known: !r.chance(0.01),
         }
     }
 }

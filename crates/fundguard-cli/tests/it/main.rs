@@ -336,40 +336,74 @@ fn the_report_renders_offline_with_the_top_lead_visible_and_the_exports_hold() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Issue 5's bar: on a 200,000-person month the top 100 leads are at least 90% true frauds and
-/// every family's injected cases appear in leads.
+/// The quality bar of docs/rules.md, on the generator's realistic 200,000-person month at the seed
+/// the defaults were tuned on (2026) and at one they were not (7): every family finds at least 98%
+/// of its cases by the rule each was injected for, at most 1% of the look-alikes are flagged, the
+/// top 100 leads are at least 95% true and at least 95% of the found amounts are within 10%.
 #[test]
-fn eval_on_a_generated_200k_month_finds_every_family_in_the_top_leads() {
-    let dir = scratch("eval");
-    std::fs::create_dir_all(&dir).unwrap();
-    synth_and_run(&dir, "200000", &["--rulebase", "../shared/data/nhsa-rules"]);
-    let (code, stdout, stderr) = fundguard(&[
-        "eval",
-        "--run",
-        dir.join("run").to_str().unwrap(),
-        "--truth",
-        dir.join("dump").to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stdout.contains("precision@100"), "{stdout}");
-    let e: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("run/eval.json")).unwrap()).unwrap();
-    let p100 = e["precision_at"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p[0] == 100)
-        .unwrap()[1]
-        .as_f64()
-        .unwrap();
-    assert!(p100 >= 0.9, "precision@100 = {p100}\n{stdout}");
-    let families = e["families"].as_object().unwrap();
-    assert_eq!(families.len(), 11, "{stdout}");
-    for (f, q) in families {
-        assert_eq!(q["in_leads"], q["cases"], "{f}: {q}");
-        assert_eq!(q["decoys_flagged"], 0, "{f}: {q}");
+fn eval_on_realistic_200k_months_meets_the_quality_bar_at_two_seeds() {
+    for seed in ["2026", "7"] {
+        let dir = scratch(&format!("eval-{seed}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let dump = dir.join("dump");
+        synth(&dump, "200000", seed, &[]);
+        run_ok(
+            dump.to_str().unwrap(),
+            &dir.join("run"),
+            &["--rulebase", "../shared/data/nhsa-rules"],
+        );
+        let (code, stdout, stderr) = fundguard(&[
+            "eval",
+            "--run",
+            dir.join("run").to_str().unwrap(),
+            "--truth",
+            dump.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.contains("precision@100"), "{stdout}");
+        let e: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("run/eval.json")).unwrap())
+                .unwrap();
+        let p100 = e["precision_at"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p[0] == 100)
+            .unwrap()[1]
+            .as_f64()
+            .unwrap();
+        assert!(
+            p100 >= 0.95,
+            "seed {seed}: precision@100 = {p100}\n{stdout}"
+        );
+        let families = e["families"].as_object().unwrap();
+        assert_eq!(families.len(), 11, "{stdout}");
+        let (mut decoys, mut flagged) = (0, 0);
+        for (f, q) in families {
+            let (cases, found) = (q["cases"].as_u64().unwrap(), q["found"].as_u64().unwrap());
+            assert!(
+                found as f64 >= 0.98 * cases as f64,
+                "seed {seed}: {f} found {found} of {cases}\n{stdout}"
+            );
+            assert_eq!(q["in_leads"], q["found"], "seed {seed}: {f}: {q}");
+            decoys += q["decoys"].as_u64().unwrap();
+            flagged += q["decoys_flagged"].as_u64().unwrap();
+        }
+        assert!(
+            flagged * 100 <= decoys,
+            "seed {seed}: {flagged} of {decoys} look-alikes flagged\n{stdout}"
+        );
+        let (mut checked, mut ok) = (0, 0);
+        for q in e["rules"].as_object().unwrap().values() {
+            checked += q["amount_checked"].as_u64().unwrap();
+            ok += q["amount_ok"].as_u64().unwrap();
+        }
+        assert!(
+            ok * 100 >= 95 * checked,
+            "seed {seed}: {ok} of {checked} amounts within 10%\n{stdout}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// Issue 6's bar: a month written as canonical Parquet and as GBK national extracts gives

@@ -3,6 +3,7 @@
 
 mod cases;
 mod overflow;
+mod period_rows;
 mod props;
 mod quality;
 mod reference;

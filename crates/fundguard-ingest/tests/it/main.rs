@@ -442,3 +442,41 @@ mod extracts {
         assert!(e.contains("FEE_LIST_D.txt") && e.contains("pric"), "{e}");
     }
 }
+
+#[test]
+fn one_bad_byte_in_a_utf8_file_rejects_its_row_and_leaves_the_rest_utf8() {
+    let dir = scratch("bad-byte");
+    std::fs::write(
+        dir.join("visits.csv"),
+        "visit_id,patient_id,provider_id,visit_type,admit_time,discharge_time,total_amount\n\
+         V1,P1,H1,outpatient,2026-03-02 09:00:00,2026-03-02 09:30:00,65.00\n",
+    )
+    .unwrap();
+    let mut lines = "line_id,visit_id,item_code,item_name,charge_category,charge_time,quantity,unit_price,amount\n\
+                     L1,V1,001101000010000,一般诊疗费,12,2026-03-02 09:05:00,1,10,10.00\n"
+        .as_bytes()
+        .to_vec();
+    // A truncated character: the second and third bytes of 挂 lost.
+    lines.extend_from_slice(b"L2,V1,001101000020000,\xe6\x8c,13,2026-03-02 09:05:00,1,1,1.00\n");
+    lines.extend_from_slice(
+        "L3,V1,002501010010000,血细胞分析(血常规),04,2026-03-02 09:10:00,1,25,25.00\n\
+         L4,V1,002503010010000,肝功能检查,04,2026-03-02 09:10:00,1,29,29.00\n"
+            .as_bytes(),
+    );
+    std::fs::write(dir.join("line_items.csv"), lines).unwrap();
+    let i = ingest(&dir, &IngestOptions::default()).unwrap();
+    check_balance(&i);
+    let report = i.report.table(Table::LineItems);
+    assert_eq!(report.files[0].encoding, Some("utf-8"));
+    assert_eq!((report.read, report.accepted, report.rejected), (4, 3, 1));
+    assert_eq!(i.rejects[0].row, 2);
+    assert!(
+        i.rejects[0].reason.contains("not valid utf-8"),
+        "{}",
+        i.rejects[0].reason
+    );
+    let names: Vec<&str> = i.dump.dicts.item_names.iter().collect();
+    for name in ["一般诊疗费", "血细胞分析(血常规)", "肝功能检查"] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+}

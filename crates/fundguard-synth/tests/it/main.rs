@@ -79,3 +79,26 @@ fn refuses_impossible_settings() {
     .unwrap_err();
     assert!(err.to_string().contains("at least 1000 patients"), "{err}");
 }
+
+#[test]
+fn too_many_cases_for_the_people_is_an_error_not_a_hang() {
+    let out = scratch("crowded");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let cfg = SynthConfig {
+            patients: 1_000,
+            rates: fundguard_synth::Rates {
+                per_10k: 10_000.0,
+                min: 3,
+            },
+            ..Default::default()
+        };
+        let _ = tx.send(generate(&cfg, &out).map(|_| ()).map_err(|e| e.to_string()));
+    });
+    let result = rx
+        .recv_timeout(std::time::Duration::from_secs(120))
+        .expect("the planner gives up instead of looping");
+    let message = result.expect_err("1,000 people cannot hold 1,000 cases of each kind");
+    assert!(message.contains("too few"), "{message}");
+    worker.join().unwrap();
+}

@@ -1,6 +1,6 @@
 //! bed_hanging.group_admission — 组团住院: neighbours admitted and discharged together.
 
-use fundguard_model::{day_of, Days, Table, NONE, Fen};
+use fundguard_model::{day_of, Days, Fen, Table, NONE, NULL_TIME};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{DiscreteCDF, Poisson};
@@ -160,7 +160,8 @@ impl Rule for GroupAdmission {
                         .diagnoses
                         .get_opt(v.main_diag[si])
                         .and_then(|d| self.0.same_diagnosis.key(d));
-                    (region != NONE).then_some(())?;
+                    // A stay still open has no discharge day to be grouped by.
+                    (region != NONE && v.discharge[si] != NULL_TIME).then_some(())?;
                     Some((
                         day_of(v.admit[si]),
                         region,
@@ -179,8 +180,13 @@ impl Rule for GroupAdmission {
             // share of stays whose length falls in the commonest window of `spread + 1` days.
             let mut per_kind: FxHashMap<(u32, u32), usize> = FxHashMap::default();
             let mut los: Vec<Days> = Vec::with_capacity(stays.len());
-            for s in &stays {
+            // Admissions are counted over the period the dump covers: a stay admitted before it
+            // (still open, or discharged in it) belongs to an earlier month's admissions.
+            let start = day_of(ctx.dump_start);
+            for s in stays.iter().filter(|s| s.0 >= start) {
                 *per_kind.entry((s.1, s.2)).or_default() += 1;
+            }
+            for s in &stays {
                 los.push(s.3 - s.0);
             }
             los.sort_unstable();
@@ -195,7 +201,7 @@ impl Rule for GroupAdmission {
             let q = in_window as f64 / los.len() as f64;
             let days = f64::from(ctx.days_covered());
             for group in stays.chunk_by(|a, b| (a.0, a.1, a.2) == (b.0, b.1, b.2)) {
-                if group.len() < min {
+                if group.len() < min || group[0].0 < start {
                     continue;
                 }
                 // The widest run of discharge days within the spread (group is sorted by them).

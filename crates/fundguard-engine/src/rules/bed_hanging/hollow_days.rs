@@ -18,14 +18,18 @@ pub static INFO: RuleInfo = RuleInfo {
     name_en: "Hollow bed-days",
     flags: "Inpatient stays in which many days carry only bed, nursing, consultation, general or \
             registration fees (categories 01, 02, 07, 12, 13): no drug, test, treatment or \
-            material.",
+            material. Rehabilitation, psychiatric and palliative stays (by main diagnosis or \
+            department) rest on many days by design and fire only at `care_min_share` (by default, \
+            when no counted day has any therapy). Days \
+            before the dump's period (a stay admitted last month) are not counted.",
     why: "A patient who is really in a hospital bed is treated. Days with nothing but the daily \
           fees are what a stay looks like when the bed is kept and the patient is not there.",
     amount: "Every charge on the hollow days.",
     example:
         "A 12-day stay whose days 4-12 bill only 床位费, 护理费 and 住院诊查费: 9 hollow days \
-              >= max(3, 50% of 12), fires for the charges of those 9 days. Two quiet days before \
-              discharge in a 6-day stay do not.",
+              >= 4 and 75% >= 35%, fires for the charges of those 9 days. Two quiet weekend \
+              days in a six-day stay do not, nor do the weekend and rest days of a 21-day \
+              rehabilitation stay in 康复医学科.",
     severity: 0.6,
     needs: &[],
     rulebase: &[],
@@ -40,7 +44,20 @@ pub static INFO: RuleInfo = RuleInfo {
         },
         ParamDoc {
             name: "min_share",
-            doc: "Fewest hollow days as a share of the stay's days (0-1).",
+            doc: "Fewest hollow days as a share of the stay's days in the dump's period (0-1).",
+        },
+        ParamDoc {
+            name: "care_diagnoses",
+            doc: "Main-diagnosis prefixes of stays whose rest days are care (psychiatric F, \
+                  rehabilitation Z50, palliative Z51.5, stroke sequelae I69, paralysis G80-G83).",
+        },
+        ParamDoc {
+            name: "care_departments",
+            doc: "Department-code prefixes of such stays (15 精神科, 21 康复医学科, 24 临终关怀科).",
+        },
+        ParamDoc {
+            name: "care_min_share",
+            doc: "The hollow share that fires for a care stay (1: every counted day is hollow).",
         },
     ],
 };
@@ -51,14 +68,22 @@ pub struct Params {
     pub categories: Vec<String>,
     pub min_days: u32,
     pub min_share: f64,
+    pub care_diagnoses: Vec<String>,
+    pub care_departments: Vec<String>,
+    pub care_min_share: f64,
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
             categories: ["01", "02", "07", "12", "13"].map(String::from).to_vec(),
-            min_days: 3,
-            min_share: 0.5,
+            min_days: 4,
+            min_share: 0.35,
+            care_diagnoses: ["F", "Z50", "Z51.5", "I69", "G80", "G81", "G82", "G83"]
+                .map(String::from)
+                .to_vec(),
+            care_departments: ["15", "21", "24"].map(String::from).to_vec(),
+            care_min_share: 1.0,
         }
     }
 }
@@ -70,9 +95,10 @@ impl RuleParams for Params {
                 format!("rules.bed_hanging.hollow_days.categories: `{c}` is not a charge category 01-14")
             })?;
         }
-        ensure((0.0..=1.0).contains(&self.min_share), || {
-            "rules.bed_hanging.hollow_days.min_share must be within 0-1".into()
-        })
+        ensure(
+            (0.0..=1.0).contains(&self.min_share) && (0.0..=1.0).contains(&self.care_min_share),
+            || "rules.bed_hanging.hollow_days.min_share and care_min_share must be within 0-1".into(),
+        )
     }
 }
 
@@ -91,11 +117,18 @@ impl Rule for HollowDays {
             .filter_map(|c| category::parse(c))
             .collect();
         let v = &ctx.dump.visits;
+        let dicts = &ctx.dump.dicts;
+        let prefixed = |code: Option<&str>, prefixes: &[String]| {
+            code.is_some_and(|c| prefixes.iter().any(|p| c.starts_with(p.as_str())))
+        };
+        let period_start = day_of(ctx.dump_start);
         ctx.per_patient(|_, visits, out| {
             for stay in ctx.stays(visits) {
                 let s = stay as usize;
+                // Days before the dump's period have no lines here: they are not counted.
                 let (a, d) = (day_of(v.admit[s]), day_of(ctx.visit_end(stay)));
-                let stay_days = (d - a).max(0) as u32;
+                let from = a.max(period_start);
+                let stay_days = (d - from).max(0) as u32;
                 if stay_days < self.0.min_days {
                     continue;
                 }
@@ -107,7 +140,7 @@ impl Rule for HollowDays {
                 let mut current: Option<(Days, bool)> = None;
                 let mut close = |cur: Option<(Days, bool)>, day_lines: &mut Vec<u32>| {
                     if let Some((day, true)) = cur {
-                        if day >= a && day < d {
+                        if day >= from && day < d {
                             hollow_days.push(day);
                             hollow_lines.append(day_lines);
                         }
@@ -129,7 +162,14 @@ impl Rule for HollowDays {
                 close(current, &mut day_lines);
                 let n = hollow_days.len() as u32;
                 let share = f64::from(n) / f64::from(stay_days);
-                if n < self.0.min_days || share < self.0.min_share {
+                let care = prefixed(dicts.diagnoses.get_opt(v.main_diag[s]), &self.0.care_diagnoses)
+                    || prefixed(dicts.depts.get_opt(v.dept[s]), &self.0.care_departments);
+                let min_share = if care {
+                    self.0.care_min_share
+                } else {
+                    self.0.min_share
+                };
+                if n < self.0.min_days || share < min_share {
                     continue;
                 }
                 let amount = ctx.money_sum(&hollow_lines);

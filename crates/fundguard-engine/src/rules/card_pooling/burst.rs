@@ -1,6 +1,7 @@
 //! card_pooling.burst — many cards swiped at one pharmacy within minutes.
 
-use fundguard_model::Fen;
+use fundguard_model::{second_of_day, Fen};
+use statrs::distribution::{DiscreteCDF, Poisson};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -17,14 +18,19 @@ pub static INFO: RuleInfo = RuleInfo {
     baseline: "card_pooling.1",
     name_zh: "短时集中刷卡",
     name_en: "Burst of card swipes",
-    flags: "At least `min_cards` different cards settled at one pharmacy within `window_minutes`, \
-            with a median gap between consecutive swipes under `max_median_gap_seconds`.",
+    flags: "At least `min_cards` different cards settled on one terminal of a pharmacy (or at \
+            the pharmacy, when the dump has no terminals) within `window_minutes`, with a median \
+            gap between consecutive swipes under `max_median_gap_seconds`, and more cards than \
+            that terminal's own rate at that hour of the day explains (Poisson tail at most \
+            `max_p`). Busy counters in a morning rush are judged against their own mornings.",
     why: "Pooled cards (collected from the elderly, bought, or borrowed) are swiped one after \
           another by the staff; customers at a counter need minutes each, not seconds.",
     amount: "Fund and personal-account payments of the swipes in the burst.",
     example:
         "12 cards swiped 20-50 s apart between 14:03 and 14:10 on one terminal fire. A family \
-              of three at the counter together, and eight customers over 40 minutes, do not.",
+              of six paying one after another (or two families meeting at the counter), eight \
+              customers over 40 minutes, and four counters serving a morning queue side by \
+              side do not.",
     severity: 0.85,
     needs: &[],
     rulebase: &[],
@@ -41,6 +47,10 @@ pub static INFO: RuleInfo = RuleInfo {
             name: "max_median_gap_seconds",
             doc: "Largest median gap between consecutive swipes of a burst.",
         },
+        ParamDoc {
+            name: "max_p",
+            doc: "Largest Poisson tail of the burst's cards given the terminal's rate at that hour.",
+        },
     ],
 };
 
@@ -50,21 +60,29 @@ pub struct Params {
     pub min_cards: usize,
     pub window_minutes: u32,
     pub max_median_gap_seconds: u32,
+    pub max_p: f64,
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
-            min_cards: 8,
+            min_cards: 10,
             window_minutes: 10,
             max_median_gap_seconds: 60,
+            max_p: 1e-6,
         }
     }
 }
 
 pub struct Burst(pub Params);
 
-impl RuleParams for Params {}
+impl RuleParams for Params {
+    fn check(&self, _rule: &str) -> Result<(), String> {
+        crate::rule::ensure(self.max_p > 0.0 && self.max_p <= 1.0, || {
+            "rules.card_pooling.burst.max_p must be within (0, 1]".into()
+        })
+    }
+}
 
 impl Rule for Burst {
     fn info(&self) -> &'static RuleInfo {
@@ -73,12 +91,37 @@ impl Rule for Burst {
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
+        let min = self.0.min_cards.max(2);
+        let days = f64::from(ctx.days_covered());
+        ctx.per_provider(|provider, visits, out| {
+            let all = swipes(ctx, visits);
+            if all.len() < min {
+                return;
+            }
+            // One terminal at a time (in settlement order within each).
+            let mut by_terminal: Vec<u32> = all.clone();
+            by_terminal.sort_by_key(|&x| v.terminal[x as usize]);
+            for s in by_terminal.chunk_by(|a, b| v.terminal[*a as usize] == v.terminal[*b as usize]) {
+                self.terminal(ctx, provider, s, days, out);
+            }
+        })
+    }
+}
+
+impl Burst {
+    /// The bursts among one terminal's swipes `s` (in settlement order).
+    fn terminal(&self, ctx: &Ctx<'_>, provider: u32, s: &[u32], days: f64, out: &mut Vec<Hit>) {
+        let v = &ctx.dump.visits;
         let window = i64::from(self.0.window_minutes) * 60;
         let min = self.0.min_cards.max(2);
-        ctx.per_provider(|provider, visits, out| {
-            let s = swipes(ctx, visits);
+        {
             if s.len() < min {
                 return;
+            }
+            // The terminal's swipes per hour of the day over the dump.
+            let mut per_hour = [0usize; 24];
+            for &x in s {
+                per_hour[(second_of_day(v.settle[x as usize]) / 3600) as usize] += 1;
             }
             let t = |k: usize| v.settle[s[k] as usize];
             // Mark every swipe inside some window holding >= min distinct cards.
@@ -120,6 +163,16 @@ impl Rule for Burst {
                 let mut cards: Vec<u32> = burst.iter().map(|&x| v.patient[x as usize]).collect();
                 cards.sort_unstable();
                 cards.dedup();
+                // What the terminal usually takes in the burst's span at that hour.
+                let span_minutes = ((t(k - 1) - t(start)) as f64 / 60.0).max(1.0);
+                let hour = (second_of_day(t(start)) / 3600) as usize;
+                let expected = per_hour[hour] as f64 / days / 60.0 * span_minutes;
+                let p = Poisson::new(expected.max(1e-12))
+                    .map(|d| d.sf(cards.len() as u64 - 1))
+                    .unwrap_or(1.0);
+                if p > self.0.max_p {
+                    continue;
+                }
                 let mut terminals: Vec<&str> = burst
                     .iter()
                     .filter_map(|&x| ctx.dump.dicts.terminals.get_opt(v.terminal[x as usize]))
@@ -161,9 +214,10 @@ impl Rule for Burst {
                     Hit::new(&INFO, Subject::Provider(provider), ev)
                         .provider(provider)
                         .lines(lines, amount)
-                        .severity(INFO.severity + 0.01 * (cards.len() - min) as f64),
+                        .severity(INFO.severity + 0.01 * (cards.len() - min) as f64)
+                        .p(p),
                 );
             }
-        })
+        }
     }
 }

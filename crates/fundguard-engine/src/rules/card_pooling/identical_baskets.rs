@@ -1,6 +1,9 @@
 //! card_pooling.identical_baskets — one basket bought on many cards in a day.
 
 use fundguard_model::{day_of, Days, Fen};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use statrs::distribution::{DiscreteCDF, Poisson};
 use serde::{Deserialize, Serialize};
 
 use super::swipes::{lines_of, swipes};
@@ -17,7 +20,11 @@ pub static INFO: RuleInfo = RuleInfo {
     name_zh: "多卡同方购药",
     name_en: "Identical baskets on many cards",
     flags: "The same multiset of items and quantities bought on at least `min_cards` different \
-            cards at one pharmacy on one day (`min_cards_single` when the basket is one item).",
+            cards at one pharmacy on one day (`min_cards_single` when the basket is one item), \
+            more often than the basket's popularity explains: given how often the city buys \
+            that basket in the rest of the dump and the pharmacy's share of the city's \
+            purchases, the day's count must be improbable (Poisson tail at most `max_p`). Standard chronic \
+            baskets bought by many elderly customers are common everywhere and do not fire.",
     why: "Pooled cards are used to buy one shopping list over and over (often for resale); real \
           customers' baskets differ.",
     amount: "Fund and personal-account payments of those purchases.",
@@ -32,6 +39,10 @@ pub static INFO: RuleInfo = RuleInfo {
             doc: "Fewest cards with the same basket of two or more items.",
         },
         ParamDoc {
+            name: "max_p",
+            doc: "Largest Poisson tail of the day's count given the basket's city-wide frequency.",
+        },
+        ParamDoc {
             name: "min_cards_single",
             doc: "Fewest cards with the same one-item basket (common lines such as 30 tablets of \
                   one drug repeat innocently).",
@@ -43,13 +54,15 @@ pub static INFO: RuleInfo = RuleInfo {
 #[serde(default, deny_unknown_fields)]
 pub struct Params {
     pub min_cards: usize,
+    pub max_p: f64,
     pub min_cards_single: usize,
 }
 
 impl Default for Params {
     fn default() -> Self {
         Params {
-            min_cards: 5,
+            min_cards: 4,
+            max_p: 1e-6,
             min_cards_single: 10,
         }
     }
@@ -57,7 +70,24 @@ impl Default for Params {
 
 pub struct IdenticalBaskets(pub Params);
 
-impl RuleParams for Params {}
+impl RuleParams for Params {
+    fn check(&self, _rule: &str) -> Result<(), String> {
+        crate::rule::ensure(self.max_p > 0.0 && self.max_p <= 1.0, || {
+            "rules.card_pooling.identical_baskets.max_p must be within (0, 1]".into()
+        })
+    }
+}
+
+/// A purchase's basket: its live (item, net units), sorted.
+fn basket_of(ctx: &Ctx<'_>, x: u32) -> Vec<(u32, i64)> {
+    let l = &ctx.dump.lines;
+    let mut basket: Vec<(u32, i64)> = ctx
+        .live_lines(x)
+        .map(|y| (l.item[y as usize], ctx.net_qty[y as usize]))
+        .collect();
+    basket.sort_unstable();
+    basket
+}
 
 impl Rule for IdenticalBaskets {
     fn info(&self) -> &'static RuleInfo {
@@ -65,23 +95,37 @@ impl Rule for IdenticalBaskets {
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
-        let l = &ctx.dump.lines;
         let v = &ctx.dump.visits;
+        // How often the city buys each basket, and how many purchases there are in all.
+        let (popularity, total) = (0..v.visit_id.len() as u32)
+            .into_par_iter()
+            .filter(|&x| ctx.visit_live[x as usize] && ctx.is_pharmacy_visit(x))
+            .fold(
+                || (FxHashMap::<Vec<(u32, i64)>, u64>::default(), 0u64),
+                |(mut m, n), x| {
+                    *m.entry(basket_of(ctx, x)).or_default() += 1;
+                    (m, n + 1)
+                },
+            )
+            .reduce(
+                || (FxHashMap::default(), 0),
+                |(mut a, n), (b, k)| {
+                    for (basket, c) in b {
+                        *a.entry(basket).or_default() += c;
+                    }
+                    (a, n + k)
+                },
+            );
+        let days = f64::from(ctx.days_covered());
         ctx.per_provider(|provider, visits, out| {
             let s = swipes(ctx, visits);
             if s.len() < self.0.min_cards.min(self.0.min_cards_single) {
                 return;
             }
+            let share = s.len() as f64 / total.max(1) as f64;
             let mut keyed: Vec<(Days, Vec<(u32, i64)>, u32, u32)> = s
                 .iter()
-                .map(|&x| {
-                    let mut basket: Vec<(u32, i64)> = ctx
-                        .live_lines(x)
-                        .map(|y| (l.item[y as usize], ctx.net_qty[y as usize]))
-                        .collect();
-                    basket.sort_unstable();
-                    (day_of(v.settle[x as usize]), basket, v.patient[x as usize], x)
-                })
+                .map(|&x| (day_of(v.settle[x as usize]), basket_of(ctx, x), v.patient[x as usize], x))
                 .filter(|k| !k.1.is_empty())
                 .collect();
             keyed.sort_unstable();
@@ -94,6 +138,15 @@ impl Rule for IdenticalBaskets {
                     self.0.min_cards_single
                 };
                 if cards.len() < need.max(2) {
+                    continue;
+                }
+                // The basket's rate from every other purchase of it (this group left out).
+                let elsewhere = popularity[&group[0].1].saturating_sub(group.len() as u64);
+                let expected = elsewhere as f64 * share / days;
+                let p = Poisson::new(expected.max(1e-12))
+                    .map(|d| d.sf(cards.len() as u64 - 1))
+                    .unwrap_or(1.0);
+                if p > self.0.max_p {
                     continue;
                 }
                 let purchases: Vec<u32> = group.iter().map(|g| g.3).collect();
@@ -124,7 +177,8 @@ impl Rule for IdenticalBaskets {
                     Hit::new(&INFO, Subject::Provider(provider), ev)
                         .provider(provider)
                         .lines(lines_of(ctx, &purchases), amount)
-                        .severity(INFO.severity + 0.02 * (cards.len() - need) as f64),
+                        .severity(INFO.severity + 0.02 * (cards.len() - need) as f64)
+                        .p(p),
                 );
             }
         })

@@ -18,7 +18,10 @@ pub static INFO: RuleInfo = RuleInfo {
     name_zh: "非营业时间结算",
     name_en: "Settlements off hours",
     flags: "Pharmacy settlements outside the pharmacy's opening hours (providers.open_time / \
-            close_time, when known) or in the night window (by default 00:00-06:00).",
+            close_time) or, where the hours are unknown, in the night window (by default \
+            00:00-06:00). Hours that span the whole day (00:00-23:59, 00:00-24:00) are a 24-hour \
+            pharmacy, never closed; a pharmacy with unknown hours that sells at night on many \
+            nights of the dump is taken as open at night.",
     why: "Nobody buys medicine at a closed pharmacy at 03:00; settlements then are cards being \
           run through the terminal in batches, away from customers' eyes.",
     amount: "Fund and personal-account payments of those settlements.",
@@ -41,6 +44,11 @@ pub static INFO: RuleInfo = RuleInfo {
             doc: "Minutes after closing (and before opening) still counted as open.",
         },
         ParamDoc {
+            name: "night_open_share",
+            doc: "Hours unknown: a pharmacy with night-window sales on at least this share of the \
+                  dump's nights is open at night, and its night sales do not fire.",
+        },
+        ParamDoc {
             name: "min_settlements",
             doc: "Off-hours settlements at one pharmacy in the dump to fire.",
         },
@@ -53,6 +61,7 @@ pub struct Params {
     pub night_from: String,
     pub night_to: String,
     pub grace_minutes: u32,
+    pub night_open_share: f64,
     pub min_settlements: usize,
 }
 
@@ -62,6 +71,7 @@ impl Default for Params {
             night_from: "00:00".into(),
             night_to: "06:00".into(),
             grace_minutes: 15,
+            night_open_share: 0.5,
             min_settlements: 2,
         }
     }
@@ -77,8 +87,36 @@ impl RuleParams for Params {
                 format!("rules.card_pooling.off_hours.{k}: `{t}` is not HH:MM")
             })?;
         }
-        Ok(())
+        ensure((0.0..=1.0).contains(&self.night_open_share), || {
+            "rules.card_pooling.off_hours.night_open_share: must be within 0..1".into()
+        })
     }
+}
+
+/// Minutes of a day.
+const DAY_MINUTES: i32 = 1440;
+
+/// Opening hours as `[open, close)` minutes with the grace added, or `None` for a pharmacy that is
+/// never closed: its hours (with the grace) span the whole day, as 00:00-23:59 does.
+fn open_span(open: i32, close: i32, grace: i32) -> Option<(i32, i32)> {
+    let span = (close - open).rem_euclid(DAY_MINUTES);
+    let span = if span == 0 { DAY_MINUTES } else { span };
+    (span + 2 * grace < DAY_MINUTES - 1).then(|| {
+        (
+            (open - grace).rem_euclid(DAY_MINUTES),
+            (close + grace).rem_euclid(DAY_MINUTES),
+        )
+    })
+}
+
+/// What is known of a pharmacy's hours.
+#[derive(Clone, Copy)]
+enum Hours {
+    /// Open within `[from, to)` (grace included), closed otherwise.
+    Known(i32, i32),
+    /// Open day and night.
+    Always,
+    Unknown,
 }
 
 pub struct OffHours(pub Params);
@@ -89,6 +127,23 @@ fn within(minute: i32, from: i32, to: i32) -> bool {
         minute >= from && minute < to
     } else {
         minute >= from || minute < to
+    }
+}
+
+impl OffHours {
+    /// Hours unknown: does the pharmacy sell in the night window on at least `night_open_share`
+    /// of the nights the dump covers?
+    fn open_at_night(&self, ctx: &Ctx<'_>, swipes: &[u32], from: i32, to: i32) -> bool {
+        let v = &ctx.dump.visits;
+        let mut nights: Vec<i32> = swipes
+            .iter()
+            .filter(|&&x| within((second_of_day(v.settle[x as usize]) / 60) as i32, from, to))
+            .map(|&x| fundguard_model::day_of(v.settle[x as usize]))
+            .collect();
+        nights.sort_unstable();
+        nights.dedup();
+        nights.len() as f64 >= self.0.night_open_share * f64::from(ctx.days_covered())
+            && !nights.is_empty()
     }
 }
 
@@ -103,21 +158,29 @@ impl Rule for OffHours {
         let (night_from, night_to) = (minute_of(&self.0.night_from), minute_of(&self.0.night_to));
         let grace = self.0.grace_minutes as i32;
         ctx.per_provider(|provider, visits, out| {
-            let hours = match (&ctx.dump.providers, ctx.institution(provider)) {
+            let recorded = match (&ctx.dump.providers, ctx.institution(provider)) {
                 (Some(p), Some(row)) => {
                     let (o, c) = (p.open_minute[row], p.close_minute[row]);
-                    (o >= 0 && c >= 0 && o != c).then_some((o, c))
+                    (o >= 0 && c >= 0).then_some((o, c))
                 }
                 _ => None,
             };
-            let off: Vec<u32> = swipes(ctx, visits)
+            let hours = match recorded {
+                Some((o, c)) => open_span(o, c, grace).map_or(Hours::Always, |(f, t)| Hours::Known(f, t)),
+                None => Hours::Unknown,
+            };
+            let minute = |x: u32| (second_of_day(v.settle[x as usize]) / 60) as i32;
+            let all = swipes(ctx, visits);
+            let hours = match hours {
+                Hours::Unknown if self.open_at_night(ctx, &all, night_from, night_to) => Hours::Always,
+                h => h,
+            };
+            let off: Vec<u32> = all
                 .into_iter()
-                .filter(|&x| {
-                    let m = (second_of_day(v.settle[x as usize]) / 60) as i32;
-                    let closed = hours.is_some_and(|(o, c)| {
-                        !within(m, (o - grace).rem_euclid(1440), (c + grace).rem_euclid(1440))
-                    });
-                    closed || within(m, night_from, night_to)
+                .filter(|&x| match hours {
+                    Hours::Known(from, to) => !within(minute(x), from, to),
+                    Hours::Always => false,
+                    Hours::Unknown => within(minute(x), night_from, night_to),
                 })
                 .collect();
             if off.len() < self.0.min_settlements.max(1) {
@@ -125,6 +188,7 @@ impl Rule for OffHours {
             }
             let amount: Fen = off.iter().map(|&x| ctx.insured_paid(x)).sum();
             let times: Vec<String> = off.iter().map(|&x| fmt::time(v.settle[x as usize])).collect();
+            let hours = recorded;
             let hours_zh = hours
                 .map(|(o, c)| format!("（营业时间 {:02}:{:02}-{:02}:{:02}）", o / 60, o % 60, c / 60, c % 60))
                 .unwrap_or_default();
@@ -157,7 +221,7 @@ impl Rule for OffHours {
 
 #[cfg(test)]
 mod tests {
-    use super::within;
+    use super::{open_span, within};
 
     #[test]
     fn spans_may_wrap_midnight() {
@@ -166,5 +230,14 @@ mod tests {
         assert!(within(23 * 60 + 30, 22 * 60, 2 * 60));
         assert!(within(30, 22 * 60, 2 * 60));
         assert!(!within(12 * 60, 22 * 60, 2 * 60));
+    }
+
+    #[test]
+    fn whole_day_hours_are_never_closed() {
+        assert_eq!(open_span(0, 23 * 60 + 59, 15), None);
+        assert_eq!(open_span(0, 0, 0), None);
+        assert_eq!(open_span(0, 23 * 60 + 59, 0), None);
+        assert_eq!(open_span(8 * 60, 22 * 60, 15), Some((465, 1335)));
+        assert_eq!(open_span(7 * 60, 2 * 60, 0), Some((420, 120)));
     }
 }

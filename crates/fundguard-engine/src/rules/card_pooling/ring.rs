@@ -21,12 +21,12 @@ pub static INFO: RuleInfo = RuleInfo {
             `session_gap_seconds` apart) form a co-occurrence graph; pairs seen together on at \
             least `min_days` different days are edges, and a connected group of at least \
             `min_cards` cards is a ring.",
-    why: "A pooled set of cards is used again and again as a set; a family shopping together is \
-          two or three cards, a ring is more.",
+    why: "A pooled set of cards is used again and again as a set, week after week; a family \
+          shops together now and then, not on four days of a month.",
     amount: "Fund and personal-account payments of the ring's swipes in sessions where at least \
              two of its cards appear.",
-    example: "The same five cards swiped within two minutes of each other on 03-03, 03-10, 03-17 \
-              and 03-24: fires. A family of three shopping together on three days does not.",
+    example: "The same three cards swiped within two minutes of each other on 03-03, 03-10, \
+              03-17 and 03-24: fires. A family of six shopping together on three days does not.",
     severity: 0.8,
     needs: &[],
     rulebase: &[],
@@ -63,8 +63,8 @@ impl Default for Params {
     fn default() -> Self {
         Params {
             session_gap_seconds: 180,
-            min_days: 3,
-            min_cards: 4,
+            min_days: 4,
+            min_cards: 3,
             max_session_cards: 30,
         }
     }

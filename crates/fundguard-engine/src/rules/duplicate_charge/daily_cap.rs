@@ -49,31 +49,29 @@ pub struct DailyCap(pub Params);
 
 impl RuleParams for Params {}
 
-impl DailyCap {
-    /// Cap per item code (scale 4), [`NULL_I64`] when none: the smallest of the catalog's and the
-    /// national table's.
-    fn caps(&self, ctx: &Ctx<'_>) -> Vec<i64> {
-        let mut caps = vec![NULL_I64; ctx.dump.dicts.items.len()];
-        let mut tighten = |item: u32, cap: i64| {
-            let c = &mut caps[item as usize];
-            *c = if *c == NULL_I64 { cap } else { (*c).min(cap) };
-        };
-        if let Some(c) = &ctx.dump.catalog {
-            for (i, &item) in c.item.iter().enumerate() {
-                if let Some(cap) = opt_i64(c.max_per_day[i]) {
-                    tighten(item, cap);
-                }
+/// Units allowed per patient per day for each item code (scale 4), [`NULL_I64`] when none: the
+/// smallest of the catalog's `max_per_day` and the national frequency table's (batch 8).
+pub(crate) fn daily_caps(ctx: &Ctx<'_>) -> Vec<i64> {
+    let mut caps = vec![NULL_I64; ctx.dump.dicts.items.len()];
+    let mut tighten = |item: u32, cap: i64| {
+        let c = &mut caps[item as usize];
+        *c = if *c == NULL_I64 { cap } else { (*c).min(cap) };
+    };
+    if let Some(c) = &ctx.dump.catalog {
+        for (i, &item) in c.item.iter().enumerate() {
+            if let Some(cap) = opt_i64(c.max_per_day[i]) {
+                tighten(item, cap);
             }
         }
-        if let Some(freq) = ctx.rulebase.and_then(|rb| rb.frequency.as_ref()) {
-            for f in freq {
-                if let Some(item) = ctx.item_code(&f.code) {
-                    tighten(item, f.max);
-                }
-            }
-        }
-        caps
     }
+    if let Some(freq) = ctx.rulebase.and_then(|rb| rb.frequency.as_ref()) {
+        for f in freq {
+            if let Some(item) = ctx.item_code(&f.code) {
+                tighten(item, f.max);
+            }
+        }
+    }
+    caps
 }
 
 impl Rule for DailyCap {
@@ -82,7 +80,7 @@ impl Rule for DailyCap {
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
-        let caps = self.caps(ctx);
+        let caps = daily_caps(ctx);
         let bed_cap = i64::from(self.0.bed_fee_cap) * 10i64.pow(QTY_SCALE);
         let l = &ctx.dump.lines;
         let v = &ctx.dump.visits;

@@ -1,6 +1,9 @@
 //! duplicate_charge.exact — the same line billed twice in one visit.
 
+use fundguard_model::{category, NULL_I64};
 use serde::{Deserialize, Serialize};
+
+use super::daily_cap::daily_caps;
 
 use crate::ctx::Ctx;
 use crate::hit::{Evidence, Hit, Subject};
@@ -15,37 +18,65 @@ pub static INFO: RuleInfo = RuleInfo {
     name_zh: "同一明细重复计费",
     name_en: "Exact duplicate lines",
     flags: "Two or more lines of one visit with the same item, charge time, quantity and unit \
-            price, after reversals have cancelled what they reverse.",
+            price, after reversals have cancelled what they reverse, of an item that is provided \
+            once at a moment (categories in `once_categories`: bed, consultation, examination, \
+            test, surgery, general and registration fees), or whose copies together exceed the \
+            units the item allows per day (catalog `max_per_day`, national frequency table). \
+            Identical lines of drugs, treatments and materials are ordinary units billed as \
+            lines (two injections, two boxes) and do not fire by themselves; nor does a shared \
+            timestamp, which many systems give every line of a visit.",
     why: "A service is performed once at a given moment; the copy is money for nothing. Lines \
           that were billed, reversed and billed again are netted first and never count.",
-    amount: "Every copy beyond the first.",
+    amount: "Every copy beyond the first (beyond the daily allowance for capped items).",
     example:
         "A CT billed twice at 10:20:00 in one outpatient visit fires for one CT. A CT billed, \
-              reversed at 10:30 and billed again at 10:35 does not.",
+              reversed at 10:30 and billed again at 10:35 does not; nor do two intramuscular \
+              injections billed as two identical lines.",
     severity: 0.7,
     needs: &[],
     rulebase: &[],
-    params: &[ParamDoc {
-        name: "min_copies",
-        doc: "Identical lines needed to fire (2 = one duplicate).",
-    }],
+    params: &[
+        ParamDoc {
+            name: "min_copies",
+            doc: "Identical lines needed to fire (2 = one duplicate).",
+        },
+        ParamDoc {
+            name: "once_categories",
+            doc: "Charge categories provided once at a moment: any identical copy is a duplicate.",
+        },
+    ],
 };
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Params {
     pub min_copies: usize,
+    pub once_categories: Vec<String>,
 }
 
 impl Default for Params {
     fn default() -> Self {
-        Params { min_copies: 2 }
+        Params {
+            min_copies: 2,
+            once_categories: ["01", "02", "03", "04", "06", "12", "13"]
+                .map(String::from)
+                .to_vec(),
+        }
     }
 }
 
 pub struct Exact(pub Params);
 
-impl RuleParams for Params {}
+impl RuleParams for Params {
+    fn check(&self, _rule: &str) -> Result<(), String> {
+        for c in &self.once_categories {
+            crate::rule::ensure(category::parse(c).is_some(), || {
+                format!("rules.duplicate_charge.exact.once_categories: `{c}` is not a charge category 01-14")
+            })?;
+        }
+        Ok(())
+    }
+}
 
 impl Rule for Exact {
     fn info(&self) -> &'static RuleInfo {
@@ -56,6 +87,13 @@ impl Rule for Exact {
         let l = &ctx.dump.lines;
         let v = &ctx.dump.visits;
         let min = self.0.min_copies.max(2);
+        let once: Vec<u8> = self
+            .0
+            .once_categories
+            .iter()
+            .filter_map(|c| category::parse(c))
+            .collect();
+        let caps = daily_caps(ctx);
         ctx.per_visit(|visit, _, out| {
             let mut lines: Vec<u32> = ctx.live_lines(visit).collect();
             if lines.len() < 2 {
@@ -74,9 +112,20 @@ impl Rule for Exact {
             let mut extra = Vec::new();
             let mut what = Vec::new();
             for group in lines.chunk_by(|a, b| key(*a) == key(*b)) {
-                if group.len() >= min {
-                    extra.extend_from_slice(&group[1..]);
-                    let g = group[0] as usize;
+                let g = group[0] as usize;
+                // Copies beyond what may be billed: all but the first of a once-at-a-moment item,
+                // else those beyond the item's daily allowance.
+                let allowed = if once.contains(&l.category[g]) {
+                    1
+                } else {
+                    match caps[l.item[g] as usize] {
+                        NULL_I64 => continue,
+                        cap if ctx.net_qty[g] > 0 => (cap / ctx.net_qty[g]).max(1) as usize,
+                        _ => continue,
+                    }
+                };
+                if group.len() >= min && group.len() > allowed {
+                    extra.extend_from_slice(&group[allowed..]);
                     what.push((
                         ctx.item_label(l.item[g]).to_string(),
                         fmt::time(l.charge_time[g]),

@@ -39,6 +39,24 @@ pub struct PeriodCap(pub Params);
 
 impl RuleParams for Params {}
 
+/// Units of each line of `run` (one item's lines of a patient, by time) beyond `max` units within
+/// any `days` days.
+fn beyond_cap(ctx: &Ctx<'_>, run: &[(u32, i64, &str, u32)], max: i64, days: i32) -> Vec<i64> {
+    let mut out = Vec::with_capacity(run.len());
+    let mut start = 0;
+    let mut in_window = 0i64;
+    for &(_, t, _, x) in run {
+        while day_of(t) - day_of(run[start].1) >= days {
+            in_window -= ctx.net_qty[run[start].3 as usize];
+            start += 1;
+        }
+        let q = ctx.net_qty[x as usize];
+        out.push((in_window + q - max).clamp(0, q));
+        in_window += q;
+    }
+    out
+}
+
 impl Rule for PeriodCap {
     fn info(&self) -> &'static RuleInfo {
         &INFO
@@ -48,11 +66,15 @@ impl Rule for PeriodCap {
         let Some(table) = ctx.rulebase.and_then(|rb| rb.period.as_ref()) else {
             return Vec::new();
         };
-        let mut caps: FxHashMap<u32, (i64, i32)> = FxHashMap::default();
+        // Every row of a code is a limit of its own (at most 1 in 15 days and 2 in 90 days): rows
+        // are never merged into a stricter combination that no row states.
+        let mut caps: FxHashMap<u32, Vec<(i64, i32)>> = FxHashMap::default();
         for p in table {
             if let Some(item) = ctx.item_code(&p.code) {
-                let c = caps.entry(item).or_insert((p.max, p.days));
-                *c = (c.0.min(p.max), c.1.max(p.days));
+                let c = caps.entry(item).or_default();
+                c.push((p.max, p.days));
+                c.sort_unstable();
+                c.dedup();
             }
         }
         if caps.is_empty() {
@@ -72,22 +94,28 @@ impl Rule for PeriodCap {
             }
             lines.sort_unstable();
             for run in lines.chunk_by(|a, b| a.0 == b.0) {
-                let (max, days) = caps[&run[0].0];
+                // Units beyond each limit, per line of the run; a line's excess is its largest.
+                let mut excess = vec![0i64; run.len()];
+                let mut worst: Option<(i64, i64, i32)> = None;
+                for &(max, days) in &caps[&run[0].0] {
+                    let beyond = beyond_cap(ctx, run, max, days);
+                    let total: i64 = beyond.iter().sum();
+                    if total > 0 && worst.is_none_or(|w| total > w.0) {
+                        worst = Some((total, max, days));
+                    }
+                    for (e, b) in excess.iter_mut().zip(beyond) {
+                        *e = (*e).max(b);
+                    }
+                }
+                let Some((_, max, days)) = worst else {
+                    continue;
+                };
                 let mut excess_lines = Vec::new();
                 let mut amount = Fen::ZERO;
-                let mut start = 0;
-                let mut in_window = 0i64;
-                for &(_, t, _, x) in run {
-                    while day_of(t) - day_of(run[start].1) >= days {
-                        in_window -= ctx.net_qty[run[start].3 as usize];
-                        start += 1;
-                    }
-                    let q = ctx.net_qty[x as usize];
-                    let excess = (in_window + q - max).clamp(0, q);
-                    in_window += q;
-                    if excess > 0 {
-                        excess_lines.push(x);
-                        amount += ctx.money_of_units(x, excess);
+                for (r, &e) in run.iter().zip(&excess) {
+                    if e > 0 {
+                        excess_lines.push(r.3);
+                        amount += ctx.money_of_units(r.3, e);
                     }
                 }
                 if excess_lines.is_empty() {

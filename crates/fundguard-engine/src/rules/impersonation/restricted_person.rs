@@ -119,9 +119,9 @@ impl RestrictedPerson {
         day: Days,
     ) -> Option<(String, String)> {
         let p = &self.0;
-        let known = birth != NULL_DATE;
-        let years = age_years(birth, day);
-        let age = (format!("{years} 岁"), format!("aged {years}"));
+        // An unknown birth date (null) has no age: only the sex limits apply to it.
+        let years = (birth != NULL_DATE).then(|| age_years(birth, day));
+        let age = |years: i32| (format!("{years} 岁"), format!("aged {years}"));
         match *limit {
             Limit::Sex(want) if sex != Sex::Unknown && sex != want => {
                 let (zh, en) = match want {
@@ -137,26 +137,30 @@ impl RestrictedPerson {
                     format!("{en}, the holder is {he}"),
                 ))
             }
-            Limit::Age(group) if known => {
+            Limit::Age(group) => {
+                let years = years?;
                 let outside = match group {
                     AgeGroup::Newborn => day - birth > p.newborn_max_days as i32,
                     AgeGroup::Infant => years >= p.infant_below_years as i32,
                     AgeGroup::Child => years >= p.child_below_years as i32,
                 };
                 outside.then(|| {
+                    let age = age(years);
                     (
                         format!("限{}，参保人 {}", group.zh(), age.0),
                         format!("for {} only, the holder is {}", group.en(), age.1),
                     )
                 })
             }
-            Limit::WorkingAge if known => {
+            Limit::WorkingAge => {
+                let years = years?;
                 let retire = if sex == Sex::Female {
                     p.retirement_age_female
                 } else {
                     p.retirement_age_male
                 };
                 (years < p.working_age_from as i32 || years >= retire as i32).then(|| {
+                    let age = age(years);
                     (
                         format!("限法定就业年龄，参保人 {}", age.0),
                         format!("working age only, the holder is {}", age.1),
@@ -250,5 +254,21 @@ mod tests {
         let birth = date(2000, 3, 15).unwrap();
         assert_eq!(age_years(birth, date(2018, 3, 14).unwrap()), 17);
         assert_eq!(age_years(birth, date(2018, 3, 15).unwrap()), 18);
+    }
+
+    #[test]
+    fn unknown_birth_date_has_no_age_limits_but_keeps_sex_limits() {
+        let rule = RestrictedPerson(Params::default());
+        let day = date(2026, 3, 4).unwrap();
+        for limit in [
+            Limit::Age(AgeGroup::Newborn),
+            Limit::Age(AgeGroup::Child),
+            Limit::WorkingAge,
+        ] {
+            assert_eq!(rule.conflict(&limit, Sex::Male, NULL_DATE, day), None);
+        }
+        assert!(rule
+            .conflict(&Limit::Sex(Sex::Female), Sex::Male, NULL_DATE, day)
+            .is_some());
     }
 }

@@ -1,7 +1,7 @@
 //! item_swap.inventory — billed more of an item than the provider had in stock (进销存).
 
-use fundguard_model::{civil_from_days, day_of, days_from_civil, Days, Table, QTY_SCALE, Fen};
-use rustc_hash::FxHashMap;
+use fundguard_model::{category, civil_from_days, day_of, days_from_civil, Days, Table, QTY_SCALE, Fen};
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
@@ -17,7 +17,9 @@ pub static INFO: RuleInfo = RuleInfo {
     name_zh: "进销存不符",
     name_en: "Billed beyond stock",
     flags: "A provider whose billed quantity of an item in a month exceeds its opening stock plus \
-            purchases for that month by more than the tolerance (needs the purchases table).",
+            purchases for that month by more than the tolerance (needs the purchases table). A \
+            drug or material billed by a provider that reports its purchases for the month but \
+            has no row at all for the item is billed against a stock of zero: the worst case.",
     why: "What was never bought cannot have been dispensed: the excess was billed under this \
           item's code while something else (cheaper, or nothing) was supplied.",
     amount: "Excess units times the item's average billed unit price.",
@@ -82,6 +84,11 @@ impl Rule for Inventory {
         for &item in &p.item {
             stocked[item as usize] = true;
         }
+        // Providers that report their stock, by month: what they bill of a drug or material with
+        // no purchase row is billed against nothing.
+        let reports: FxHashSet<(u32, Days)> = (0..p.provider.len())
+            .map(|i| (p.provider[i], p.month[i]))
+            .collect();
         // Month of each day the dump covers.
         let first = day_of(ctx.dump_start);
         let months: Vec<Days> = (first..first + ctx.days_covered())
@@ -99,7 +106,10 @@ impl Rule for Inventory {
             FxHashMap::<(u32, u32, Days), (i64, Fen)>::default,
             |acc, line, v| {
                 let i = line as usize;
-                if !stocked[l.item[i] as usize] {
+                let stockable = stocked[l.item[i] as usize]
+                    || category::is_drug(l.category[i])
+                    || l.category[i] == category::MATERIAL;
+                if !stockable {
                     return;
                 }
                 let key = (
@@ -107,7 +117,7 @@ impl Rule for Inventory {
                     l.item[i],
                     month_of(ctx.line_day(line)),
                 );
-                if !stock.contains_key(&key) {
+                if !reports.contains(&(key.0, key.2)) {
                     return;
                 }
                 let e = acc.entry(key).or_default();
@@ -128,7 +138,7 @@ impl Rule for Inventory {
         let mut out = Vec::new();
         {
             for ((provider, item, month), (units, money)) in found {
-                let have = stock[&(provider, item, month)];
+                let have = stock.get(&(provider, item, month)).copied().unwrap_or(0);
                 let allowed = have + (have as f64 * self.0.tolerance_share) as i64;
                 let excess = units - have;
                 if units <= allowed
@@ -140,16 +150,29 @@ impl Rule for Inventory {
                 let (y, m, _) = civil_from_days(month);
                 let name = ctx.item_label(item);
                 let (u, h, e) = (fmt::qty(units), fmt::qty(have), fmt::qty(excess));
-                let ev = Evidence::new(
-                    format!(
-                        "{y}-{m:02} {name} 结算数量 {u}，期初库存加购进仅 {h}，超出 {e}，金额约 {} 元",
-                        fmt::money(amount)
-                    ),
-                    format!(
-                        "{y}-{m:02}: {name} billed {u} units against opening stock plus purchases of {h}; {e} units beyond stock, about {} yuan",
-                        fmt::money(amount)
-                    ),
-                );
+                let ev = if stock.contains_key(&(provider, item, month)) {
+                    Evidence::new(
+                        format!(
+                            "{y}-{m:02} {name} 结算数量 {u}，期初库存加购进仅 {h}，超出 {e}，金额约 {} 元",
+                            fmt::money(amount)
+                        ),
+                        format!(
+                            "{y}-{m:02}: {name} billed {u} units against opening stock plus purchases of {h}; {e} units beyond stock, about {} yuan",
+                            fmt::money(amount)
+                        ),
+                    )
+                } else {
+                    Evidence::new(
+                        format!(
+                            "{y}-{m:02} {name} 结算数量 {u}，该机构当月进销存中无此品种的任何期初库存或购进记录，金额 {} 元",
+                            fmt::money(amount)
+                        ),
+                        format!(
+                            "{y}-{m:02}: {name} billed {u} units with no opening stock or purchase row for it in the provider's stock records of the month; {} yuan",
+                            fmt::money(amount)
+                        ),
+                    )
+                };
                 out.push(
                     Hit::new(&INFO, Subject::Provider(provider), ev)
                         .provider(provider)

@@ -24,16 +24,18 @@ pub static INFO: RuleInfo = RuleInfo {
             digits; or pairs configured in `pairs`), a provider whose share of the expensive item \
             is far above that of its peers of the same type and level (robust z-score on the \
             shares, binomial tail probability at the peers' median share) while the cheap item is \
-            nearly absent.",
+            nearly absent. Shares count lines, one prescribing choice each, not units: a drug \
+            dispensed in boxes of 28 is one choice, not 28.",
     why: "Swapping is billing the dearer variant for what was supplied as the cheaper one \
           (colour Doppler for a plain ultrasound, dispersible for ordinary tablets); it shows as a \
           provider whose mix no longer looks like anyone else's.",
     amount: "Units of the expensive item beyond the peers' median share, times the price \
              difference.",
     example:
-        "Peers bill the dispersible cefixime for 30% of cefixime units; one tertiary hospital \
-              for 95% of 800 units (z = 12, p < 1e-100): fires for (0.95 - 0.30) x 800 units x \
-              (18.00 - 2.00). A hospital at 40% does not (share below min_share).",
+        "Peers bill the dispersible cefixime on 30% of cefixime lines; one tertiary hospital \
+              on 95% of 400 lines (z = 12, p < 1e-100): fires for the units beyond the peers' \
+              30% times (18.00 - 2.00). A hospital at 40% does not (share below min_share), nor \
+              one whose two prescriptions of a rare drug both chose the larger pack.",
     severity: 0.6,
     needs: &[],
     rulebase: &[],
@@ -62,6 +64,11 @@ pub static INFO: RuleInfo = RuleInfo {
                 "Fewest units of the pair a provider must bill to be judged or to serve as a peer.",
         },
         ParamDoc {
+            name: "min_lines",
+            doc: "Fewest lines of the pair a provider must bill to be judged or to serve as a peer \
+                  (the share and its binomial tail count lines: each is one prescribing choice).",
+        },
+        ParamDoc {
             name: "min_peers",
             doc: "Fewest peers (same type and level) to judge against.",
         },
@@ -88,6 +95,7 @@ pub struct Params {
     pub pairs: Vec<[String; 2]>,
     pub min_price_ratio: f64,
     pub min_units: f64,
+    pub min_lines: f64,
     pub min_peers: usize,
     pub min_share: f64,
     pub min_z: f64,
@@ -102,6 +110,7 @@ impl Default for Params {
             pairs: Vec::new(),
             min_price_ratio: 1.5,
             min_units: 20.0,
+            min_lines: 20.0,
             min_peers: 3,
             min_share: 0.8,
             min_z: 3.5,
@@ -200,7 +209,10 @@ impl Rule for PeerShare {
         let n_items = ctx.dump.dicts.items.len();
         let n_prov = ctx.dump.dicts.providers.len();
         // Units (scale 4) and money per (provider, item), and average price per item.
-        let mut units: FxHashMap<(u32, u32), (i64, Fen)> = FxHashMap::default();
+        // Units (scale 4), money and lines per (provider, item): the shares and their tail are
+        // counted in lines, each a prescriber's choice (units come in packs of 7, 14, 28 and would
+        // overstate the evidence); the money in units.
+        let mut units: FxHashMap<(u32, u32), (i64, Fen, u32)> = FxHashMap::default();
         let mut item_units = vec![0i64; n_items];
         let mut item_money = vec![Fen::ZERO; n_items];
         for i in 0..l.item.len() {
@@ -214,6 +226,7 @@ impl Rule for PeerShare {
                 .or_default();
             e.0 += q;
             e.1 += m;
+            e.2 += 1;
             item_units[l.item[i] as usize] += q;
             item_money[l.item[i] as usize] += m;
         }
@@ -229,18 +242,23 @@ impl Rule for PeerShare {
         };
         let mut hits = Vec::new();
         for &(cheap, dear) in &pairs {
-            // Per peer group: (provider, dear units, total units, dear money) with enough units.
-            let mut by_peer: FxHashMap<(ProviderType, u32), Vec<(u32, f64, f64, Fen)>> =
+            // Per peer group: (provider, dear lines, all lines, dear units, all units) with
+            // enough of both.
+            let mut by_peer: FxHashMap<(ProviderType, u32), Vec<(u32, f64, f64, f64, f64)>> =
                 FxHashMap::default();
             for p in 0..n_prov as u32 {
-                let (d, dm) = units.get(&(p, dear)).copied().unwrap_or_default();
-                let (c, _) = units.get(&(p, cheap)).copied().unwrap_or_default();
+                let (d, _, dl) = units.get(&(p, dear)).copied().unwrap_or_default();
+                let (c, _, cl) = units.get(&(p, cheap)).copied().unwrap_or_default();
                 let n = (d + c) as f64 / scale;
-                if n >= self.0.min_units {
-                    by_peer
-                        .entry(peer_key(p))
-                        .or_default()
-                        .push((p, d as f64 / scale, n, dm));
+                let lines = f64::from(dl + cl);
+                if n >= self.0.min_units && lines >= self.0.min_lines {
+                    by_peer.entry(peer_key(p)).or_default().push((
+                        p,
+                        f64::from(dl),
+                        lines,
+                        d as f64 / scale,
+                        n,
+                    ));
                 }
             }
             let mut groups: Vec<_> = by_peer.into_values().collect();
@@ -251,7 +269,7 @@ impl Rule for PeerShare {
                 }
                 let shares: Vec<f64> = group.iter().map(|g| g.1 / g.2).collect();
                 let (median, mad) = stats::median_mad(&shares);
-                for (k, &(p, d, n, _)) in group.iter().enumerate() {
+                for (k, &(p, d, n, du, nu)) in group.iter().enumerate() {
                     let share = shares[k];
                     let z = stats::robust_z(share, median, mad, 0.02);
                     if share < self.0.min_share || z < self.0.min_z {
@@ -268,7 +286,7 @@ impl Rule for PeerShare {
                     }
                     // Units beyond the peer median share are a statistic; their money is exact:
                     // those units at each item's average price, the difference in fen.
-                    let excess = ((d - median * n).max(0.0) * scale).round() as i64;
+                    let excess = ((du - median * nu).max(0.0) * scale).round() as i64;
                     let at_price = |item: u32| match item_units[item as usize] {
                         0 => Fen::ZERO,
                         u => item_money[item as usize].mul_div(excess, u),
@@ -277,13 +295,13 @@ impl Rule for PeerShare {
                     let (dn, cn) = (ctx.item_label(dear), ctx.item_label(cheap));
                     let ev = Evidence::new(
                         format!(
-                            "{dn} 占 {dn}/{cn} 合计 {n:.0} 单位的 {:.0}%，同类同级机构中位数 {:.0}%（稳健 z = {z:.1}，二项尾概率 {tail:.1e}），多收约 {} 元",
+                            "{dn} 占 {dn}/{cn} 合计 {n:.0} 条明细的 {:.0}%，同类同级机构中位数 {:.0}%（稳健 z = {z:.1}，二项尾概率 {tail:.1e}），多收约 {} 元",
                             share * 100.0,
                             median * 100.0,
                             fmt::money(amount)
                         ),
                         format!(
-                            "{dn} is {:.0}% of {n:.0} units of {dn}/{cn}; peers of the same type and level: median {:.0}% (robust z = {z:.1}, binomial tail {tail:.1e}); about {} yuan above the cheaper item",
+                            "{dn} is {:.0}% of {n:.0} lines of {dn}/{cn}; peers of the same type and level: median {:.0}% (robust z = {z:.1}, binomial tail {tail:.1e}); about {} yuan above the cheaper item",
                             share * 100.0,
                             median * 100.0,
                             fmt::money(amount)
