@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Regenerates the measured curves beside the tuned defaults in docs/rules.md:
-# a 200,000-person month at the tuning seed, one `fundguard sweep` per tuned parameter into
+# a 1,000,000-person month at the tuning seed, one `fundguard sweep` per tuned parameter into
 # docs/curves/<rule>.<param>.md, then docs/rules.md from the registry (which includes them).
 #
 #   benches/curves.sh            # seed 2026 (the tuning seed)
 #   SEED=7 benches/curves.sh     # the same sweeps at another seed, into docs/curves/seed-7/
+#   MONTH=/tmp/m benches/curves.sh   # reuse a month generated with the same settings
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fundguard/target}"
 SEED="${SEED:-2026}"
-PATIENTS="${PATIENTS:-200000}"
-cargo build --release -q -p fundguard-cli
+PATIENTS="${PATIENTS:-1000000}"
+cargo build --release -q --workspace --all-targets
 BIN="$CARGO_TARGET_DIR/release/fundguard"
-WORK="$(mktemp -d)"
+# MONTH=dir reuses a month generated with these settings.
+if [ -n "${MONTH:-}" ]; then
+  WORK="$(mktemp -d)"; ln -s "$MONTH" "$WORK/month"
+else
+  WORK="$(mktemp -d)"
+  "$BIN" synth --out "$WORK/month" --patients "$PATIENTS" --seed "$SEED" >/dev/null
+fi
 trap 'rm -rf "$WORK"' EXIT
-"$BIN" synth --out "$WORK/month" --patients "$PATIENTS" --seed "$SEED" >/dev/null
 OUT=docs/curves
 if [ "$SEED" != 2026 ]; then OUT="docs/curves/seed-$SEED"; fi
 mkdir -p "$OUT"
@@ -26,7 +32,8 @@ sweep() { # rule param values
   echo "$OUT/$1.$2.md"
 }
 
-sweep card_pooling.burst min_cards 4,5,6,7,8,10,12
+sweep card_pooling.burst min_cards 6,7,8,9,10,12
+sweep card_pooling.burst max_median_gap_seconds 35,40,45,50,60
 sweep card_pooling.ring min_days 2,3,4,5,6
 sweep card_pooling.identical_baskets max_p 1e-2,1e-3,1e-4,1e-6,1e-8,1e-10
 sweep card_pooling.off_hours night_open_share 0.1,0.3,0.5,0.7,0.9
@@ -35,9 +42,10 @@ sweep bed_hanging.hollow_days min_share 0.2,0.25,0.3,0.35,0.4,0.5,0.6
 sweep bed_hanging.group_admission max_p 1e-3,1e-4,2e-5,1e-6,1e-8
 sweep phantom_service.doctor_volume own_factor 2,3,4,5,6,8
 sweep phantom_service.after_discharge grace_days 0,1,2,3,4
-sweep duplicate_charge.daily_cap bed_fee_cap 1,2,3
 
 if [ "$SEED" = 2026 ]; then
+  # The reference includes the curves at build time.
+  cargo build --release -q --workspace --all-targets
   "$BIN" rules --markdown > docs/rules.md
   echo docs/rules.md
 fi

@@ -34,6 +34,7 @@ pub mod order;
 mod rule;
 pub mod rules;
 pub mod stats;
+pub mod tuning;
 
 /// The result of running the catalogue over a dump.
 pub struct RuleRun {

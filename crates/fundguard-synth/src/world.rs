@@ -410,7 +410,8 @@ impl World {
             return None;
         }
         let home = &self.by_district[self.person(head).district][2];
-        let pharmacy = home[(head as usize) % home.len()];
+        // Heads are multiples of the block size: spread them over the district's pharmacies.
+        let pharmacy = home[(crate::rng::mix(u64::from(head)) % home.len() as u64) as usize];
         let mut trips: Vec<(i32, i64)> = Vec::new();
         for _ in 0..r.range(1, 3) {
             let day = r.below(self.nd as u64) as i32;

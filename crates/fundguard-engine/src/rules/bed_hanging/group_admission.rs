@@ -113,7 +113,7 @@ impl Default for Params {
             min_patients: 5,
             same_diagnosis: Granularity::Category,
             discharge_within_days: 1,
-            max_p: 2e-5,
+            max_p: 1e-6,
         }
     }
 }

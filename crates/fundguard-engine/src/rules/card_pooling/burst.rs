@@ -68,7 +68,7 @@ impl Default for Params {
         Params {
             min_cards: 10,
             window_minutes: 10,
-            max_median_gap_seconds: 60,
+            max_median_gap_seconds: 45,
             max_p: 1e-6,
         }
     }

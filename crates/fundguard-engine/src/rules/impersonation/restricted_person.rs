@@ -100,11 +100,14 @@ impl RuleParams for Params {
     }
 }
 
-/// Completed years of age on `day`.
-pub(crate) fn age_years(birth: Days, day: Days) -> i32 {
+/// Completed years of age on `day`; `None` for an unknown birth date (null) or one after `day`.
+pub(crate) fn age_years(birth: Days, day: Days) -> Option<i32> {
+    if birth == NULL_DATE || birth > day {
+        return None;
+    }
     let (by, bm, bd) = civil_from_days(birth);
     let (y, m, d) = civil_from_days(day);
-    y - by - i32::from((m, d) < (bm, bd))
+    Some(y - by - i32::from((m, d) < (bm, bd)))
 }
 
 pub struct RestrictedPerson(pub Params);
@@ -120,7 +123,7 @@ impl RestrictedPerson {
     ) -> Option<(String, String)> {
         let p = &self.0;
         // An unknown birth date (null) has no age: only the sex limits apply to it.
-        let years = (birth != NULL_DATE).then(|| age_years(birth, day));
+        let years = age_years(birth, day);
         let age = |years: i32| (format!("{years} 岁"), format!("aged {years}"));
         match *limit {
             Limit::Sex(want) if sex != Sex::Unknown && sex != want => {
@@ -252,8 +255,16 @@ mod tests {
     #[test]
     fn age_counts_completed_years() {
         let birth = date(2000, 3, 15).unwrap();
-        assert_eq!(age_years(birth, date(2018, 3, 14).unwrap()), 17);
-        assert_eq!(age_years(birth, date(2018, 3, 15).unwrap()), 18);
+        assert_eq!(age_years(birth, date(2018, 3, 14).unwrap()), Some(17));
+        assert_eq!(age_years(birth, date(2018, 3, 15).unwrap()), Some(18));
+    }
+
+    #[test]
+    fn an_unknown_birth_date_is_no_age() {
+        // The null marker was once turned into an age of some 5.9 million years.
+        let day = date(2026, 3, 4).unwrap();
+        assert_eq!(age_years(NULL_DATE, day), None);
+        assert_eq!(age_years(day + 1, day), None);
     }
 
     #[test]

@@ -1,0 +1,98 @@
+//! Defaults chosen from a stated false-positive budget, with the curve each was read off: one
+//! `fundguard sweep` of the parameter on the generator's 1,000,000-person month at the tuning seed
+//! (2026), kept in docs/curves/ and shown beside the parameter in docs/rules.md. `benches/curves.sh`
+//! regenerates them; a changed default without a new curve shows in review.
+
+/// One tuned default.
+pub struct Tuned {
+    pub rule: &'static str,
+    pub param: &'static str,
+    /// The budget and how the value was read off the curve.
+    pub budget: &'static str,
+    /// The measured curve, a Markdown table.
+    pub curve: &'static str,
+}
+
+/// The budget every default below is held to.
+pub const BUDGET: &str = "at most 1 honest subject (pharmacy, hospital, doctor, person, stay) in \
+                          10,000 of its kind flagged per rule on an honest month, measured on \
+                          the generator's realistic month with its look-alikes";
+
+macro_rules! tuned {
+    ($rule:literal, $param:literal, $budget:expr) => {
+        Tuned {
+            rule: $rule,
+            param: $param,
+            budget: $budget,
+            curve: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../docs/curves/",
+                $rule,
+                ".",
+                $param,
+                ".md"
+            )),
+        }
+    };
+}
+
+pub static TUNED: &[Tuned] = &[
+    tuned!(
+        "card_pooling.burst",
+        "min_cards",
+        "the smallest count with no honest pharmacy flagged: two families of six meeting at a \
+         counter reach 9-12 cards, so bursts below 10 cards are given up (recall of the 6-30-card \
+         bursts drawn: about 0.75-0.85)"
+    ),
+    tuned!(
+        "card_pooling.burst",
+        "max_median_gap_seconds",
+        "with min_cards 10, the largest median gap with no honest pharmacy flagged: families pay \
+         30-90 s apart, pooled cards are swiped 15-60 s apart"
+    ),
+    tuned!(
+        "card_pooling.ring",
+        "min_days",
+        "the smallest number of shared days with no honest pharmacy flagged: families shop \
+         together on up to three days"
+    ),
+    tuned!(
+        "card_pooling.identical_baskets",
+        "max_p",
+        "two orders of magnitude below the largest tail with no honest pharmacy flagged (the \
+         standard chronic baskets are common everywhere)"
+    ),
+    tuned!(
+        "card_pooling.off_hours",
+        "night_open_share",
+        "the share of nights above which a pharmacy of unknown hours is taken as open at night: \
+         the smallest with full recall and no honest pharmacy flagged"
+    ),
+    tuned!(
+        "card_pooling.two_places",
+        "other_region_minutes",
+        "the largest gap with no honest person flagged"
+    ),
+    tuned!(
+        "bed_hanging.hollow_days",
+        "min_share",
+        "with min_days 4, every share from 0.2 keeps honest stays (weekend quiet days, care stays \
+         under care_min_share) unflagged; 0.35 finds the 40-90% hollow stays drawn"
+    ),
+    tuned!(
+        "bed_hanging.group_admission",
+        "max_p",
+        "the largest tail with no honest hospital flagged"
+    ),
+    tuned!(
+        "phantom_service.doctor_volume",
+        "own_factor",
+        "no honest doctor (specialists at 100-160 a day included) is flagged at any factor from \
+         2; 4 leaves room for doctors whose usual day varies more than the generator's"
+    ),
+    tuned!(
+        "phantom_service.after_discharge",
+        "grace_days",
+        "the smallest grace for results and take-home drugs with no honest stay flagged"
+    ),
+];
