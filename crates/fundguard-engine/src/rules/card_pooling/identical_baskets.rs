@@ -78,6 +78,14 @@ impl RuleParams for Params {
     }
 }
 
+/// A basket's digest, the same in every run (FxHash of its sorted (item, units)).
+fn digest(basket: &[(u32, i64)]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = rustc_hash::FxHasher::default();
+    basket.hash(&mut h);
+    h.finish()
+}
+
 /// A purchase's basket: its live (item, net units), sorted.
 fn basket_of(ctx: &Ctx<'_>, x: u32) -> Vec<(u32, i64)> {
     let l = &ctx.dump.lines;
@@ -96,14 +104,15 @@ impl Rule for IdenticalBaskets {
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
-        // How often the city buys each basket, and how many purchases there are in all.
+        // How often the city buys each basket (by a 64-bit digest of its items and units: two
+        // baskets sharing a digest would only share a popularity), and purchases in all.
         let (popularity, total) = (0..v.visit_id.len() as u32)
             .into_par_iter()
             .filter(|&x| ctx.visit_live[x as usize] && ctx.is_pharmacy_visit(x))
             .fold(
-                || (FxHashMap::<Vec<(u32, i64)>, u64>::default(), 0u64),
+                || (FxHashMap::<u64, u64>::default(), 0u64),
                 |(mut m, n), x| {
-                    *m.entry(basket_of(ctx, x)).or_default() += 1;
+                    *m.entry(digest(&basket_of(ctx, x))).or_default() += 1;
                     (m, n + 1)
                 },
             )
@@ -141,7 +150,7 @@ impl Rule for IdenticalBaskets {
                     continue;
                 }
                 // The basket's rate from every other purchase of it (this group left out).
-                let elsewhere = popularity[&group[0].1].saturating_sub(group.len() as u64);
+                let elsewhere = popularity[&digest(&group[0].1)].saturating_sub(group.len() as u64);
                 let expected = elsewhere as f64 * share / days;
                 let p = Poisson::new(expected.max(1e-12))
                     .map(|d| d.sf(cards.len() as u64 - 1))

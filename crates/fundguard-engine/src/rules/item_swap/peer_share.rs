@@ -208,27 +208,35 @@ impl Rule for PeerShare {
         let v = &ctx.dump.visits;
         let n_items = ctx.dump.dicts.items.len();
         let n_prov = ctx.dump.dicts.providers.len();
-        // Units (scale 4) and money per (provider, item), and average price per item.
         // Units (scale 4), money and lines per (provider, item): the shares and their tail are
         // counted in lines, each a prescriber's choice (units come in packs of 7, 14, 28 and would
         // overstate the evidence); the money in units.
-        let mut units: FxHashMap<(u32, u32), (i64, Fen, u32)> = FxHashMap::default();
+        type Sums = FxHashMap<(u32, u32), (i64, Fen, u32)>;
+        let units: Sums = ctx.fold_live_lines(
+            Sums::default,
+            |acc: &mut Sums, line, visit| {
+                let i = line as usize;
+                let e = acc.entry((v.provider[visit as usize], l.item[i])).or_default();
+                e.0 += ctx.net_qty[i];
+                e.1 += ctx.money(line);
+                e.2 += 1;
+            },
+            |mut a: Sums, b: Sums| {
+                for (k, (q, m, n)) in b {
+                    let e = a.entry(k).or_default();
+                    e.0 += q;
+                    e.1 += m;
+                    e.2 += n;
+                }
+                a
+            },
+        );
+        // Average price per item (integer sums: the order of the map does not matter).
         let mut item_units = vec![0i64; n_items];
         let mut item_money = vec![Fen::ZERO; n_items];
-        for i in 0..l.item.len() {
-            let q = ctx.net_qty[i];
-            if q <= 0 || !ctx.visit_live[l.visit[i] as usize] {
-                continue;
-            }
-            let m = ctx.money(i as u32);
-            let e = units
-                .entry((v.provider[l.visit[i] as usize], l.item[i]))
-                .or_default();
-            e.0 += q;
-            e.1 += m;
-            e.2 += 1;
-            item_units[l.item[i] as usize] += q;
-            item_money[l.item[i] as usize] += m;
+        for (&(_, item), &(q, m, _)) in &units {
+            item_units[item as usize] += q;
+            item_money[item as usize] += m;
         }
         let price: Vec<(Fen, i64)> = item_money.iter().copied().zip(item_units.iter().copied()).collect();
         let pairs = self.pairs(ctx, &price);
