@@ -34,6 +34,7 @@ sweep() { # rule param values
 
 sweep card_pooling.burst min_cards 6,7,8,9,10,12
 sweep card_pooling.burst max_median_gap_seconds 35,40,45,50,60
+sweep card_pooling.burst large_cards 11,12,13,14,16,20
 sweep card_pooling.ring min_days 2,3,4,5,6
 sweep card_pooling.identical_baskets max_p 1e-2,1e-3,1e-4,1e-6,1e-8,1e-10
 sweep card_pooling.off_hours night_open_share 0.1,0.3,0.5,0.7,0.9

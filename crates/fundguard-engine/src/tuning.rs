@@ -41,14 +41,20 @@ pub static TUNED: &[Tuned] = &[
         "card_pooling.burst",
         "min_cards",
         "the smallest count with no honest pharmacy flagged: two families of six meeting at a \
-         counter reach 9-12 cards, so bursts below 10 cards are given up (recall of the 6-30-card \
-         bursts drawn: about 0.75-0.85)"
+         counter reach 9-13 cards, so bursts below 10 cards are given up (recall of the 6-30-card \
+         bursts drawn: about 0.8)"
     ),
     tuned!(
         "card_pooling.burst",
         "max_median_gap_seconds",
         "with min_cards 10, the largest median gap with no honest pharmacy flagged: families pay \
          30-90 s apart, pooled cards are swiped 15-60 s apart"
+    ),
+    tuned!(
+        "card_pooling.burst",
+        "large_cards",
+        "the smallest burst, paced up to 60 s a card, with no honest pharmacy flagged: two \
+         families at one counter stay under it"
     ),
     tuned!(
         "card_pooling.ring",

@@ -20,7 +20,8 @@ pub static INFO: RuleInfo = RuleInfo {
     name_en: "Burst of card swipes",
     flags: "At least `min_cards` different cards settled on one terminal of a pharmacy (or at \
             the pharmacy, when the dump has no terminals) within `window_minutes`, with a median \
-            gap between consecutive swipes under `max_median_gap_seconds`, and more cards than \
+            gap between consecutive swipes under `max_median_gap_seconds` (under \
+            `large_max_median_gap_seconds` for a burst of `large_cards` or more), and more cards than \
             that terminal's own rate at that hour of the day explains (Poisson tail at most \
             `max_p`). Busy counters in a morning rush are judged against their own mornings.",
     why: "Pooled cards (collected from the elderly, bought, or borrowed) are swiped one after \
@@ -48,6 +49,15 @@ pub static INFO: RuleInfo = RuleInfo {
             doc: "Largest median gap between consecutive swipes of a burst.",
         },
         ParamDoc {
+            name: "large_cards",
+            doc: "A burst of at least this many cards, more than families at one counter make, \
+                  is judged with `large_max_median_gap_seconds` instead.",
+        },
+        ParamDoc {
+            name: "large_max_median_gap_seconds",
+            doc: "Largest median gap of such a large burst.",
+        },
+        ParamDoc {
             name: "max_p",
             doc: "Largest Poisson tail of the burst's cards given the terminal's rate at that hour.",
         },
@@ -60,6 +70,8 @@ pub struct Params {
     pub min_cards: usize,
     pub window_minutes: u32,
     pub max_median_gap_seconds: u32,
+    pub large_cards: usize,
+    pub large_max_median_gap_seconds: u32,
     pub max_p: f64,
 }
 
@@ -69,6 +81,8 @@ impl Default for Params {
             min_cards: 10,
             window_minutes: 10,
             max_median_gap_seconds: 45,
+            large_cards: 14,
+            large_max_median_gap_seconds: 60,
             max_p: 1e-6,
         }
     }
@@ -157,12 +171,18 @@ impl Burst {
                 let mut gaps: Vec<i64> = (start + 1..k).map(|g| t(g) - t(g - 1)).collect();
                 gaps.sort_unstable();
                 let median = gaps[gaps.len() / 2];
-                if median >= i64::from(self.0.max_median_gap_seconds) {
-                    continue;
-                }
                 let mut cards: Vec<u32> = burst.iter().map(|&x| v.patient[x as usize]).collect();
                 cards.sort_unstable();
                 cards.dedup();
+                // A burst too large for families at one counter may be paced like customers.
+                let max_gap = if cards.len() >= self.0.large_cards {
+                    self.0.large_max_median_gap_seconds
+                } else {
+                    self.0.max_median_gap_seconds
+                };
+                if median >= i64::from(max_gap) {
+                    continue;
+                }
                 // What the terminal usually takes in the burst's span at that hour.
                 let span_minutes = ((t(k - 1) - t(start)) as f64 / 60.0).max(1.0);
                 let hour = (second_of_day(t(start)) / 3600) as usize;
