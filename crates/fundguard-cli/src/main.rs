@@ -566,13 +566,7 @@ fn eval(
             .collect(),
     };
     let e = eval::evaluate(&hits, &leads, &labels, &decoys, &cfg);
-    let ratio = |a: usize, b: usize| {
-        if b == 0 {
-            "-".to_string()
-        } else {
-            format!("{:.3}", a as f64 / b as f64)
-        }
-    };
+    let ratio = sweep::ratio;
     println!(
         "{:<22} {:>6} {:>6} {:>8} {:>8} {:>7} {:>8} {:>7}",
         "family", "cases", "found", "recall", "in leads", "decoys", "flagged", "FP rate"

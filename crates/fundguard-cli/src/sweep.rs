@@ -226,6 +226,15 @@ fn with_param(
     Ok(out)
 }
 
+/// `a / b` to three places, `-` when there is nothing to divide by.
+pub fn ratio(a: usize, b: usize) -> String {
+    if b == 0 {
+        "-".to_string()
+    } else {
+        format!("{:.3}", a as f64 / b as f64)
+    }
+}
+
 /// The curve as a Markdown table (what docs/rules.md shows), under a line naming the month.
 pub fn print(rule: &str, param: &str, label: Option<&str>, points: &[Point]) {
     println!(
@@ -235,13 +244,6 @@ pub fn print(rule: &str, param: &str, label: Option<&str>, points: &[Point]) {
     println!();
     println!("| {param} | cases found | recall | amount ok | look-alikes flagged | hits | precision | honest flagged per 10k |");
     println!("|---|---|---|---|---|---|---|---|");
-    let ratio = |a: usize, b: usize| {
-        if b == 0 {
-            "-".to_string()
-        } else {
-            format!("{:.3}", a as f64 / b as f64)
-        }
-    };
     for p in points {
         println!(
             "| {} | {}/{} | {} | {}/{} | {}/{} | {} | {} | {:.2} ({} of {}) |",

@@ -30,3 +30,20 @@ pub(crate) fn ensure(ok: bool, what: impl FnOnce() -> String) -> Result<(), Stri
         Err(what())
     }
 }
+
+/// Checks a list of charge-category codes (`01`-`14`) given for `rules.<rule>.<param>`.
+pub(crate) fn check_categories(rule: &str, param: &str, list: &[String]) -> Result<(), String> {
+    for c in list {
+        ensure(fundguard_model::category::parse(c).is_some(), || {
+            format!("rules.{rule}.{param}: `{c}` is not a charge category 01-14")
+        })?;
+    }
+    Ok(())
+}
+
+/// The charge categories of a checked list.
+pub(crate) fn categories(list: &[String]) -> Vec<u8> {
+    list.iter()
+        .filter_map(|c| fundguard_model::category::parse(c))
+        .collect()
+}

@@ -319,27 +319,25 @@ impl<'w> Planner<'w> {
         })
     }
 
-    /// A pharmacy with stated, ordinary hours, not used by another provider-level case.
-    fn free_pharmacy(&mut self) -> usize {
-        let pool: Vec<usize> = self
-            .w
+    /// The pharmacies whose stated hours are ordinary (not unknown, not day and night).
+    fn ordinary_pharmacies(&self) -> Vec<usize> {
+        self.w
             .pharmacies
             .iter()
             .copied()
             .filter(|&p| self.w.providers[p].open.is_some_and(|o| o != ALL_DAY))
-            .collect();
+            .collect()
+    }
+
+    /// A pharmacy with stated, ordinary hours, not used by another provider-level case.
+    fn free_pharmacy(&mut self) -> usize {
+        let pool = self.ordinary_pharmacies();
         self.provider(&pool)
     }
 
     /// Any pharmacy with ordinary stated hours, for a person-level case's purchase.
     fn any_pharmacy(&mut self) -> usize {
-        let pool: Vec<usize> = self
-            .w
-            .pharmacies
-            .iter()
-            .copied()
-            .filter(|&p| self.w.providers[p].open.is_some_and(|o| o != ALL_DAY))
-            .collect();
+        let pool = self.ordinary_pharmacies();
         *self.r.pick(&pool)
     }
 
@@ -646,24 +644,9 @@ fn provider_roles(pl: &mut Planner<'_>, n: usize) -> Result<(), PlanError> {
     Ok(())
 }
 
-/// One pharmacy visit for a reserved card, with the given basket.
+/// One pharmacy visit for a reserved card, with the given basket (catalogue prices; fixed items
+/// at their list prices).
 fn card_visit(
-    pl: &mut Planner<'_>,
-    ph: usize,
-    time: i64,
-    basket: &[(usize, i64)],
-) -> Result<VisitRef, PlanError> {
-    let (p, _) = pl.take(|_| true)?;
-    let mut v = Visit::at_pharmacy(ph, time);
-    for &(item, n) in basket {
-        v.lines.push(Line::new(item, time, n).supply(10));
-    }
-    Ok(pl.add(p, v))
-}
-
-/// One pharmacy visit for a reserved card, with a basket that may hold tail items (priced from
-/// the catalogue).
-fn tail_card_visit(
     pl: &mut Planner<'_>,
     ph: usize,
     time: i64,
@@ -751,7 +734,7 @@ fn pharmacy_cases(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let refs: Vec<VisitRef> = (0..cards)
         .map(|k| {
             let time = t(w, day, 8 + k, pl.r.range(0, 59));
-            tail_card_visit(pl, ph, time, &basket)
+            card_visit(pl, ph, time, &basket)
         })
         .collect::<Result<_, _>>()?;
     let amount = paid(pl, &refs);
@@ -768,7 +751,7 @@ fn pharmacy_cases(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     );
     let ph = pl.free_pharmacy();
     for k in 0..2 {
-        tail_card_visit(pl, ph, t(w, day, 11 + 3 * k, 10), &basket)?;
+        card_visit(pl, ph, t(w, day, 11 + 3 * k, 10), &basket)?;
     }
     pl.provider_case(
         true,

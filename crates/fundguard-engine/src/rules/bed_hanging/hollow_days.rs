@@ -1,6 +1,6 @@
 //! bed_hanging.hollow_days — stay days billed only for bed, nursing and consultation.
 
-use fundguard_model::{category, day_of, Days};
+use fundguard_model::{day_of, Days};
 use serde::{Deserialize, Serialize};
 
 use crate::rule::ensure;
@@ -90,11 +90,7 @@ impl Default for Params {
 
 impl RuleParams for Params {
     fn check(&self, _rule: &str) -> Result<(), String> {
-        for c in &self.categories {
-            ensure(category::parse(c).is_some(), || {
-                format!("rules.bed_hanging.hollow_days.categories: `{c}` is not a charge category 01-14")
-            })?;
-        }
+        crate::rule::check_categories("bed_hanging.hollow_days", "categories", &self.categories)?;
         ensure(
             (0.0..=1.0).contains(&self.min_share) && (0.0..=1.0).contains(&self.care_min_share),
             || "rules.bed_hanging.hollow_days.min_share and care_min_share must be within 0-1".into(),
@@ -110,12 +106,7 @@ impl Rule for HollowDays {
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
-        let hollow: Vec<u8> = self
-            .0
-            .categories
-            .iter()
-            .filter_map(|c| category::parse(c))
-            .collect();
+        let hollow = crate::rule::categories(&self.0.categories);
         let v = &ctx.dump.visits;
         let dicts = &ctx.dump.dicts;
         let prefixed = |code: Option<&str>, prefixes: &[String]| {

@@ -1,6 +1,6 @@
 //! duplicate_charge.exact — the same line billed twice in one visit.
 
-use fundguard_model::{category, NULL_I64};
+use fundguard_model::NULL_I64;
 use serde::{Deserialize, Serialize};
 
 use super::daily_cap::daily_caps;
@@ -69,12 +69,7 @@ pub struct Exact(pub Params);
 
 impl RuleParams for Params {
     fn check(&self, _rule: &str) -> Result<(), String> {
-        for c in &self.once_categories {
-            crate::rule::ensure(category::parse(c).is_some(), || {
-                format!("rules.duplicate_charge.exact.once_categories: `{c}` is not a charge category 01-14")
-            })?;
-        }
-        Ok(())
+        crate::rule::check_categories("duplicate_charge.exact", "once_categories", &self.once_categories)
     }
 }
 
@@ -87,12 +82,7 @@ impl Rule for Exact {
         let l = &ctx.dump.lines;
         let v = &ctx.dump.visits;
         let min = self.0.min_copies.max(2);
-        let once: Vec<u8> = self
-            .0
-            .once_categories
-            .iter()
-            .filter_map(|c| category::parse(c))
-            .collect();
+        let once = crate::rule::categories(&self.0.once_categories);
         let caps = daily_caps(ctx);
         ctx.per_visit(|visit, _, out| {
             let mut lines: Vec<u32> = ctx.live_lines(visit).collect();

@@ -1,6 +1,6 @@
 //! phantom_service.after_discharge — items charged to a stay after the patient went home.
 
-use fundguard_model::{category, day_of, VisitType, NULL_TIME};
+use fundguard_model::{day_of, VisitType, NULL_TIME};
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
@@ -59,12 +59,7 @@ pub struct AfterDischarge(pub Params);
 
 impl RuleParams for Params {
     fn check(&self, _rule: &str) -> Result<(), String> {
-        for c in &self.late_categories {
-            crate::rule::ensure(category::parse(c).is_some(), || {
-                format!("rules.phantom_service.after_discharge.late_categories: `{c}` is not a charge category 01-14")
-            })?;
-        }
-        Ok(())
+        crate::rule::check_categories("phantom_service.after_discharge", "late_categories", &self.late_categories)
     }
 }
 
@@ -75,12 +70,7 @@ impl Rule for AfterDischarge {
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
-        let late_categories: Vec<u8> = self
-            .0
-            .late_categories
-            .iter()
-            .filter_map(|c| category::parse(c))
-            .collect();
+        let late_categories = crate::rule::categories(&self.0.late_categories);
         ctx.per_visit(|visit, lines, out| {
             let i = visit as usize;
             if v.visit_type[i] != VisitType::Inpatient || v.discharge[i] == NULL_TIME {
