@@ -27,7 +27,7 @@ mkdir -p "$OUT"
 
 sweep() { # rule param values
   "$BIN" sweep --input "$WORK/month" --rulebase ../shared/data/nhsa-rules \
-    --rule "$1" --param "$2" --values "$3" --label "$PATIENTS-person month, seed $SEED" \
+    --rule "$1" --param "$2" --values "$3" --label "a $(python3 -c "print(f'{$PATIENTS:,}')")-person month, seed $SEED" \
     > "$OUT/$1.$2.md"
   echo "$OUT/$1.$2.md"
 }
