@@ -151,6 +151,8 @@ pub fn sweep(a: &SweepArgs<'_>) -> Result<Vec<Point>, Failure> {
         rules: BTreeSet::from([a.rule.to_string()]),
     };
     let mut points = Vec::new();
+    // The kind of subject the rule flags, from the first value with hits (for the population).
+    let mut kind: Option<fundguard_model::HitRow> = None;
     for value in a.values {
         let rules = with_param(&cfg.rules, family, rule, a.param, value)?;
         let result = fundguard_engine::run(&dump, &run, &rules, rulebase.as_ref());
@@ -169,6 +171,9 @@ pub fn sweep(a: &SweepArgs<'_>) -> Result<Vec<Point>, Failure> {
         let hits = fundguard_engine::hit_rows(&dump, &result.hits, Language::En);
         let e = eval::evaluate(&hits, &[], &labels, &decoys, &eval_cfg);
         let q = e.rules.get(a.rule).cloned().unwrap_or_default();
+        if kind.is_none() {
+            kind = hits.first().cloned();
+        }
         let mut honest: BTreeSet<(&str, &str)> = BTreeSet::new();
         for h in &hits {
             if !all_labels.iter().any(|c| eval::same_subject(c, h)) {
@@ -186,7 +191,7 @@ pub fn sweep(a: &SweepArgs<'_>) -> Result<Vec<Point>, Failure> {
             hits: q.hits,
             hits_true: q.hits_true,
             honest_flagged: honest.len(),
-            population: population(&dump, hits.first()),
+            population: population(&dump, kind.as_ref()),
         });
     }
     Ok(points)

@@ -815,3 +815,54 @@ fn a_dump_larger_than_memory_fails_early() {
     assert!(!dir.join("run").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `fundguard sweep` prints one row per value with the rule's cases, look-alikes and honest
+/// subjects, and refuses a parameter the rule does not have.
+#[test]
+fn sweep_prints_a_curve_and_refuses_an_unknown_parameter() {
+    let dir = scratch("sweep");
+    let dump = dir.join("dump");
+    synth(&dump, "3000", "5", &[]);
+    let (code, stdout, stderr) = fundguard(&[
+        "sweep",
+        "--input",
+        dump.to_str().unwrap(),
+        "--rule",
+        "card_pooling.ring",
+        "--param",
+        "min_days",
+        "--values",
+        "2,4,30",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 4, "header and three values:\n{stdout}");
+    // The ring injected for the rule is found at the default and lost when 30 shared days are
+    // required; the family of the look-alike is flagged at 2 shared days, not at 4.
+    assert!(
+        rows[2].starts_with("| 4 | 1/1 | 1.000 | 1/1 | 0/1 |"),
+        "{stdout}"
+    );
+    assert!(rows[3].starts_with("| 30 | 0/1 | 0.000 |"), "{stdout}");
+    assert!(
+        rows[1].starts_with("| 2 | 1/1 | 1.000 | 0/1 | 1/1 |"),
+        "{stdout}"
+    );
+    // Honest pharmacies are counted among pharmacies at every value.
+    let of = |row: &str| row.rsplit(" of ").next().unwrap().to_string();
+    assert_eq!(of(rows[1]), of(rows[3]), "{stdout}");
+    let (code, _, stderr) = fundguard(&[
+        "sweep",
+        "--input",
+        dump.to_str().unwrap(),
+        "--rule",
+        "card_pooling.ring",
+        "--param",
+        "min_dayz",
+        "--values",
+        "2",
+    ]);
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("no such parameter (it has: "), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
