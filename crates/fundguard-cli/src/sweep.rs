@@ -151,8 +151,9 @@ pub fn sweep(a: &SweepArgs<'_>) -> Result<Vec<Point>, Failure> {
         rules: BTreeSet::from([a.rule.to_string()]),
     };
     let mut points = Vec::new();
-    // The kind of subject the rule flags, from the first value with hits (for the population).
-    let mut kind: Option<fundguard_model::HitRow> = None;
+    // How many subjects of the kind the rule flags, from the first value with hits.
+    let mut kind_population: Option<usize> = None;
+    let truth = eval::Truth::new(&all_labels);
     for value in a.values {
         let rules = with_param(&cfg.rules, family, rule, a.param, value)?;
         let result = fundguard_engine::run(&dump, &run, &rules, rulebase.as_ref());
@@ -171,15 +172,14 @@ pub fn sweep(a: &SweepArgs<'_>) -> Result<Vec<Point>, Failure> {
         let hits = fundguard_engine::hit_rows(&dump, &result.hits, Language::En);
         let e = eval::evaluate(&hits, &[], &labels, &decoys, &eval_cfg);
         let q = e.rules.get(a.rule).cloned().unwrap_or_default();
-        if kind.is_none() {
-            kind = hits.first().cloned();
+        if kind_population.is_none() && !hits.is_empty() {
+            kind_population = Some(population(&dump, hits.first()));
         }
-        let mut honest: BTreeSet<(&str, &str)> = BTreeSet::new();
-        for h in &hits {
-            if !all_labels.iter().any(|c| eval::same_subject(c, h)) {
-                honest.insert((h.subject_type.as_str(), h.subject_id.as_str()));
-            }
-        }
+        let honest: BTreeSet<(&str, &str)> = hits
+            .iter()
+            .filter(|h| !truth.about(h))
+            .map(|h| (h.subject_type.as_str(), h.subject_id.as_str()))
+            .collect();
         points.push(Point {
             value: value.clone(),
             cases: q.cases,
@@ -191,7 +191,7 @@ pub fn sweep(a: &SweepArgs<'_>) -> Result<Vec<Point>, Failure> {
             hits: q.hits,
             hits_true: q.hits_true,
             honest_flagged: honest.len(),
-            population: population(&dump, kind.as_ref()),
+            population: kind_population.unwrap_or_else(|| population(&dump, None)),
         });
     }
     Ok(points)

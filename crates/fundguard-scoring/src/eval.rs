@@ -188,17 +188,20 @@ fn about(case: &Case, hits: &[HitRow], index: &Index<'_>, rules: &BTreeSet<Strin
     .unwrap_or_default()
 }
 
-/// Labels by what a hit can be matched on, so that each hit looks at a few candidates.
-struct Subjects<'a> {
+/// The injected cases' subjects, indexed by what a hit can be matched on: whether a hit is about
+/// any of them looks at a few candidates, not every label.
+pub struct Truth<'a> {
+    labels: &'a [Case],
     by_subject: BTreeMap<(&'a str, &'a str), Vec<usize>>,
     by_visit: BTreeMap<&'a str, Vec<usize>>,
     by_patient: BTreeMap<&'a str, Vec<usize>>,
     by_provider: BTreeMap<&'a str, Vec<usize>>,
 }
 
-impl<'a> Subjects<'a> {
-    fn new(labels: &'a [Case]) -> Self {
-        let mut s = Subjects {
+impl<'a> Truth<'a> {
+    pub fn new(labels: &'a [Case]) -> Self {
+        let mut s = Truth {
+            labels,
             by_subject: BTreeMap::new(),
             by_visit: BTreeMap::new(),
             by_patient: BTreeMap::new(),
@@ -225,8 +228,8 @@ impl<'a> Subjects<'a> {
         s
     }
 
-    /// Is `hit` about some label's subject?
-    fn about(&self, labels: &[Case], hit: &HitRow) -> bool {
+    /// Is `hit` about some label's subject (any family, see [`same_subject`])?
+    pub fn about(&self, hit: &HitRow) -> bool {
         let candidates = [
             self.by_subject
                 .get(&(hit.subject_type.as_str(), hit.subject_id.as_str())),
@@ -242,7 +245,7 @@ impl<'a> Subjects<'a> {
             .into_iter()
             .flatten()
             .flatten()
-            .any(|&i| same_subject(&labels[i], hit))
+            .any(|&i| same_subject(&self.labels[i], hit))
     }
 }
 
@@ -337,11 +340,11 @@ pub fn evaluate(
     }
     // A hit is true when it is about an injected case's subject, of any family: a stay doubled
     // by an overlap also breaks the daily bed-fee cap, and that hit is as true as the overlap's.
-    let subjects = Subjects::new(labels);
+    let truth = Truth::new(labels);
     let mut true_lead: BTreeSet<(&str, &str)> = BTreeSet::new();
     let mut unlabelled_hits: BTreeMap<String, usize> = BTreeMap::new();
     for h in hits {
-        let good = subjects.about(labels, h);
+        let good = truth.about(h);
         let r = rules.entry(h.rule_id.clone()).or_default();
         r.hits += 1;
         if good {

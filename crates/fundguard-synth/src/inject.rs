@@ -283,15 +283,15 @@ impl<'w> Planner<'w> {
         }
     }
 
-    /// A stay for a case. `J18.900` stands for "any ordinary illness": cases that do not care
-    /// about the diagnosis get one of the ordinary ones, so that cases placed on one day at one
-    /// hospital do not look like a group admission.
+    /// A stay for a case that does not care about the diagnosis: one of the ordinary ones, so that
+    /// cases placed on one day at one hospital do not look like a group admission.
+    fn ordinary_stay(&mut self, h: usize, day: i32, los: i32) -> Visit {
+        let diag = base::ordinary_diagnosis(&mut self.r);
+        self.stay(h, day, los, diag)
+    }
+
+    /// A stay for a case with main diagnosis `diag`.
     fn stay(&mut self, h: usize, day: i32, los: i32, diag: &'static str) -> Visit {
-        let diag = if diag == "J18.900" {
-            base::ordinary_diagnosis(&mut self.r)
-        } else {
-            diag
-        };
         base::stay(
             self.w,
             &self.plan.roles,
@@ -942,7 +942,7 @@ fn bed_hanging(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     for l in &mut v.lines {
         l.time = v.admit;
     }
-    let mut stay = pl.stay(h, day, 6, "J18.900");
+    let mut stay = pl.ordinary_stay(h, day, 6);
     let shift = (v.admit + 2 * HOUR - stay.admit).max(0);
     let first_day = stay.admit / DAY;
     stay.admit += shift;
@@ -1156,7 +1156,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     // duplicate_charge.2: bed fee twice a day on three days.
     let (p, _) = pl.take(|p| p.age >= 18)?;
     let day = pl.r.range(0, 15) as i32;
-    let mut stay = pl.stay(h, day, 8, "J18.900");
+    let mut stay = pl.ordinary_stay(h, day, 8);
     let extra: Vec<Line> = stay
         .lines
         .iter()
@@ -1180,7 +1180,7 @@ fn duplicate_charges(pl: &mut Planner<'_>) -> Result<(), PlanError> {
         "bed fee billed twice a day on three days".into(),
     );
     let (p, _) = pl.take(|p| p.age >= 18)?;
-    let mut stay = pl.stay(h, day, 8, "J18.900");
+    let mut stay = pl.ordinary_stay(h, day, 8);
     let bed = stay
         .lines
         .iter()
@@ -1661,7 +1661,7 @@ fn phantom_and_supply(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let (p, _) = pl.take(|p| p.age >= 18)?;
     let h = pl.hospital(LEVEL_SECONDARY);
     let day = pl.r.range(0, 15) as i32;
-    let mut stay = pl.stay(h, day, 6, "J18.900");
+    let mut stay = pl.ordinary_stay(h, day, 6);
     let out = stay.discharge.expect("stays end");
     let out_day = out / DAY * DAY;
     let (late, note) = if pl.r.chance(0.5) {
@@ -1703,7 +1703,7 @@ fn phantom_and_supply(pl: &mut Planner<'_>) -> Result<(), PlanError> {
         note,
     );
     let (p, _) = pl.take(|p| p.age >= 18)?;
-    let mut stay = pl.stay(h, day, 6, "J18.900");
+    let mut stay = pl.ordinary_stay(h, day, 6);
     let out = stay.discharge.expect("stays end");
     stay.lines
         .push(Line::new(it::OMEPRAZOLE, out + 5 * HOUR, 14).supply(7));

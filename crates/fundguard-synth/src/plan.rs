@@ -36,13 +36,7 @@ pub(crate) struct Line {
 impl Line {
     /// `n` units of `item` at its list price.
     pub(crate) fn new(item: usize, time: i64, n: i64) -> Self {
-        Line {
-            item,
-            time,
-            qty: units(n),
-            price: price(ITEMS[item].price_fen),
-            days_supply: None,
-        }
+        Line::priced(item, time, n, ITEMS[item].price_fen)
     }
 
     /// `n` units of `item` at `fen` a unit (tail items are priced by the catalogue and level).

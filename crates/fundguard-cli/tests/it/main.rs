@@ -823,17 +823,20 @@ fn sweep_prints_a_curve_and_refuses_an_unknown_parameter() {
     let dir = scratch("sweep");
     let dump = dir.join("dump");
     synth(&dump, "3000", "5", &[]);
-    let (code, stdout, stderr) = fundguard(&[
-        "sweep",
-        "--input",
-        dump.to_str().unwrap(),
-        "--rule",
-        "card_pooling.ring",
-        "--param",
-        "min_days",
-        "--values",
-        "2,4,30",
-    ]);
+    let sweep = |param: &str, values: &str| {
+        fundguard(&[
+            "sweep",
+            "--input",
+            dump.to_str().unwrap(),
+            "--rule",
+            "card_pooling.ring",
+            "--param",
+            param,
+            "--values",
+            values,
+        ])
+    };
+    let (code, stdout, stderr) = sweep("min_days", "2,4,30");
     assert_eq!(code, 0, "{stderr}");
     let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ")).collect();
     assert_eq!(rows.len(), 4, "header and three values:\n{stdout}");
@@ -851,17 +854,7 @@ fn sweep_prints_a_curve_and_refuses_an_unknown_parameter() {
     // Honest pharmacies are counted among pharmacies at every value.
     let of = |row: &str| row.rsplit(" of ").next().unwrap().to_string();
     assert_eq!(of(rows[1]), of(rows[3]), "{stdout}");
-    let (code, _, stderr) = fundguard(&[
-        "sweep",
-        "--input",
-        dump.to_str().unwrap(),
-        "--rule",
-        "card_pooling.ring",
-        "--param",
-        "min_dayz",
-        "--values",
-        "2",
-    ]);
+    let (code, _, stderr) = sweep("min_dayz", "2");
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("no such parameter (it has: "), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();

@@ -108,12 +108,11 @@ impl Rule for Burst {
         let min = self.0.min_cards.max(2);
         let days = f64::from(ctx.days_covered());
         ctx.per_provider(|provider, visits, out| {
-            let all = swipes(ctx, visits);
-            if all.len() < min {
+            // One terminal at a time (a stable sort keeps settlement order within each).
+            let mut by_terminal = swipes(ctx, visits);
+            if by_terminal.len() < min {
                 return;
             }
-            // One terminal at a time (in settlement order within each).
-            let mut by_terminal: Vec<u32> = all.clone();
             by_terminal.sort_by_key(|&x| v.terminal[x as usize]);
             for s in by_terminal.chunk_by(|a, b| v.terminal[*a as usize] == v.terminal[*b as usize]) {
                 self.terminal(ctx, provider, s, days, out);
@@ -128,116 +127,114 @@ impl Burst {
         let v = &ctx.dump.visits;
         let window = i64::from(self.0.window_minutes) * 60;
         let min = self.0.min_cards.max(2);
-        {
-            if s.len() < min {
-                return;
+        if s.len() < min {
+            return;
+        }
+        // The terminal's swipes per hour of the day over the dump.
+        let mut per_hour = [0usize; 24];
+        for &x in s {
+            per_hour[(second_of_day(v.settle[x as usize]) / 3600) as usize] += 1;
+        }
+        let t = |k: usize| v.settle[s[k] as usize];
+        // Mark every swipe inside some window holding >= min distinct cards.
+        let mut marked = vec![false; s.len()];
+        let mut count: FxHashMap<u32, usize> = FxHashMap::default();
+        let mut i = 0;
+        for j in 0..s.len() {
+            *count.entry(v.patient[s[j] as usize]).or_default() += 1;
+            while t(j) - t(i) > window {
+                let p = v.patient[s[i] as usize];
+                let c = count.get_mut(&p).expect("counted");
+                *c -= 1;
+                if *c == 0 {
+                    count.remove(&p);
+                }
+                i += 1;
             }
-            // The terminal's swipes per hour of the day over the dump.
-            let mut per_hour = [0usize; 24];
-            for &x in s {
-                per_hour[(second_of_day(v.settle[x as usize]) / 3600) as usize] += 1;
+            if count.len() >= min {
+                marked[i..=j].iter_mut().for_each(|m| *m = true);
             }
-            let t = |k: usize| v.settle[s[k] as usize];
-            // Mark every swipe inside some window holding >= min distinct cards.
-            let mut marked = vec![false; s.len()];
-            let mut count: FxHashMap<u32, usize> = FxHashMap::default();
-            let mut i = 0;
-            for j in 0..s.len() {
-                *count.entry(v.patient[s[j] as usize]).or_default() += 1;
-                while t(j) - t(i) > window {
-                    let p = v.patient[s[i] as usize];
-                    let c = count.get_mut(&p).expect("counted");
-                    *c -= 1;
-                    if *c == 0 {
-                        count.remove(&p);
-                    }
-                    i += 1;
-                }
-                if count.len() >= min {
-                    marked[i..=j].iter_mut().for_each(|m| *m = true);
-                }
+        }
+        let mut k = 0;
+        while k < s.len() {
+            if !marked[k] {
+                k += 1;
+                continue;
             }
-            let mut k = 0;
-            while k < s.len() {
-                if !marked[k] {
-                    k += 1;
-                    continue;
-                }
-                let start = k;
-                while k < s.len() && marked[k] {
-                    k += 1;
-                }
-                let burst = &s[start..k];
-                let mut gaps: Vec<i64> = (start + 1..k).map(|g| t(g) - t(g - 1)).collect();
-                gaps.sort_unstable();
-                let median = gaps[gaps.len() / 2];
-                let mut cards: Vec<u32> = burst.iter().map(|&x| v.patient[x as usize]).collect();
-                cards.sort_unstable();
-                cards.dedup();
-                // A burst too large for families at one counter may be paced like customers.
-                let max_gap = if cards.len() >= self.0.large_cards {
-                    self.0.large_max_median_gap_seconds
-                } else {
-                    self.0.max_median_gap_seconds
-                };
-                if median >= i64::from(max_gap) {
-                    continue;
-                }
-                // What the terminal usually takes in the burst's span at that hour.
-                let span_minutes = ((t(k - 1) - t(start)) as f64 / 60.0).max(1.0);
-                let hour = (second_of_day(t(start)) / 3600) as usize;
-                let expected = per_hour[hour] as f64 / days / 60.0 * span_minutes;
-                let p = Poisson::new(expected.max(1e-12))
-                    .map(|d| d.sf(cards.len() as u64 - 1))
-                    .unwrap_or(1.0);
-                if p > self.0.max_p {
-                    continue;
-                }
-                let mut terminals: Vec<&str> = burst
-                    .iter()
-                    .filter_map(|&x| ctx.dump.dicts.terminals.get_opt(v.terminal[x as usize]))
-                    .collect();
-                terminals.sort_unstable();
-                terminals.dedup();
-                let amount: Fen = burst.iter().map(|&x| ctx.insured_paid(x)).sum();
-                let (from, to) = (t(start), t(k - 1));
-                let term_zh = if terminals.is_empty() {
-                    String::new()
-                } else {
-                    format!("，终端 {}", fmt::list(&terminals, 3, "、"))
-                };
-                let term_en = if terminals.is_empty() {
-                    String::new()
-                } else {
-                    format!(" on terminal(s) {}", fmt::list(&terminals, 3, ", "))
-                };
-                let ev = Evidence::new(
-                    format!(
-                        "{}..{} 共 {} 张不同社保卡连续结算 {} 笔，刷卡间隔中位数 {median} 秒{term_zh}，统筹及个人账户支付 {} 元",
-                        fmt::time(from),
-                        fmt::clock(to),
-                        cards.len(),
-                        burst.len(),
-                        fmt::money(amount)
-                    ),
-                    format!(
-                        "{} different cards settled {} times between {} and {}{term_en}, median gap {median} s; fund and account paid {} yuan",
-                        cards.len(),
-                        burst.len(),
-                        fmt::time(from),
-                        fmt::clock(to),
-                        fmt::money(amount)
-                    ),
-                );
-                let lines = lines_of(ctx, burst);
-                out.push(
-                    Hit::new(&INFO, Subject::Provider(provider), ev)
-                        .provider(provider)
-                        .lines(lines, amount)
-                        .severity(INFO.severity + 0.01 * (cards.len() - min) as f64)
-                        .p(p),
-                );
+            let start = k;
+            while k < s.len() && marked[k] {
+                k += 1;
             }
+            let burst = &s[start..k];
+            let mut gaps: Vec<i64> = (start + 1..k).map(|g| t(g) - t(g - 1)).collect();
+            gaps.sort_unstable();
+            let median = gaps[gaps.len() / 2];
+            let mut cards: Vec<u32> = burst.iter().map(|&x| v.patient[x as usize]).collect();
+            cards.sort_unstable();
+            cards.dedup();
+            // A burst too large for families at one counter may be paced like customers.
+            let max_gap = if cards.len() >= self.0.large_cards {
+                self.0.large_max_median_gap_seconds
+            } else {
+                self.0.max_median_gap_seconds
+            };
+            if median >= i64::from(max_gap) {
+                continue;
+            }
+            // What the terminal usually takes in the burst's span at that hour.
+            let span_minutes = ((t(k - 1) - t(start)) as f64 / 60.0).max(1.0);
+            let hour = (second_of_day(t(start)) / 3600) as usize;
+            let expected = per_hour[hour] as f64 / days / 60.0 * span_minutes;
+            let p = Poisson::new(expected.max(1e-12))
+                .map(|d| d.sf(cards.len() as u64 - 1))
+                .unwrap_or(1.0);
+            if p > self.0.max_p {
+                continue;
+            }
+            let mut terminals: Vec<&str> = burst
+                .iter()
+                .filter_map(|&x| ctx.dump.dicts.terminals.get_opt(v.terminal[x as usize]))
+                .collect();
+            terminals.sort_unstable();
+            terminals.dedup();
+            let amount: Fen = burst.iter().map(|&x| ctx.insured_paid(x)).sum();
+            let (from, to) = (t(start), t(k - 1));
+            let term_zh = if terminals.is_empty() {
+                String::new()
+            } else {
+                format!("，终端 {}", fmt::list(&terminals, 3, "、"))
+            };
+            let term_en = if terminals.is_empty() {
+                String::new()
+            } else {
+                format!(" on terminal(s) {}", fmt::list(&terminals, 3, ", "))
+            };
+            let ev = Evidence::new(
+                format!(
+                    "{}..{} 共 {} 张不同社保卡连续结算 {} 笔，刷卡间隔中位数 {median} 秒{term_zh}，统筹及个人账户支付 {} 元",
+                    fmt::time(from),
+                    fmt::clock(to),
+                    cards.len(),
+                    burst.len(),
+                    fmt::money(amount)
+                ),
+                format!(
+                    "{} different cards settled {} times between {} and {}{term_en}, median gap {median} s; fund and account paid {} yuan",
+                    cards.len(),
+                    burst.len(),
+                    fmt::time(from),
+                    fmt::clock(to),
+                    fmt::money(amount)
+                ),
+            );
+            let lines = lines_of(ctx, burst);
+            out.push(
+                Hit::new(&INFO, Subject::Provider(provider), ev)
+                    .provider(provider)
+                    .lines(lines, amount)
+                    .severity(INFO.severity + 0.01 * (cards.len() - min) as f64)
+                    .p(p),
+            );
         }
     }
 }

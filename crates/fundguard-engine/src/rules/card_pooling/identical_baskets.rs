@@ -88,13 +88,20 @@ fn digest(basket: &[(u32, i64)]) -> u64 {
 
 /// A purchase's basket: its live (item, net units), sorted.
 fn basket_of(ctx: &Ctx<'_>, x: u32) -> Vec<(u32, i64)> {
-    let l = &ctx.dump.lines;
-    let mut basket: Vec<(u32, i64)> = ctx
-        .live_lines(x)
-        .map(|y| (l.item[y as usize], ctx.net_qty[y as usize]))
-        .collect();
-    basket.sort_unstable();
+    let mut basket = Vec::new();
+    fill_basket(ctx, x, &mut basket);
     basket
+}
+
+/// [`basket_of`] into a reused buffer.
+fn fill_basket(ctx: &Ctx<'_>, x: u32, basket: &mut Vec<(u32, i64)>) {
+    let l = &ctx.dump.lines;
+    basket.clear();
+    basket.extend(
+        ctx.live_lines(x)
+            .map(|y| (l.item[y as usize], ctx.net_qty[y as usize])),
+    );
+    basket.sort_unstable();
 }
 
 impl Rule for IdenticalBaskets {
@@ -110,12 +117,15 @@ impl Rule for IdenticalBaskets {
             .into_par_iter()
             .filter(|&x| ctx.visit_live[x as usize] && ctx.is_pharmacy_visit(x))
             .fold(
-                || (FxHashMap::<u64, u64>::default(), 0u64),
-                |(mut m, n), x| {
-                    *m.entry(digest(&basket_of(ctx, x))).or_default() += 1;
-                    (m, n + 1)
+                || (FxHashMap::<u64, u64>::default(), 0u64, Vec::new()),
+                |(mut m, n, mut basket), x| {
+                    // One buffer per worker, not a basket allocated per purchase.
+                    fill_basket(ctx, x, &mut basket);
+                    *m.entry(digest(&basket)).or_default() += 1;
+                    (m, n + 1, basket)
                 },
             )
+            .map(|(m, n, _)| (m, n))
             .reduce(
                 || (FxHashMap::default(), 0),
                 |(mut a, n), (b, k)| {

@@ -121,6 +121,11 @@ enum Hours {
 
 pub struct OffHours(pub Params);
 
+/// The minute of the day a visit was settled.
+fn settle_minute(ctx: &Ctx<'_>, visit: u32) -> i32 {
+    (second_of_day(ctx.dump.visits.settle[visit as usize]) / 60) as i32
+}
+
 /// Is `minute` (of the day) within `[from, to)`, a span that may wrap past midnight?
 fn within(minute: i32, from: i32, to: i32) -> bool {
     if from <= to {
@@ -137,7 +142,7 @@ impl OffHours {
         let v = &ctx.dump.visits;
         let mut nights: Vec<i32> = swipes
             .iter()
-            .filter(|&&x| within((second_of_day(v.settle[x as usize]) / 60) as i32, from, to))
+            .filter(|&&x| within(settle_minute(ctx, x), from, to))
             .map(|&x| fundguard_model::day_of(v.settle[x as usize]))
             .collect();
         nights.sort_unstable();
@@ -169,7 +174,6 @@ impl Rule for OffHours {
                 Some((o, c)) => open_span(o, c, grace).map_or(Hours::Always, |(f, t)| Hours::Known(f, t)),
                 None => Hours::Unknown,
             };
-            let minute = |x: u32| (second_of_day(v.settle[x as usize]) / 60) as i32;
             let all = swipes(ctx, visits);
             let hours = match hours {
                 Hours::Unknown if self.open_at_night(ctx, &all, night_from, night_to) => Hours::Always,
@@ -178,9 +182,9 @@ impl Rule for OffHours {
             let off: Vec<u32> = all
                 .into_iter()
                 .filter(|&x| match hours {
-                    Hours::Known(from, to) => !within(minute(x), from, to),
+                    Hours::Known(from, to) => !within(settle_minute(ctx, x), from, to),
                     Hours::Always => false,
-                    Hours::Unknown => within(minute(x), night_from, night_to),
+                    Hours::Unknown => within(settle_minute(ctx, x), night_from, night_to),
                 })
                 .collect();
             if off.len() < self.0.min_settlements.max(1) {

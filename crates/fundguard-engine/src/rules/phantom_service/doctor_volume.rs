@@ -119,27 +119,26 @@ impl Rule for DoctorVolume {
             })
             .collect();
         seen.par_sort_unstable();
-        let distinct = |day: &[(u32, i32, i64, &str, u32)]| {
-            let mut patients: Vec<u32> = day.iter().map(|d| v.patient[d.4 as usize]).collect();
-            patients.sort_unstable();
-            patients.dedup();
-            patients.len()
-        };
         // Each doctor-day: (doctor, provider where most of its visits were, patients, visits).
-        let days: Vec<(u32, u32, usize, &[(u32, i32, i64, &str, u32)])> = seen
-            .chunk_by(|a, b| a.0 == b.0 && a.1 == b.1)
-            .map(|day| {
-                let mut providers: Vec<u32> = day.iter().map(|d| v.provider[d.4 as usize]).collect();
-                providers.sort_unstable();
-                // Where most of the day's visits were; equal counts: the first provider by id.
-                let provider = providers
-                    .chunk_by(|a, b| a == b)
-                    .max_by_key(|c| (c.len(), std::cmp::Reverse(ctx.provider_id(c[0]))))
-                    .map(|c| c[0])
-                    .unwrap_or(NONE);
-                (day[0].0, provider, distinct(day), day)
-            })
-            .collect();
+        // One buffer for all days, not two vectors per doctor-day.
+        let mut days: Vec<(u32, u32, usize, &[(u32, i32, i64, &str, u32)])> = Vec::new();
+        let mut buf: Vec<u32> = Vec::new();
+        for day in seen.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+            buf.clear();
+            buf.extend(day.iter().map(|d| v.provider[d.4 as usize]));
+            buf.sort_unstable();
+            // Where most of the day's visits were; equal counts: the first provider by id.
+            let provider = buf
+                .chunk_by(|a, b| a == b)
+                .max_by_key(|c| (c.len(), std::cmp::Reverse(ctx.provider_id(c[0]))))
+                .map(|c| c[0])
+                .unwrap_or(NONE);
+            buf.clear();
+            buf.extend(day.iter().map(|d| v.patient[d.4 as usize]));
+            buf.sort_unstable();
+            buf.dedup();
+            days.push((day[0].0, provider, buf.len(), day));
+        }
         // The provider's usual doctor-day, for doctors without days enough of their own.
         let mut per_provider: rustc_hash::FxHashMap<u32, Vec<usize>> = Default::default();
         for d in &days {
