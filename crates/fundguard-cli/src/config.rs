@@ -83,6 +83,7 @@ impl Config {
                 return Err(format!("run.severity.{id}: {s} is outside 0-1"));
             }
         }
+        self.leads.check(&known)?;
         self.rules.check()
     }
 

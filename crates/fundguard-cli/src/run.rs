@@ -242,6 +242,11 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         let all = fundguard_scoring::leads::build(rows, &cfg.leads, &names, cfg.run.language);
         f.account(rows.len() - kept_rows.len(), &all, &leads)
     });
+    // Doctors' points count in the calendar year of the period's last settlement.
+    let year = fundguard_model::civil_from_days(fundguard_model::day_of(result.period.1)).0;
+    for l in leads.iter_mut().filter(|l| l.points.is_some()) {
+        l.points_year = Some(year);
+    }
     let baseline_counts = baseline
         .as_ref()
         .map(|b| fundguard_scoring::feedback::compare(&mut leads, b));

@@ -15,7 +15,7 @@
 //! ```
 //!
 //! The query runs on polars' SQL engine over the accepted rows of `visits`, `line_items`,
-//! `patients`, `providers`, `catalog` and `purchases` (the contract's columns and types: ids as
+//! `patients`, `providers`, `catalog`, `purchases`, `drug_traces` and `drug_stock` (the contract's columns and types: ids as
 //! text, money as DECIMAL, times as TIMESTAMP, dates as DATE; an absent optional table is empty).
 //! Each result row is a hit. Result columns: `subject_id` (required), `subject_type` (or the
 //! rule's `subject`), and optionally `provider_id`, `patient_id`, `visit_id`, `line_ids` (a list
@@ -230,6 +230,7 @@ impl CustomRule {
                     amount_fen: amount.as_ref().map_or(0, |a| a[i]),
                     severity: sev,
                     evidence: ev,
+                    doctor_id: None,
                     p: None,
                 },
                 ev_en,
@@ -418,6 +419,8 @@ fn rows(dump: &Dump, t: Table) -> usize {
         Table::Providers => dump.providers.as_ref().map_or(0, |p| p.provider.len()),
         Table::Catalog => dump.catalog.as_ref().map_or(0, |c| c.item.len()),
         Table::Purchases => dump.purchases.as_ref().map_or(0, |p| p.item.len()),
+        Table::DrugTraces => dump.traces.as_ref().map_or(0, |t| t.code.len()),
+        Table::DrugStock => dump.stock.as_ref().map_or(0, |s| s.code.len()),
     }
 }
 
@@ -599,6 +602,35 @@ fn column(dump: &Dump, t: Table, name: &str, kind: Kind) -> PolarsResult<Series>
                 }
                 "opening_qty" => decimals(name, &p.opening_qty, scale, None),
                 "purchased_qty" => decimals(name, &p.purchased_qty, scale, None),
+                _ => empty(),
+            },
+        },
+        Table::DrugTraces => match &dump.traces {
+            None => empty(),
+            Some(t) => match name {
+                "trace_code" => coded(name, &d.traces, &t.code),
+                "visit_id" => text(
+                    name,
+                    t.visit
+                        .iter()
+                        .map(|&v| Some(dump.visits.visit_id.get(v as usize))),
+                ),
+                "item_code" => coded(name, &d.items, &t.item),
+                "provider_id" => coded(name, &d.providers, &t.provider),
+                "patient_id" => coded(name, &d.patients, &t.patient),
+                "scan_time" => timestamps(name, &t.time),
+                "quantity" => decimals(name, &t.quantity, scale, None),
+                "split_pack" => Series::new(name.into(), t.split_pack.clone()),
+                _ => empty(),
+            },
+        },
+        Table::DrugStock => match &dump.stock {
+            None => empty(),
+            Some(st) => match name {
+                "trace_code" => coded(name, &d.traces, &st.code),
+                "item_code" => coded(name, &d.items, &st.item),
+                "provider_id" => coded(name, &d.providers, &st.provider),
+                "stock_time" => timestamps(name, &st.time),
                 _ => empty(),
             },
         },

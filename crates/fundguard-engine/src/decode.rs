@@ -34,7 +34,39 @@ fn row(dump: &Dump, h: &Hit, lang: Language) -> HitRow {
             Language::Zh => h.evidence.zh.clone(),
             Language::En => h.evidence.en.clone(),
         },
+        doctor_id: d.doctors.get_opt(doctor_of(dump, h)).map(str::to_string),
     }
+}
+
+/// The doctor whose evidence a hit is: the subject when it is a doctor; else the one doctor who
+/// billed every line of it (a line's own doctor, or the doctor who led its visit); else, for a hit
+/// without lines about one visit, the visit's doctor. [`NONE`] when there is no such single doctor.
+pub fn doctor_of(dump: &Dump, h: &Hit) -> u32 {
+    use fundguard_model::NONE;
+    if let crate::hit::Subject::Doctor(d) = h.subject {
+        return d;
+    }
+    let (l, v) = (&dump.lines, &dump.visits);
+    if h.lines.is_empty() {
+        return if h.visit == NONE {
+            NONE
+        } else {
+            v.doctor[h.visit as usize]
+        };
+    }
+    let mut found = NONE;
+    for &line in &h.lines {
+        let i = line as usize;
+        let d = match l.doctor[i] {
+            NONE => v.doctor[l.visit[i] as usize],
+            d => d,
+        };
+        if d == NONE || (found != NONE && d != found) {
+            return NONE;
+        }
+        found = d;
+    }
+    found
 }
 
 /// Orders hits by decoded text (rule, subject, visit, first line), never by dictionary code or

@@ -44,6 +44,8 @@ pub struct RuleRun {
     pub netting: NettingStats,
     /// Milliseconds spent building the shared indexes.
     pub index_millis: u64,
+    /// The dump's period: its earliest settlement or charge and its latest settlement.
+    pub period: (fundguard_model::Seconds, fundguard_model::Seconds),
 }
 
 /// The parameters of one rule as a TOML table (for listings and docs).
@@ -74,6 +76,8 @@ fn skip_reason(
             fundguard_model::Table::Providers => dump.providers.is_some(),
             fundguard_model::Table::Catalog => dump.catalog.is_some(),
             fundguard_model::Table::Purchases => dump.purchases.is_some(),
+            fundguard_model::Table::DrugTraces => dump.traces.is_some(),
+            fundguard_model::Table::DrugStock => dump.stock.is_some(),
             _ => true,
         };
         if !present {
@@ -186,6 +190,7 @@ pub fn run(
     RuleRun {
         hits,
         outcomes,
+        period: (ctx.dump_start, ctx.dump_end),
         netting: ctx.netting,
         index_millis,
     }

@@ -293,6 +293,7 @@ pub(crate) fn read(
     files: &BTreeMap<&'static str, PathBuf>,
 ) -> Result<Vec<Option<RawTable>>, IngestError> {
     let mut out: Vec<Option<RawTable>> = Table::ALL.iter().map(|_| None).collect();
+    let mut settlements = None;
     if let Some(p) = files.get("MDTRT_D") {
         let m = parse(
             p,
@@ -320,6 +321,7 @@ pub(crate) fn read(
             }
         };
         out[Table::Visits as usize] = Some(visits(&m, &s));
+        settlements = Some(s);
     }
     if let Some(p) = files.get("FEE_LIST_D") {
         let e = parse(
@@ -371,6 +373,64 @@ pub(crate) fn read(
             Table::Providers,
             national::FIXMEDINS_B,
             vec![("provider_type", kind)],
+        ));
+    }
+    if let Some(p) = files.get("DRUG_TRAC_D") {
+        let e = parse(
+            p,
+            &required(
+                national::DRUG_TRAC_D,
+                &[
+                    "trace_code",
+                    "item_code",
+                    "provider_id",
+                    "scan_time",
+                    "quantity",
+                ],
+            ),
+        )?;
+        // A feed keyed by settlement: its visit is the settlement's (SETL_D); a settlement of no
+        // known visit keeps its id, which validation rejects as naming no visit.
+        let mut derived = Vec::new();
+        if e.position(&["mdtrt_id"]).is_none() {
+            let Some(setl) = e.position(&["setl_id"]) else {
+                return Err(IngestError::Unreadable {
+                    file: p.clone(),
+                    message: "DRUG_TRAC_D has neither mdtrt_id nor setl_id".into(),
+                });
+            };
+            let mut visit_of: rustc_hash::FxHashMap<&str, &str> = Default::default();
+            if let Some(s) = &settlements {
+                let (sid, vid) = (s.position(&["setl_id"]), s.position(&["mdtrt_id"]));
+                for r in 0..s.rows() {
+                    if !s.is_broken(r) {
+                        visit_of.insert(s.get(r, sid), s.get(r, vid));
+                    }
+                }
+            }
+            let mut col = StrColumn::default();
+            for r in 0..e.rows() {
+                let id = e.get(r, Some(setl));
+                col.push(visit_of.get(id).copied().unwrap_or(id));
+            }
+            derived.push(("visit_id", col));
+        }
+        out[Table::DrugTraces as usize] =
+            Some(whole(&e, Table::DrugTraces, national::DRUG_TRAC_D, derived));
+    }
+    if let Some(p) = files.get("DRUG_STOCK_D") {
+        let e = parse(
+            p,
+            &required(
+                national::DRUG_STOCK_D,
+                &["trace_code", "item_code", "provider_id"],
+            ),
+        )?;
+        out[Table::DrugStock as usize] = Some(whole(
+            &e,
+            Table::DrugStock,
+            national::DRUG_STOCK_D,
+            Vec::new(),
         ));
     }
     Ok(out)

@@ -232,6 +232,8 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
     let patients_raw = whole(Table::Patients);
     let catalog_raw = whole(Table::Catalog);
     let purchases_raw = whole(Table::Purchases);
+    let traces_raw = whole(Table::DrugTraces);
+    let stock_raw = whole(Table::DrugStock);
 
     let mut dicts = Dicts::default();
     let mut outcomes: Vec<(Table, tables::Outcome)> = Vec::new();
@@ -277,6 +279,19 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
     drop(rejected_visits);
     outcomes.push((Table::LineItems, o));
     metas[Table::LineItems as usize] = Some(meta);
+    // Scans link to the accepted line items, so they come after them.
+    if let Some(r) = traces_raw {
+        let (t, o) = tables::drug_traces(&r, &mut dicts, &visits, &lines);
+        dump.traces = Some(t);
+        outcomes.push((Table::DrugTraces, o));
+        metas[Table::DrugTraces as usize] = Some(r.meta());
+    }
+    if let Some(r) = stock_raw {
+        let (s, o) = tables::drug_stock(&r, &mut dicts);
+        dump.stock = Some(s);
+        outcomes.push((Table::DrugStock, o));
+        metas[Table::DrugStock as usize] = Some(r.meta());
+    }
     dump.visits = visits;
     dump.lines = lines;
     dump.dicts = dicts;

@@ -103,6 +103,10 @@ pub struct Mapping {
     pub catalog: Option<TableMap>,
     #[serde(default)]
     pub purchases: Option<TableMap>,
+    #[serde(default)]
+    pub drug_traces: Option<TableMap>,
+    #[serde(default)]
+    pub drug_stock: Option<TableMap>,
 }
 
 impl Mapping {
@@ -143,6 +147,8 @@ impl Mapping {
             Table::Providers => self.providers.as_ref(),
             Table::Catalog => self.catalog.as_ref(),
             Table::Purchases => self.purchases.as_ref(),
+            Table::DrugTraces => self.drug_traces.as_ref(),
+            Table::DrugStock => self.drug_stock.as_ref(),
         }
     }
 }

@@ -131,6 +131,10 @@ pub fn read_hits(path: &Path) -> Result<Vec<HitRow>, String> {
         let amount = column::<Decimal128Array>(&batch, path, "amount_at_risk", "decimal")?;
         let severity = column::<Float64Array>(&batch, path, "severity", "float")?;
         let lines = column::<ListArray>(&batch, path, "line_ids", "list")?;
+        // Not a contract column: files of other tools (and older runs) have none.
+        let doctor = batch
+            .column_by_name("doctor_id")
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>());
         let opt = |c: &StringArray, i: usize| c.is_valid(i).then(|| c.value(i).to_string());
         for i in 0..batch.num_rows() {
             out.push(HitRow {
@@ -145,6 +149,7 @@ pub fn read_hits(path: &Path) -> Result<Vec<HitRow>, String> {
                 amount_fen: amount.value(i) as i64,
                 severity: severity.value(i),
                 evidence: ev.value(i).to_string(),
+                doctor_id: doctor.and_then(|d| opt(d, i)),
                 p: None,
             });
         }
@@ -162,8 +167,19 @@ pub fn read_leads(path: &Path) -> Result<Vec<LeadRecord>, String> {
         let (id, st, sid) = (text("lead_id")?, text("subject_type")?, text("subject_id")?);
         let amount = column::<Decimal128Array>(&batch, path, "amount_at_risk", "decimal")?;
         let rules = column::<ListArray>(&batch, path, "rule_ids", "list")?;
+        // Not contract columns: leads of other tools (and older runs) have none.
+        let int = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<Int64Array>())
+        };
+        let (ytd, year) = (int("points_ytd"), int("points_year"));
+        let get =
+            |c: Option<&Int64Array>, i: usize| c.filter(|c| c.is_valid(i)).map(|c| c.value(i));
         for i in 0..batch.num_rows() {
             out.push(LeadRecord {
+                points_ytd: get(ytd, i).and_then(|v| u32::try_from(v).ok()),
+                points_year: get(year, i).and_then(|v| i32::try_from(v).ok()),
                 rank: rank.value(i),
                 lead_id: id.value(i).to_string(),
                 subject_type: st.value(i).to_string(),

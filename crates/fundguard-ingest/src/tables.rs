@@ -2,8 +2,8 @@
 
 use fundguard_model::{
     category, line_amount_fen, yuan, Catalog, Dict, Dicts, LineItems, Patients, ProviderType,
-    Providers, Purchases, Scaled, Sex, VisitType, Visits, NONE, NULL_DATE, NULL_I64, NULL_TIME,
-    PRICE_SCALE, QTY_SCALE,
+    Providers, Purchases, Scaled, Sex, StrColumn, VisitType, Visits, NONE, NULL_DATE, NULL_I64,
+    NULL_TIME, PRICE_SCALE, QTY_SCALE,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
 
@@ -581,4 +581,174 @@ pub(crate) fn purchases(raw: &RawTable, dicts: &mut Dicts) -> (Purchases, Outcom
         purchased_qty: filter(purchased, keep),
     };
     (p, out)
+}
+
+/// Longest trace code the national interface allows (`drug_trac_codg`, varchar 100).
+const TRACE_CODE_MAX: usize = 100;
+
+fn check_trace_codes(v: &mut Validator<'_>, code: &[u32], dict: &Dict) {
+    for (row, &c) in code.iter().enumerate() {
+        if let Some(t) = dict.get_opt(c) {
+            if t.chars().count() > TRACE_CODE_MAX {
+                v.report(
+                    row,
+                    "trace_code",
+                    Some(t.chars().take(40).collect::<String>() + "…"),
+                    format!(
+                        "trace_code: {} characters, more than the {TRACE_CODE_MAX} a trace code may hold",
+                        t.chars().count()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Drug trace scans, each linked to the line item it sells: the visit's line of the same item
+/// (the first by line id when the visit bills the item on several lines). A scan whose visit is
+/// unknown, whose visit bills no such item, or whose provider or patient is not the visit's is
+/// rejected with the reason.
+pub(crate) fn drug_traces(
+    raw: &RawTable,
+    dicts: &mut Dicts,
+    visits: &Visits,
+    lines: &LineItems,
+) -> (fundguard_model::DrugTraces, Outcome) {
+    let mut v = Validator::new(raw, 0);
+    let code = v.intern("trace_code", &mut dicts.traces);
+    let item = v.intern("item_code", &mut dicts.items);
+    let provider = v.intern("provider_id", &mut dicts.providers);
+    let patient = v.intern("patient_id", &mut dicts.patients);
+    let time = v.numbers("scan_time", NULL_TIME);
+    let quantity = v.numbers("quantity", NULL_I64);
+    let split = v.numbers("split_pack", 0);
+    let mut visit_ids = StrColumn::default();
+    v.text_into("visit_id", &mut visit_ids);
+    check_trace_codes(&mut v, &code, &dicts.traces);
+    let by_id: FxHashMap<&str, u32> = visits
+        .visit_id
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s, i as u32))
+        .collect();
+    // (visit, item) -> its first line by line id.
+    let mut line_of: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    for l in 0..lines.visit.len() {
+        let e = line_of
+            .entry((lines.visit[l], lines.item[l]))
+            .or_insert(l as u32);
+        if lines.line_id.get(l) < lines.line_id.get(*e as usize) {
+            *e = l as u32;
+        }
+    }
+    let mut visit = vec![u32::MAX; raw.rows];
+    let mut line = vec![u32::MAX; raw.rows];
+    for row in 0..raw.rows {
+        let id = visit_ids.get(row);
+        if id.is_empty() {
+            continue;
+        }
+        let Some(&vr) = by_id.get(id) else {
+            v.report(
+                row,
+                "visit_id",
+                Some(id.to_string()),
+                format!("visit_id: no visit {id} in visits (the scan sells nothing billed)"),
+            );
+            continue;
+        };
+        visit[row] = vr;
+        if quantity[row] == 0 {
+            v.report(
+                row,
+                "quantity",
+                Some("0".into()),
+                "quantity: 0 (a scan sells or returns some of a box)".into(),
+            );
+        }
+        let vp = visits.provider[vr as usize];
+        if provider[row] != NONE && provider[row] != vp {
+            v.report(
+                row,
+                "provider_id",
+                dicts.providers.get_opt(provider[row]).map(str::to_string),
+                format!(
+                    "provider_id: visit {id} was settled by {}",
+                    dicts.providers.get(vp)
+                ),
+            );
+        }
+        let pp = visits.patient[vr as usize];
+        if patient[row] != NONE && patient[row] != pp {
+            v.report(
+                row,
+                "patient_id",
+                dicts.patients.get_opt(patient[row]).map(str::to_string),
+                format!("patient_id: visit {id} is {}'s", dicts.patients.get(pp)),
+            );
+        }
+        if item[row] == NONE {
+            continue;
+        }
+        match line_of.get(&(vr, item[row])) {
+            Some(&l) => line[row] = l,
+            None => v.report(
+                row,
+                "item_code",
+                dicts.items.get_opt(item[row]).map(str::to_string),
+                format!(
+                    "item_code: visit {id} bills no line of {} (the scan links to no line item)",
+                    dicts.items.get(item[row])
+                ),
+            ),
+        }
+    }
+    let out = finish(v);
+    let keep = &out.keep;
+    let visit = filter(visit, keep);
+    let patient: Vec<u32> = filter(patient, keep)
+        .into_iter()
+        .zip(&visit)
+        .map(|(p, &vr)| {
+            if p == NONE {
+                visits.patient[vr as usize]
+            } else {
+                p
+            }
+        })
+        .collect();
+    let t = fundguard_model::DrugTraces {
+        code: filter(code, keep),
+        line: filter(line, keep),
+        item: filter(item, keep),
+        provider: filter(provider, keep),
+        patient,
+        time: filter(time, keep),
+        quantity: filter(quantity, keep),
+        split_pack: filter(split, keep).into_iter().map(|b| b == 1).collect(),
+        visit,
+    };
+    (t, out)
+}
+
+/// Stock scans: the codes each provider took in.
+pub(crate) fn drug_stock(
+    raw: &RawTable,
+    dicts: &mut Dicts,
+) -> (fundguard_model::DrugStock, Outcome) {
+    let mut v = Validator::new(raw, 0);
+    let code = v.intern("trace_code", &mut dicts.traces);
+    let item = v.intern("item_code", &mut dicts.items);
+    let provider = v.intern("provider_id", &mut dicts.providers);
+    let time = v.numbers("stock_time", NULL_TIME);
+    check_trace_codes(&mut v, &code, &dicts.traces);
+    let out = finish(v);
+    let keep = &out.keep;
+    let s = fundguard_model::DrugStock {
+        code: filter(code, keep),
+        item: filter(item, keep),
+        provider: filter(provider, keep),
+        time: filter(time, keep),
+    };
+    (s, out)
 }

@@ -143,6 +143,8 @@ pub struct Dicts {
     pub terminals: Dict,
     pub regions: Dict,
     pub provider_names: Dict,
+    /// 追溯码 of `drug_traces` and `drug_stock`.
+    pub traces: Dict,
     /// `med_type`, `insurance_type`, `level` and other short codes.
     pub codes: Dict,
 }
@@ -249,6 +251,35 @@ pub struct Purchases {
     pub purchased_qty: Vec<i64>,
 }
 
+/// Accepted 追溯码 scans, each linked to the line item it sells.
+#[derive(Debug, Clone, Default)]
+pub struct DrugTraces {
+    /// Code in `traces`.
+    pub code: Vec<u32>,
+    /// Row index into [`Visits`].
+    pub visit: Vec<u32>,
+    /// Row index into [`LineItems`]: the visit's line of the item (the first by line id).
+    pub line: Vec<u32>,
+    pub item: Vec<u32>,
+    pub provider: Vec<u32>,
+    /// The visit's patient when the row gave none.
+    pub patient: Vec<u32>,
+    pub time: Vec<Seconds>,
+    /// Scale 4; negative on a return.
+    pub quantity: Vec<i64>,
+    pub split_pack: Vec<bool>,
+}
+
+/// Accepted stock scans: the codes a provider took in.
+#[derive(Debug, Clone, Default)]
+pub struct DrugStock {
+    pub code: Vec<u32>,
+    pub item: Vec<u32>,
+    pub provider: Vec<u32>,
+    /// [`NULL_TIME`] when not given.
+    pub time: Vec<Seconds>,
+}
+
 /// A whole accepted dump. Optional tables are `None` when the dump did not have them.
 #[derive(Debug, Clone, Default)]
 pub struct Dump {
@@ -259,6 +290,8 @@ pub struct Dump {
     pub providers: Option<Providers>,
     pub catalog: Option<Catalog>,
     pub purchases: Option<Purchases>,
+    pub traces: Option<DrugTraces>,
+    pub stock: Option<DrugStock>,
 }
 
 impl Dump {

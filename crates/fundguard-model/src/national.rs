@@ -30,7 +30,7 @@ pub const MDTRT_D: &[Field] = &[
         &["dscg_maindiag_code", "dise_codg", "dise_no"],
     ),
     f("dept_code", &["adm_dept_codg"]),
-    f("doctor_id", &["chfpdr_code", "atddr_no"]),
+    f("doctor_id", &["chfpdr_code", "atddr_no", "acord_dr_code"]),
     f("terminal_id", &["opter_id"]),
     f("insurance_type", &["insutype"]),
 ];
@@ -89,13 +89,42 @@ pub const FIXMEDINS_B: &[Field] = &[
     f("close_time", &["close_time"]),
 ];
 
+/// 追溯码 scans of the sale feed (interfaces 3505 sale, 3506 return). The platform's table name
+/// for the feed varies by province; `DRUG_TRAC_D` is the stem fundguard reads, with the
+/// interface's field names. A feed keyed by `setl_id` alone is linked to its visit through
+/// `SETL_D`.
+pub const DRUG_TRAC_D: &[Field] = &[
+    f("trace_code", &["drug_trac_codg"]),
+    f("visit_id", &["mdtrt_id"]),
+    f("item_code", &["med_list_codg", "hilist_code"]),
+    f("provider_id", &["fixmedins_code"]),
+    f("patient_id", &["psn_no"]),
+    f("scan_time", &["sel_retn_time"]),
+    f("quantity", &["sel_retn_cnt"]),
+    f("split_pack", &["trdn_flag"]),
+];
+
+/// 追溯码 a provider took in (interfaces 3501 stock count, 3502 stock changes, 3503 purchases);
+/// `DRUG_STOCK_D` is fundguard's stem for the feed.
+pub const DRUG_STOCK_D: &[Field] = &[
+    f("trace_code", &["drug_trac_codg"]),
+    f("item_code", &["med_list_codg", "hilist_code"]),
+    f("provider_id", &["fixmedins_code"]),
+    f(
+        "stock_time",
+        &["inv_chg_time", "purc_retn_stoin_time", "invdate"],
+    ),
+];
+
 /// The extract tables: file stem, the contract table they feed, their fields.
-pub const EXTRACTS: [(&str, Table, &[Field]); 5] = [
+pub const EXTRACTS: [(&str, Table, &[Field]); 7] = [
     ("MDTRT_D", Table::Visits, MDTRT_D),
     ("SETL_D", Table::Visits, SETL_D),
     ("FEE_LIST_D", Table::LineItems, FEE_LIST_D),
     ("PSN_INFO_B", Table::Patients, PSN_INFO_B),
     ("FIXMEDINS_B", Table::Providers, FIXMEDINS_B),
+    ("DRUG_TRAC_D", Table::DrugTraces, DRUG_TRAC_D),
+    ("DRUG_STOCK_D", Table::DrugStock, DRUG_STOCK_D),
 ];
 
 /// `visit_type` of a national `med_type`, national 2-digit codes and provincial extensions

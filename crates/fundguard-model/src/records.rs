@@ -20,11 +20,12 @@ pub enum Family {
     ExcessiveSupply,
     PhantomService,
     PeerOutlier,
+    TraceCode,
     Custom,
 }
 
 impl Family {
-    pub const ALL: [Family; 12] = [
+    pub const ALL: [Family; 13] = [
         Family::BedHanging,
         Family::DuplicateCharge,
         Family::ItemSwap,
@@ -36,6 +37,7 @@ impl Family {
         Family::ExcessiveSupply,
         Family::PhantomService,
         Family::PeerOutlier,
+        Family::TraceCode,
         Family::Custom,
     ];
 
@@ -52,6 +54,7 @@ impl Family {
             Family::ExcessiveSupply => "excessive_supply",
             Family::PhantomService => "phantom_service",
             Family::PeerOutlier => "peer_outlier",
+            Family::TraceCode => "trace_code",
             Family::Custom => "custom",
         }
     }
@@ -74,6 +77,7 @@ impl Family {
             Family::ExcessiveSupply => "超量开药",
             Family::PhantomService => "虚构医疗服务",
             Family::PeerOutlier => "统计离群",
+            Family::TraceCode => "药品追溯码",
             Family::Custom => "自定义规则",
         }
     }
@@ -103,6 +107,10 @@ pub struct HitRow {
     pub amount_fen: i64,
     pub severity: f64,
     pub evidence: String,
+    /// The doctor whose evidence this is (every line of the hit billed by him, or the visit he
+    /// led), when there is one; scoring rolls such hits up to his lead too. Written after the
+    /// contract's columns.
+    pub doctor_id: Option<String>,
     /// Tail probability of outlier evidence (not written to hits.parquet; scoring uses it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p: Option<f64>,
@@ -150,6 +158,9 @@ pub struct LeadRecord {
     pub subject_id: String,
     pub amount_fen: i64,
     pub rule_ids: Vec<String>,
+    /// Doctor leads: the payment-qualification points of the year so far, and that year.
+    pub points_ytd: Option<u32>,
+    pub points_year: Option<i32>,
 }
 
 /// What happened to one rule in a run.

@@ -15,16 +15,20 @@ pub enum Table {
     Providers,
     Catalog,
     Purchases,
+    DrugTraces,
+    DrugStock,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 8] = [
         Table::Visits,
         Table::LineItems,
         Table::Patients,
         Table::Providers,
         Table::Catalog,
         Table::Purchases,
+        Table::DrugTraces,
+        Table::DrugStock,
     ];
 
     /// The file stem in a dump directory (`visits` → `visits.parquet`, `visits.csv` or `visits/`).
@@ -36,6 +40,8 @@ impl Table {
             Table::Providers => "providers",
             Table::Catalog => "catalog",
             Table::Purchases => "purchases",
+            Table::DrugTraces => "drug_traces",
+            Table::DrugStock => "drug_stock",
         }
     }
 
@@ -51,10 +57,13 @@ impl Table {
             Table::Providers => PROVIDERS,
             Table::Catalog => CATALOG,
             Table::Purchases => PURCHASES,
+            Table::DrugTraces => DRUG_TRACES,
+            Table::DrugStock => DRUG_STOCK,
         }
     }
 
-    /// The column(s) that identify a row; a second row with the same key is rejected.
+    /// The column(s) that identify a row; a second row with the same key is rejected. Scans have
+    /// none: a box scanned twice is evidence, not a bad row.
     pub fn key(self) -> &'static [&'static str] {
         match self {
             Table::Visits => &["visit_id"],
@@ -63,6 +72,7 @@ impl Table {
             Table::Providers => &["provider_id"],
             Table::Catalog => &["item_code"],
             Table::Purchases => &["provider_id", "item_code", "month"],
+            Table::DrugTraces | Table::DrugStock => &[],
         }
     }
 
@@ -86,6 +96,8 @@ impl Table {
                 "item_swap 3 (items outside the drug catalogue)",
             ],
             Table::Purchases => &["item_swap 1 (inventory mismatch)"],
+            Table::DrugTraces => &["trace_code (drug trace codes sold twice, under two drugs, in two regions, missing)"],
+            Table::DrugStock => &["trace_code.never_stocked (codes sold but never taken in)"],
         }
     }
 
@@ -213,6 +225,27 @@ pub const PURCHASES: &[ColumnSpec] = &[
     col("purchased_qty", QTY, true, true),
 ];
 
+/// 追溯码 scans at sales and returns (the sale feed, interface 3505): the contract's table.
+pub const DRUG_TRACES: &[ColumnSpec] = &[
+    col("trace_code", Kind::Id, true, true),
+    col("visit_id", Kind::Id, true, true),
+    col("item_code", Kind::Id, true, true),
+    col("provider_id", Kind::Id, true, true),
+    col("patient_id", Kind::Id, false, false),
+    col("scan_time", Kind::Timestamp, true, true),
+    col("quantity", QTY, true, true),
+    col("split_pack", Kind::Bool, false, false),
+];
+
+/// The codes a provider took in (the inventory feeds: 3501 stock count, 3502 stock changes, 3503
+/// purchases), one row per box. Not in the contract: fundguard's own optional table.
+pub const DRUG_STOCK: &[ColumnSpec] = &[
+    col("trace_code", Kind::Id, true, true),
+    col("item_code", Kind::Id, true, true),
+    col("provider_id", Kind::Id, true, true),
+    col("stock_time", Kind::Timestamp, false, false),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,7 +253,7 @@ mod tests {
     #[test]
     fn keys_are_required_columns() {
         for t in Table::ALL {
-            for k in t.key() {
+            for k in t.key().iter() {
                 let spec = t.columns().iter().find(|c| c.name == *k).unwrap();
                 assert!(spec.required && spec.non_null, "{} {k}", t.name());
             }

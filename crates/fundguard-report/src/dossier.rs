@@ -49,6 +49,30 @@ pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
         let kind = r.provider_types.get(p).map_or("unknown", String::as_str);
         let _ = writeln!(s, "- 涉及定点医药机构：`{p}`（{}）", kind_zh(kind));
     }
+    if l.subject_type == "doctor" {
+        // The dump has no register of doctors: what it cannot know is left for the inquiry.
+        s.push_str("- 性别：______ · 年龄：______ · 执业类别及医保医师资格：______\n");
+        if let Some(points) = l.points {
+            let parts: Vec<String> = l
+                .points_by_rule
+                .iter()
+                .map(|(rule, p)| format!("{} {p} 分", r.names.get(rule, Language::Zh)))
+                .collect();
+            let _ = writeln!(
+                s,
+                "- 医保支付资格记分（医保发〔2024〕23号，按本地记分标准核定）：本期证据对应 {points} 分（{}）{}{}",
+                parts.join("、"),
+                l.points_ytd
+                    .map(|y| format!("，{}年累计 {y} 分", l.points_year.unwrap_or_default()))
+                    .unwrap_or_default(),
+                if l.points_ytd.unwrap_or(points) >= fundguard_scoring::leads::POINTS_LIMIT {
+                    "，达到 12 分，终止医保支付资格"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
     let mut patients: Vec<&str> = l
         .hits
         .iter()

@@ -96,7 +96,8 @@ impl Report<'_> {
             out.entry(t.clone()).or_default().total += 1;
         }
         let mut flagged: BTreeMap<&str, Fen> = BTreeMap::new();
-        for l in self.leads {
+        // A doctor's lead repeats hits of his institution's and his patients' leads.
+        for l in self.leads.iter().filter(|l| l.subject_type != "doctor") {
             if let Some(p) = &l.provider_id {
                 *flagged.entry(p.as_str()).or_default() += Fen(l.amount_fen);
             }

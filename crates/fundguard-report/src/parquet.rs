@@ -45,6 +45,7 @@ pub fn write_hits(path: &Path, rows: &[HitRow], meta: &Meta) -> Result<(), Strin
         Field::new("amount_at_risk", DataType::Decimal128(16, 2), false),
         Field::new("severity", DataType::Float64, false),
         Field::new("evidence", DataType::Utf8, false),
+        Field::new("doctor_id", DataType::Utf8, true),
     ]));
     let columns: Vec<ArrayRef> = vec![
         text(&|r| &r.rule_id),
@@ -60,6 +61,7 @@ pub fn write_hits(path: &Path, rows: &[HitRow], meta: &Meta) -> Result<(), Strin
             rows.iter().map(|r| r.severity),
         )),
         text(&|r| &r.evidence),
+        opt(&|r| r.doctor_id.as_deref()),
     ];
     let batch = RecordBatch::try_new(schema.clone(), columns).map_err(|e| e.to_string())?;
     write_batch(
@@ -150,14 +152,17 @@ fn list_of_text<'a>(values: impl Iterator<Item = &'a [String]>) -> ArrayRef {
 }
 
 /// Writes leads.parquet: the contract's columns (`rank, lead_id, subject_type, subject_id,
-/// provider_id, score, amount_at_risk, hit_count, families, rule_ids, headline`), then `referral`
-/// and `status`; rows by rank.
+/// provider_id, score, amount_at_risk, hit_count, families, rule_ids, headline`), then `referral`,
+/// `status` and, for doctor leads, `points`, `points_ytd` and `points_year`; rows by rank.
 pub fn write_leads(path: &Path, leads: &[Lead], meta: &Meta) -> Result<(), String> {
     let text = |f: &dyn Fn(&Lead) -> &str| -> ArrayRef {
         Arc::new(StringArray::from_iter_values(leads.iter().map(f)))
     };
     let opt = |f: &dyn Fn(&Lead) -> Option<&str>| -> ArrayRef {
         Arc::new(StringArray::from_iter(leads.iter().map(f)))
+    };
+    let int = |f: &dyn Fn(&Lead) -> Option<i64>| -> ArrayRef {
+        Arc::new(arrow::array::Int64Array::from_iter(leads.iter().map(f)))
     };
     let amount = decimal_16_2(leads.iter().map(|l| l.amount_fen), "leads")?;
     let list_field = || Arc::new(Field::new("item", DataType::Utf8, true));
@@ -175,6 +180,9 @@ pub fn write_leads(path: &Path, leads: &[Lead], meta: &Meta) -> Result<(), Strin
         Field::new("headline", DataType::Utf8, false),
         Field::new("referral", DataType::Boolean, false),
         Field::new("status", DataType::Utf8, true),
+        Field::new("points", DataType::Int64, true),
+        Field::new("points_ytd", DataType::Int64, true),
+        Field::new("points_year", DataType::Int64, true),
     ]));
     let columns: Vec<ArrayRef> = vec![
         Arc::new(arrow::array::Int64Array::from_iter_values(
@@ -198,6 +206,9 @@ pub fn write_leads(path: &Path, leads: &[Lead], meta: &Meta) -> Result<(), Strin
             leads.iter().map(|l| Some(l.referral)),
         )),
         opt(&|l| l.status.as_deref()),
+        int(&|l| l.points.map(i64::from)),
+        int(&|l| l.points_ytd.map(i64::from)),
+        int(&|l| l.points_year.map(i64::from)),
     ];
     let batch = RecordBatch::try_new(schema, columns).map_err(|e| e.to_string())?;
     write_batch(
@@ -234,6 +245,7 @@ mod tests {
                 amount_fen: 123_456,
                 severity: 0.7,
                 evidence: "同一次就诊内相同明细重复计费".into(),
+                doctor_id: None,
                 p: None,
             },
             HitRow {
@@ -248,6 +260,7 @@ mod tests {
                 amount_fen: -5,
                 severity: 0.85,
                 evidence: "burst".into(),
+                doctor_id: None,
                 p: Some(1e-9),
             },
         ];
@@ -278,7 +291,9 @@ mod tests {
             schema.field_with_name("line_ids").unwrap().data_type(),
             DataType::List(f) if f.data_type() == &DataType::Utf8
         ));
-        assert_eq!(schema.fields().len(), 11);
+        // The contract's eleven, then the doctor whose evidence the hit is.
+        assert_eq!(schema.fields().len(), 12);
+        assert_eq!(schema.field(11).name(), "doctor_id");
         let batch = reader.build().unwrap().next().unwrap().unwrap();
         let amount = batch
             .column_by_name("amount_at_risk")

@@ -350,6 +350,10 @@ pub fn evaluate(
         if good {
             r.hits_true += 1;
             true_lead.insert(crate::leads::lead_subject(h));
+            // The doctor's lead holds it too, when he has one.
+            if let Some(d) = &h.doctor_id {
+                true_lead.insert(("doctor", d.as_str()));
+            }
         } else {
             *unlabelled_hits.entry(h.rule_id.clone()).or_default() += 1;
         }
@@ -414,6 +418,7 @@ mod tests {
             amount_fen: amount,
             severity: 0.7,
             evidence: String::new(),
+            doctor_id: None,
             p: None,
         }
     }

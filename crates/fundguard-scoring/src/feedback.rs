@@ -190,7 +190,8 @@ impl Feedback {
 }
 
 /// Marks each lead `new` (not in the baseline), `escalated` (in it, with at least 20% more money
-/// or a rule it did not have) or `recurring`.
+/// or a rule it did not have) or `recurring`; a doctor lead's year-to-date points add the
+/// baseline's of the same calendar year (points reset each year).
 pub fn compare(leads: &mut [Lead], baseline: &[LeadRecord]) -> BTreeMap<&'static str, usize> {
     let past: BTreeMap<&str, &LeadRecord> =
         baseline.iter().map(|l| (l.lead_id.as_str(), l)).collect();
@@ -207,6 +208,14 @@ pub fn compare(leads: &mut [Lead], baseline: &[LeadRecord]) -> BTreeMap<&'static
             Some(_) => "recurring",
         };
         l.status = Some(status.to_string());
+        if let Some(points) = l.points {
+            let before = past
+                .get(l.lead_id.as_str())
+                .filter(|p| p.points_year.is_some() && p.points_year == l.points_year)
+                .and_then(|p| p.points_ytd)
+                .unwrap_or(0);
+            l.points_ytd = Some(before + points);
+        }
         *counts.entry(status).or_default() += 1;
     }
     counts
@@ -229,6 +238,7 @@ mod tests {
             amount_fen: 100,
             severity: 0.5,
             evidence: String::new(),
+            doctor_id: None,
             p: None,
         }
     }
@@ -264,6 +274,8 @@ mod tests {
             subject_id: provider.into(),
             amount_fen,
             rule_ids: vec!["a.b".into()],
+            points_ytd: None,
+            points_year: None,
         }
     }
 
@@ -292,6 +304,23 @@ mod tests {
                 .clone()
                 .unwrap()
         };
+        // Doctors' points add up over the year, and start again in a new one.
+        let mut doctor = leads[0].clone();
+        doctor.lead_id = lead_id("doctor", "D1");
+        doctor.points = Some(4);
+        doctor.points_year = Some(2026);
+        let earlier = |year| LeadRecord {
+            lead_id: lead_id("doctor", "D1"),
+            points_ytd: Some(7),
+            points_year: Some(year),
+            ..past[0].clone()
+        };
+        let mut this = [doctor.clone()];
+        compare(&mut this, &[earlier(2026)]);
+        assert_eq!(this[0].points_ytd, Some(11));
+        let mut this = [doctor];
+        compare(&mut this, &[earlier(2025)]);
+        assert_eq!(this[0].points_ytd, Some(4));
         assert_eq!(status("H1"), "recurring");
         assert_eq!(status("H2"), "escalated");
         assert_eq!(status("H3"), "new");

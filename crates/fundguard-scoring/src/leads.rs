@@ -12,6 +12,11 @@
 //! score    = evidence · breadth · strength · money
 //! ```
 //!
+//! A hit whose evidence is one doctor's (`doctor_id`: every line billed by him, or the visit he
+//! led) by a rule that earns payment-qualification points (`[leads.doctor_points]`) also belongs
+//! to that doctor's lead, which states the points the month's evidence would earn (医保支付资格
+//! 记分, 医保发〔2024〕23号: one event per rule, 12 in a calendar year end the doctor's eligibility).
+//!
 //! The amount counts each line once: a hit's amount is spread evenly over its lines, each line
 //! keeps the largest share any hit of the lead gives it. Hits without lines (a provider's excess
 //! cost per day, drug cost per day or category share, stock shortfalls, group admissions) are
@@ -36,6 +41,66 @@ pub struct LeadsConfig {
     pub dossiers: usize,
     /// Leads shown in the report.
     pub report_top: usize,
+    /// Points (1-12) a doctor earns per rule whose evidence is his (bands 1-3, 4-6, 7-9, 10-12 of
+    /// 医保发〔2024〕23号). The shipped table is a default to adapt to the province's: a
+    /// `[leads.doctor_points]` table replaces it whole. Rules not in it make no doctor leads.
+    pub doctor_points: BTreeMap<String, u32>,
+}
+
+/// Points per rule shipped as the default (docs/scoring.md gives the reasons): 10 for services
+/// that never happened (虚构医药服务), 7 for bed-hanging and split admissions (挂床、分解住院), 4 for
+/// duplicate and over-standard charges, restricted items and excessive supply (重复收费、超标准收费、
+/// 超限定、超量开药), 4 for a doctor's template prescribing (过度诊疗).
+pub const DEFAULT_DOCTOR_POINTS: &[(&str, u32)] = &[
+    ("bed_hanging.elsewhere", 7),
+    ("bed_hanging.hollow_days", 7),
+    ("bed_hanging.overlap", 7),
+    ("duplicate_charge.daily_cap", 4),
+    ("duplicate_charge.exact", 4),
+    ("duplicate_charge.included_item", 4),
+    ("duplicate_charge.period_cap", 4),
+    ("duplicate_charge.resubmitted", 4),
+    ("excessive_supply.days_supply", 4),
+    ("over_standard_price.above_cap", 4),
+    ("peer_outlier.doctor_items", 4),
+    ("phantom_service.after_discharge", 10),
+    ("phantom_service.doctor_volume", 10),
+    ("restricted_item.course", 4),
+    ("restricted_item.insurance_type", 4),
+    ("restricted_item.level", 4),
+    ("restricted_item.secondary_operation", 4),
+    ("restricted_item.visit_type", 4),
+    ("split_admission.readmission", 7),
+];
+
+/// Points in a calendar year that end a doctor's eligibility to be paid by the fund.
+pub const POINTS_LIMIT: u32 = 12;
+
+/// The band of a point value: `1-3`, `4-6`, `7-9` or `10-12`.
+pub fn points_band(points: u32) -> &'static str {
+    match points {
+        0..=3 => "1-3",
+        4..=6 => "4-6",
+        7..=9 => "7-9",
+        _ => "10-12",
+    }
+}
+
+impl LeadsConfig {
+    /// Checks the points table against the rules the run knows.
+    pub fn check(&self, rules: &[&str]) -> Result<(), String> {
+        for (rule, p) in &self.doctor_points {
+            if !rules.contains(&rule.as_str()) {
+                return Err(format!("leads.doctor_points: no rule `{rule}`"));
+            }
+            if !(1..=POINTS_LIMIT).contains(p) {
+                return Err(format!(
+                    "leads.doctor_points.\"{rule}\": {p} is outside 1-{POINTS_LIMIT}"
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Default for LeadsConfig {
@@ -44,6 +109,10 @@ impl Default for LeadsConfig {
             referral_yuan: 5_000,
             dossiers: 20,
             report_top: 50,
+            doctor_points: DEFAULT_DOCTOR_POINTS
+                .iter()
+                .map(|(r, p)| (r.to_string(), *p))
+                .collect(),
         }
     }
 }
@@ -70,6 +139,16 @@ pub struct Lead {
     pub referral: bool,
     /// Against a baseline run: `new`, `recurring` or `escalated`.
     pub status: Option<String>,
+    /// Doctor leads: the payment-qualification points this period's evidence would earn.
+    pub points: Option<u32>,
+    /// Doctor leads: the points of the calendar year so far (this period's plus a baseline run's
+    /// of the same year), when a baseline is given.
+    pub points_ytd: Option<u32>,
+    /// Doctor leads: the calendar year the points count in (the year the dump's period ends).
+    pub points_year: Option<i32>,
+    /// Doctor leads: the points of each of its rules that earns any.
+    #[serde(skip)]
+    pub points_by_rule: Vec<(String, u32)>,
     /// Indices of its hits in the rows it was built from, by severity.
     #[serde(skip)]
     pub hits: Vec<usize>,
@@ -82,6 +161,13 @@ pub fn lead_subject(h: &HitRow) -> (&str, &str) {
         ("visit", None, Some(p)) => ("provider", p.as_str()),
         (t, _, _) => (t, h.subject_id.as_str()),
     }
+}
+
+/// The doctor whose lead a hit also belongs to: its doctor, when its rule earns points.
+pub fn doctor_of<'a>(h: &'a HitRow, cfg: &LeadsConfig) -> Option<&'a str> {
+    h.doctor_id
+        .as_deref()
+        .filter(|_| cfg.doctor_points.contains_key(&h.rule_id))
 }
 
 /// Stable id of a subject's lead: the same data gives the same id in every run.
@@ -139,6 +225,14 @@ pub fn build(rows: &[HitRow], cfg: &LeadsConfig, names: &RuleNames, lang: Langua
             .entry((t.to_string(), id.to_string()))
             .or_default()
             .push(i);
+        if let Some(d) = doctor_of(h, cfg) {
+            if t != "doctor" {
+                groups
+                    .entry(("doctor".to_string(), d.to_string()))
+                    .or_default()
+                    .push(i);
+            }
+        }
     }
     let mut leads: Vec<Lead> = groups
         .into_iter()
@@ -265,6 +359,16 @@ fn lead(
         }
     }
     let referral = amount >= cfg.referral_yuan as i64 * 100;
+    // One event per rule (the same conduct found again in a month is the same event).
+    let points_by_rule: Vec<(String, u32)> = if subject_type == "doctor" {
+        rule_ids
+            .iter()
+            .filter_map(|r| cfg.doctor_points.get(r).map(|p| (r.clone(), *p)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let points = (subject_type == "doctor").then(|| points_by_rule.iter().map(|p| p.1).sum());
     let headlines = [Language::Zh, Language::En].map(|l| {
         headline(
             &subject_type,
@@ -272,6 +376,7 @@ fn lead(
             &rule_ids,
             amount,
             referral,
+            points,
             names,
             l,
         )
@@ -295,6 +400,10 @@ fn lead(
         headlines,
         referral,
         status: None,
+        points,
+        points_ytd: None,
+        points_by_rule,
+        points_year: None,
         hits,
     }
 }
@@ -305,10 +414,30 @@ fn headline(
     rule_ids: &[String],
     amount: i64,
     referral: bool,
+    points: Option<u32>,
     names: &RuleNames,
     lang: Language,
 ) -> String {
     let money = fundguard_model::yuan(amount).to_string();
+    let points = |zh: bool| match points {
+        None | Some(0) => String::new(),
+        Some(p) if zh => format!(
+            "，医保支付资格记分 {p} 分{}",
+            if p >= POINTS_LIMIT {
+                "（达到 12 分，终止医保支付资格）"
+            } else {
+                ""
+            }
+        ),
+        Some(p) => format!(
+            "; {p} payment-qualification points{}",
+            if p >= POINTS_LIMIT {
+                " (12 reached: eligibility ends)"
+            } else {
+                ""
+            }
+        ),
+    };
     let shown: Vec<String> = rule_ids
         .iter()
         .take(3)
@@ -323,8 +452,9 @@ fn headline(
                 String::new()
             };
             format!(
-                "{who} {subject_id} 涉嫌{}{more}，涉及金额 {money} 元{}",
+                "{who} {subject_id} 涉嫌{}{more}，涉及金额 {money} 元{}{}",
                 shown.join("、"),
+                points(true),
                 if referral {
                     "，达到移送标准"
                 } else {
@@ -339,8 +469,9 @@ fn headline(
                 String::new()
             };
             format!(
-                "{who} {subject_id}: {}{more}; {money} yuan at risk{}",
+                "{who} {subject_id}: {}{more}; {money} yuan at risk{}{}",
                 shown.join(", "),
+                points(false),
                 if referral {
                     " (referral threshold reached)"
                 } else {
@@ -375,8 +506,101 @@ mod tests {
             amount_fen: fen,
             severity: sev,
             evidence: String::new(),
+            doctor_id: None,
             p: None,
         }
+    }
+
+    #[test]
+    fn a_doctors_hits_by_point_earning_rules_make_his_lead_with_its_points() {
+        let mut rows = vec![
+            hit(
+                "duplicate_charge.exact",
+                "duplicate_charge",
+                ("visit", "V1"),
+                &["L1"],
+                500,
+                0.8,
+            ),
+            hit(
+                "bed_hanging.hollow_days",
+                "bed_hanging",
+                ("visit", "V2"),
+                &["L2"],
+                900,
+                0.7,
+            ),
+            hit(
+                "duplicate_charge.daily_cap",
+                "duplicate_charge",
+                ("visit", "V3"),
+                &["L3"],
+                100,
+                0.6,
+            ),
+            // Card pooling earns no points: its hits stay out of the doctor's lead.
+            hit(
+                "card_pooling.burst",
+                "card_pooling",
+                ("provider", "H1"),
+                &["L4"],
+                300,
+                0.7,
+            ),
+        ];
+        for r in &mut rows {
+            r.doctor_id = Some("D1".into());
+        }
+        let leads = build(
+            &rows,
+            &LeadsConfig::default(),
+            &RuleNames::default(),
+            Language::Zh,
+        );
+        let d = leads
+            .iter()
+            .find(|l| l.subject_type == "doctor")
+            .expect("a doctor lead");
+        assert_eq!(d.subject_id, "D1");
+        assert_eq!(d.hit_count, 3);
+        // 4 + 7 + 4: one event per rule.
+        assert_eq!(d.points, Some(15));
+        assert!(
+            d.headline.contains("医保支付资格记分 15 分（达到 12 分"),
+            "{}",
+            d.headline
+        );
+        assert_eq!(d.amount_fen, 1_500);
+        // The hits stay in their own subjects' leads too.
+        assert!(leads
+            .iter()
+            .any(|l| l.subject_type == "patient" && l.hit_count == 3));
+        assert!(leads
+            .iter()
+            .filter(|l| l.subject_type != "doctor")
+            .all(|l| l.points.is_none()));
+
+        // A province's table replaces the shipped one whole.
+        let cfg = LeadsConfig {
+            doctor_points: [("bed_hanging.hollow_days".to_string(), 9)].into(),
+            ..LeadsConfig::default()
+        };
+        let leads = build(&rows, &cfg, &RuleNames::default(), Language::Zh);
+        let d = leads.iter().find(|l| l.subject_type == "doctor").unwrap();
+        assert_eq!((d.points, d.hit_count), (Some(9), 1));
+        assert!(cfg.check(&["bed_hanging.hollow_days"]).is_ok());
+        assert!(cfg
+            .check(&["x.y"])
+            .unwrap_err()
+            .contains("no rule `bed_hanging.hollow_days`"));
+        let bad = LeadsConfig {
+            doctor_points: [("bed_hanging.hollow_days".to_string(), 13)].into(),
+            ..LeadsConfig::default()
+        };
+        assert!(bad
+            .check(&["bed_hanging.hollow_days"])
+            .unwrap_err()
+            .contains("outside 1-12"));
     }
 
     #[test]

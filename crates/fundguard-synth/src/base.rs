@@ -410,6 +410,21 @@ pub(crate) fn outpatient(
     if person.age < 14 && !hospital && r.chance(0.05) {
         v.lines.push(Line::new(it::CHILD_DENTAL, t + 10 * MIN, 1));
     }
+    // A doctor's template (a case) or a diabetes doctor's own two items (a look-alike).
+    if let Some(&(share, diabetes)) = v.doctor.and_then(|d| roles.template.get(&(provider, d))) {
+        if r.chance(share) {
+            if diabetes {
+                v.lines.push(Line::new(it::HBA1C, t + 10 * MIN, 1));
+                v.lines
+                    .push(Line::new(it::METFORMIN, t + 20 * MIN, 90).supply(30));
+            } else {
+                v.lines.push(Line::new(it::XRAY, t + 10 * MIN, 1));
+                v.lines.push(Line::new(it::HBA1C, t + 10 * MIN, 1));
+                v.lines
+                    .push(Line::new(it::LIUWEI, t + 20 * MIN, 42).supply(7));
+            }
+        }
+    }
     if r.chance(0.05) {
         tail(w, r, &mut v, provider, Kind::Treatment, t + 25 * MIN, 1);
         tail(w, r, &mut v, provider, Kind::Consumable, t + 25 * MIN, 1);

@@ -40,6 +40,8 @@ pub(crate) enum Amount {
     Gouge(usize),
     /// Billed beyond stock of (provider, item).
     Shortfall(usize, usize),
+    /// Sales of boxes a provider never took in.
+    Unstocked(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -98,6 +100,8 @@ struct Planner<'w> {
     /// Providers person-level cases stay away from (look-alikes, stamping systems).
     avoid: FxHashSet<usize>,
     plan: Plan,
+    /// Trace codes handed out to cases.
+    codes: u64,
 }
 
 fn t(w: &World, day: i32, hour: i64, minute: i64) -> i64 {
@@ -364,17 +368,39 @@ impl<'w> Planner<'w> {
 /// Plans every injected case and look-alike.
 pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
     let n_providers = w.providers.len();
+    // Scanning habits, from a stream of their own: counters miss 0.5-3% of boxes (pharmacies) or
+    // 1-4% (outpatient desks); two pharmacies in five report their stock scans.
+    let scanning: (Vec<f64>, Vec<bool>) = {
+        let mut r = Rng::new(w.seed, 0x5CA7_0000_0000_0000);
+        w.providers
+            .iter()
+            .map(|p| {
+                let pharmacy = p.ptype == fundguard_model::ProviderType::Pharmacy;
+                let miss = if pharmacy {
+                    0.005 + 0.025 * r.unit()
+                } else {
+                    0.01 + 0.03 * r.unit()
+                };
+                (miss, pharmacy && r.chance(0.4))
+            })
+            .unzip()
+    };
     let mut pl = Planner {
         w,
         r: Rng::new(w.seed, 0xCA5E_0000_0000_0000),
         taken: FxHashSet::default(),
         busy_providers: FxHashSet::default(),
         avoid: FxHashSet::default(),
+        codes: 0,
         plan: Plan {
             roles: Roles {
                 swap_share: vec![HONEST_SWAP_SHARE; n_providers],
                 inflate: vec![1; n_providers],
                 gouge: vec![false; n_providers],
+                scan_miss: scanning.0,
+                unstocked: vec![0.0; n_providers],
+                reports_stock: scanning.1,
+                template: FxHashMap::default(),
             },
             visits: FxHashMap::default(),
             labels: Vec::new(),
@@ -399,6 +425,7 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
     for _ in 0..n_prov {
         pharmacy_cases(&mut pl)?;
         group_admission(&mut pl)?;
+        trace_cases(&mut pl)?;
     }
     for _ in 0..n {
         bed_hanging(&mut pl)?;
@@ -412,6 +439,8 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
     for _ in 0..(n / 20).max(1) {
         let patients = pl.r.range(40, 200) as usize;
         busy_doctor(&mut pl, patients)?;
+        template_doctor(&mut pl, false)?;
+        template_doctor(&mut pl, true)?;
     }
     honest_look_alikes(&mut pl);
     Ok(pl.plan)
@@ -1858,4 +1887,290 @@ impl Planner<'_> {
     fn plan_death(&mut self, p: u32, day: i32) {
         self.plan.deaths.insert(p, day);
     }
+}
+
+impl Planner<'_> {
+    /// A fresh trace code for a case's box of `item` (a 9 where honest codes carry the buyer's
+    /// leading 0, so that no case's code is an honest box's).
+    fn trace_code(&mut self, item: usize) -> String {
+        self.codes += 1;
+        format!("8{:04}9{:014}", item % 10_000, self.codes)
+    }
+
+    /// A reserved card buys one box of `item` (`n` units) at `ph` at `time`, scanned with `code`.
+    fn sale(
+        &mut self,
+        ph: usize,
+        time: i64,
+        (item, n): (usize, i64),
+        code: &str,
+        split: bool,
+        stocked: bool,
+    ) -> Result<VisitRef, PlanError> {
+        let r = card_visit(self, ph, time, &[(item, n)])?;
+        let v = self.visit_mut(r);
+        v.scans = Some(vec![crate::plan::Scan {
+            line: 0,
+            code: code.to_string(),
+            qty: crate::plan::units(n),
+            time,
+            split,
+            stocked,
+        }]);
+        Ok(r)
+    }
+
+    /// An ordinary pharmacy of `district` other than `not`, for the honest first sale of a box.
+    fn pharmacy_in(&mut self, district: usize, not: usize) -> usize {
+        let pool: Vec<usize> = self.w.by_district[district][2]
+            .iter()
+            .copied()
+            .filter(|&p| p != not && self.w.providers[p].open.is_some_and(|o| o != ALL_DAY))
+            .collect();
+        if pool.is_empty() {
+            self.any_pharmacy()
+        } else {
+            *self.r.pick(&pool)
+        }
+    }
+
+    /// A box's honest first sale, then its sale again at `reseller` 1-5 days later; the total
+    /// of the resales.
+    fn resell(
+        &mut self,
+        first_at: impl Fn(&mut Self) -> usize,
+        reseller: usize,
+        boxes: usize,
+        other_drug: bool,
+    ) -> Result<i64, PlanError> {
+        let w = self.w;
+        let mut amount = 0;
+        for _ in 0..boxes {
+            let (drug, per_day) = *self.r.pick(crate::world::ORAL_DRUGS);
+            let code = self.trace_code(drug);
+            let day = self.r.range(1, i64::from(w.nd) - 7) as i32;
+            let first = first_at(self);
+            let open = |p: usize| w.providers[p].open.map_or(9 * 60, |o| i64::from(o.0) + 30);
+            let t0 = t(w, day, 0, open(first) + self.r.range(0, 300));
+            self.sale(first, t0, (drug, per_day * 10), &code, false, true)?;
+            let later = day + self.r.range(1, 5) as i32;
+            let t1 = t(w, later, 0, open(reseller) + self.r.range(0, 300));
+            let sold = if other_drug {
+                let others: Vec<(usize, i64)> = crate::world::ORAL_DRUGS
+                    .iter()
+                    .copied()
+                    .filter(|d| d.0 != drug)
+                    .collect();
+                *self.r.pick(&others)
+            } else {
+                (drug, per_day)
+            };
+            let r = self.sale(reseller, t1, (sold.0, sold.1 * 10), &code, false, false)?;
+            amount += self.visit(r).total();
+        }
+        Ok(amount)
+    }
+}
+
+/// trace_code: resale rings across pharmacies and districts, a pharmacy reselling its own boxes,
+/// codes under another drug, boxes never taken in, counters that do not scan; and their
+/// look-alikes (split packs, returns then resales, one unscanned return, old scanners).
+fn trace_cases(pl: &mut Planner<'_>) -> Result<(), PlanError> {
+    let w = pl.w;
+    let district_of = |p: usize| w.providers[p].district;
+    // trace_code.resold: 4-16 boxes bought at pharmacies of the district, sold again at B.
+    let b = pl.free_pharmacy();
+    let boxes = pl.r.range(4, 16) as usize;
+    let d = district_of(b);
+    let amount = pl.resell(|pl| pl.pharmacy_in(d, b), b, boxes, false)?;
+    pl.provider_case(
+        false,
+        "trace_code",
+        "trace_code.resold",
+        b,
+        Amount::Fen(amount),
+        format!(
+            "{boxes} boxes sold first elsewhere in the district, sold again here 1-5 days later"
+        ),
+    );
+    // trace_code.resold at one pharmacy: 2-8 of its own boxes sold twice, no return between.
+    let c = pl.free_pharmacy();
+    let boxes = pl.r.range(2, 8) as usize;
+    let amount = pl.resell(|_| c, c, boxes, false)?;
+    pl.provider_case(
+        false,
+        "trace_code",
+        "trace_code.resold",
+        c,
+        Amount::Fen(amount),
+        format!("{boxes} of its own boxes sold twice without a return"),
+    );
+    // trace_code.two_regions: 3-10 boxes bought in another district, sold again here.
+    let b = pl.free_pharmacy();
+    let boxes = pl.r.range(3, 10) as usize;
+    let other =
+        (district_of(b) + 1 + pl.r.below(DISTRICTS_LEN as u64 - 1) as usize) % DISTRICTS_LEN;
+    let amount = pl.resell(|pl| pl.pharmacy_in(other, b), b, boxes, false)?;
+    pl.provider_case(
+        false,
+        "trace_code",
+        "trace_code.two_regions",
+        b,
+        Amount::Fen(amount),
+        format!("{boxes} boxes bought in another district, sold again here"),
+    );
+    // trace_code.two_drugs: 2-8 boxes' codes scanned on sales of another drug.
+    let dd = pl.free_pharmacy();
+    let boxes = pl.r.range(2, 8) as usize;
+    let d = district_of(dd);
+    let amount = pl.resell(|pl| pl.pharmacy_in(d, dd), dd, boxes, true)?;
+    pl.provider_case(
+        false,
+        "trace_code",
+        "trace_code.two_drugs",
+        dd,
+        Amount::Fen(amount),
+        format!("{boxes} codes of one drug scanned on sales of another"),
+    );
+    // trace_code.never_stocked: a pharmacy reporting stock sells 1-25% boxes it never took in.
+    let pool: Vec<usize> = pl
+        .ordinary_pharmacies()
+        .into_iter()
+        .filter(|&p| pl.plan.roles.reports_stock[p])
+        .collect();
+    if !pool.is_empty() {
+        let e = pl.provider(&pool);
+        let share = 0.01 + 0.24 * pl.r.unit();
+        pl.plan.roles.unstocked[e] = share;
+        pl.provider_case(
+            false,
+            "trace_code",
+            "trace_code.never_stocked",
+            e,
+            Amount::Unstocked(e),
+            format!(
+                "{:.0}% of the boxes it sells never came in through its stock feed",
+                share * 100.0
+            ),
+        );
+        // Look-alike: a pharmacy whose feed misses one box in a hundred more than most.
+        let e = pl.provider(&pool);
+        pl.plan.roles.unstocked[e] = 0.01;
+        pl.provider_case(
+            true,
+            "trace_code",
+            "trace_code.never_stocked",
+            e,
+            Amount::Fen(0),
+            "its stock feed misses one box in a hundred".into(),
+        );
+    }
+    // trace_code.missing_share: a counter that leaves 10-80% of boxes unscanned.
+    let f = pl.free_pharmacy();
+    let miss = 0.1 + 0.7 * pl.r.unit();
+    pl.plan.roles.scan_miss[f] = miss;
+    pl.provider_case(
+        false,
+        "trace_code",
+        "trace_code.missing_share",
+        f,
+        Amount::Fen(0),
+        format!("{:.0}% of its drug lines sold without a scan", miss * 100.0),
+    );
+    // Look-alikes: an old scanner missing 6-12%.
+    let f = pl.free_pharmacy();
+    pl.plan.roles.scan_miss[f] = 0.06 + 0.06 * pl.r.unit();
+    pl.provider_case(
+        true,
+        "trace_code",
+        "trace_code.missing_share",
+        f,
+        Amount::Fen(0),
+        "an old scanner that misses 6-12% of boxes".into(),
+    );
+    // Look-alikes of resales at one pharmacy: a split pack sold to three people, a box returned
+    // and sold again, and one box sold twice (a return nobody scanned).
+    let g = pl.free_pharmacy();
+    let (open, _) = w.providers[g].open.expect("ordinary hours");
+    let day = pl.r.range(1, i64::from(w.nd) - 7) as i32;
+    let code = pl.trace_code(it::AMLODIPINE);
+    for k in 0..3 {
+        let time = t(w, day + k, 0, i64::from(open) + 60);
+        let r = card_visit(pl, g, time, &[(it::AMLODIPINE, 10)])?;
+        pl.visit_mut(r).scans = Some(vec![crate::plan::Scan {
+            line: 0,
+            code: code.clone(),
+            qty: crate::plan::units(10),
+            time,
+            split: true,
+            stocked: true,
+        }]);
+    }
+    let code = pl.trace_code(it::OMEPRAZOLE);
+    let time = t(w, day, 0, i64::from(open) + 90);
+    let first = pl.sale(g, time, (it::OMEPRAZOLE, 14), &code, false, true)?;
+    let back = time + DAY;
+    if let Some(scans) = pl.visit_mut(first).scans.as_mut() {
+        scans.push(crate::plan::Scan {
+            line: 0,
+            code: code.clone(),
+            qty: -crate::plan::units(14),
+            time: back,
+            split: false,
+            stocked: true,
+        });
+    }
+    pl.sale(g, back + DAY, (it::OMEPRAZOLE, 14), &code, false, true)?;
+    let code = pl.trace_code(it::METFORMIN);
+    pl.sale(g, time + 2 * HOUR, (it::METFORMIN, 30), &code, false, true)?;
+    pl.sale(g, time + 3 * DAY, (it::METFORMIN, 30), &code, false, true)?;
+    pl.provider_case(
+        true,
+        "trace_code",
+        "trace_code.resold",
+        g,
+        Amount::Fen(0),
+        "a split pack sold to three people, a box returned and sold again, one unscanned return"
+            .into(),
+    );
+    Ok(())
+}
+
+const DISTRICTS_LEN: usize = crate::world::DISTRICTS.len();
+
+/// peer_outlier.doctor_items: an ordinary doctor of a secondary hospital who puts an X-ray, an
+/// HbA1c test and a patent medicine on 40-95% of his outpatients (straddling the rule's 60%). The
+/// look-alike is a diabetes doctor whose patients nearly all get the HbA1c test and metformin: two
+/// items of his own, not a template of three.
+fn template_doctor(pl: &mut Planner<'_>, decoy: bool) -> Result<(), PlanError> {
+    let w = pl.w;
+    let h = pl.hospital(LEVEL_SECONDARY);
+    let ordinary: Vec<usize> = (0..w.providers[h].doctors.len())
+        .filter(|d| !w.providers[h].specialists.contains(d))
+        .collect();
+    let doctor = *pl.r.pick(&ordinary);
+    if pl.plan.roles.template.contains_key(&(h, doctor)) {
+        return Ok(());
+    }
+    let share = if decoy { 0.9 } else { 0.4 + 0.55 * pl.r.unit() };
+    pl.plan.roles.template.insert((h, doctor), (share, decoy));
+    pl.label(
+        decoy,
+        "peer_outlier",
+        "peer_outlier.doctor_items",
+        Subject::Doctor(h, doctor),
+        None,
+        None,
+        h,
+        Amount::Fen(0),
+        if decoy {
+            "a diabetes doctor: HbA1c and metformin for 90% of his patients".into()
+        } else {
+            format!(
+                "an X-ray, an HbA1c test and a patent medicine on {:.0}% of his outpatients",
+                share * 100.0
+            )
+        },
+    );
+    Ok(())
 }

@@ -75,6 +75,8 @@ pub struct SynthSummary {
     pub line_items: usize,
     pub catalog: usize,
     pub purchases: usize,
+    pub traces: usize,
+    pub stock_scans: usize,
     pub labels: usize,
     pub decoys: usize,
     pub files: Vec<PathBuf>,
@@ -122,6 +124,10 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
         write::TableWriter::create(out, "line_items", tables::lines_schema(), cfg.format)?;
     let mut patients_w =
         write::TableWriter::create(out, "patients", tables::patients_schema(), cfg.format)?;
+    let mut traces_w =
+        write::TableWriter::create(out, "drug_traces", tables::traces_schema(), cfg.format)?;
+    let mut intake: Vec<tables::Intake> = Vec::new();
+    let mut unstocked: FxHashMap<u32, i64> = FxHashMap::default();
     let mut summary = SynthSummary::default();
     let mut billed: FxHashMap<(u32, u16), i64> = FxHashMap::default();
     let chunks: Vec<u32> = (0..cfg.patients.div_ceil(CHUNK)).collect();
@@ -137,11 +143,20 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
                     tables::visits_batch(&w, &chunk),
                     tables::lines_batch(&w, &chunk),
                     tables::patients_batch(&w, &people),
+                    tables::traces_batch(&w, &chunk),
+                    intake_of(&w, &plan, &chunk),
+                    chunk.unstocked_fen,
                     chunk.billed,
                 )
             })
             .collect();
-        for (v, l, p, b) in built {
+        for (v, l, p, t, i, u, b) in built {
+            for (k, f) in u {
+                *unstocked.entry(k).or_default() += f;
+            }
+            summary.traces += t.num_rows();
+            traces_w.write(&t)?;
+            intake.extend(i);
             summary.visits += v.num_rows();
             summary.line_items += l.num_rows();
             summary.patients += p.num_rows();
@@ -156,6 +171,16 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
     summary.files.push(visits_w.finish()?);
     summary.files.push(lines_w.finish()?);
     summary.files.push(patients_w.finish()?);
+    summary.files.push(traces_w.finish()?);
+    let intake = stock_scans(&w, intake);
+    summary.stock_scans = intake.len();
+    let stock_scans = tables::stock_batch(&w, &intake);
+    summary.files.push(write::write_table(
+        out,
+        "drug_stock",
+        &stock_scans,
+        cfg.format,
+    )?);
 
     let providers = tables::providers_batch(&w);
     summary.providers = providers.num_rows();
@@ -180,7 +205,10 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
         cfg.format,
     )?);
 
-    let amount = |a: inject::Amount| label_amount(&billed, &stock, a);
+    let amount = |a: inject::Amount| match a {
+        inject::Amount::Unstocked(p) => unstocked.get(&(p as u32)).copied().unwrap_or(0),
+        a => label_amount(&billed, &stock, a),
+    };
     let seq_of = |r: inject::VisitRef| seq[&r];
     let labels = tables::labels_batch(&w, &plan.labels, amount, seq_of);
     let decoys = tables::labels_batch(&w, &plan.decoys, amount, seq_of);
@@ -233,12 +261,75 @@ fn generate_chunk(
             }
         };
         for (seq, v) in visits.iter().enumerate() {
-            chunk.push_visit(w, p, &person, seq, v);
+            chunk.push_visit(w, p, &person, seq, v, &plan.roles);
         }
         people.push((p, person));
     }
     (chunk, people)
 }
+
+/// The boxes of a chunk's sales that came in through the stock feed of a provider that reports
+/// one (`Roles::reports_stock`), with the time they came in: the month's opening count (3501) for
+/// most, a delivery (3503) a few days before the sale for the rest.
+fn intake_of(w: &world::World, plan: &inject::Plan, c: &plan::Chunk) -> Vec<tables::Intake> {
+    let start = i64::from(w.m0) * plan::DAY;
+    (0..c.t_code.len())
+        .filter(|&i| {
+            c.t_qty[i] > 0 && c.t_stocked[i] && plan.roles.reports_stock[c.t_provider[i] as usize]
+        })
+        .map(|i| {
+            let code = c.t_code.get(i).to_string();
+            let h = rng::mix(
+                code.bytes()
+                    .fold(w.seed, |a, b| a.rotate_left(5) ^ u64::from(b)),
+            );
+            let time = if h % 10 < 7 || c.t_time[i] - 3 * plan::DAY < start {
+                start - plan::DAY + 8 * plan::HOUR
+            } else {
+                c.t_time[i] - (1 + (h >> 8) as i64 % 3) * plan::DAY
+            };
+            tables::Intake {
+                provider: c.t_provider[i] as usize,
+                code,
+                item: c.t_item[i] as usize,
+                time,
+            }
+        })
+        .collect()
+}
+
+/// The stock scans: the boxes taken in, less the few an intake scan missed
+/// ([`INTAKE_MISS_SHARE`]), plus boxes still on the shelf; one row per box, by provider and code.
+fn stock_scans(w: &world::World, mut intake: Vec<tables::Intake>) -> Vec<tables::Intake> {
+    intake.sort_by(|a, b| {
+        (&w.providers[a.provider].id, &a.code).cmp(&(&w.providers[b.provider].id, &b.code))
+    });
+    intake.dedup_by(|a, b| a.provider == b.provider && a.code == b.code);
+    let mut r = rng::Rng::new(w.seed, 0x570C_0000_0000_0000);
+    let mut out: Vec<tables::Intake> = Vec::with_capacity(intake.len() * 6 / 5);
+    for (k, x) in intake.into_iter().enumerate() {
+        if r.chance(INTAKE_MISS_SHARE) {
+            continue;
+        }
+        if r.chance(0.2) {
+            // A box of the same drug still on the shelf at month end.
+            out.push(tables::Intake {
+                provider: x.provider,
+                code: format!("7{:04}{:015}", x.item % 10_000, k),
+                item: x.item,
+                time: x.time,
+            });
+        }
+        out.push(x);
+    }
+    out.sort_by(|a, b| {
+        (&w.providers[a.provider].id, &a.code).cmp(&(&w.providers[b.provider].id, &b.code))
+    });
+    out
+}
+
+/// Share of boxes a provider's intake scan misses (the box is sold, its intake never recorded).
+pub(crate) const INTAKE_MISS_SHARE: f64 = 0.004;
 
 /// The purchases (进销存) table: honest stock covers what was billed; planned shortfalls do not.
 fn purchases(
@@ -327,6 +418,7 @@ fn label_amount(
             .iter()
             .map(|&i| money(units(p, i), price(i)) / 4)
             .sum(),
+        inject::Amount::Unstocked(_) => unreachable!("counted while the chunks are written"),
         inject::Amount::Shortfall(p, i) => {
             let s = stock.iter().find(|s| s.provider == p && s.item == i);
             let have = s.map_or(0, |s| s.opening + s.purchased);

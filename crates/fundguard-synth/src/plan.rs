@@ -68,6 +68,21 @@ impl Line {
     }
 }
 
+/// One 追溯码 scan a planned visit states itself (cases and look-alikes); honest visits are
+/// scanned by [`Chunk::push_visit`].
+#[derive(Debug, Clone)]
+pub(crate) struct Scan {
+    /// Index of the line in the visit.
+    pub line: usize,
+    pub code: String,
+    /// Scale 4; negative on a return.
+    pub qty: i64,
+    pub time: i64,
+    pub split: bool,
+    /// The box came in through the provider's stock feed (false for boxes it never took in).
+    pub stocked: bool,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Visit {
     pub provider: usize,
@@ -83,6 +98,8 @@ pub(crate) struct Visit {
     pub settle: Option<i64>,
     pub refund: bool,
     pub lines: Vec<Line>,
+    /// The visit's scans when it states them; `None` scans it as an honest counter does.
+    pub scans: Option<Vec<Scan>>,
 }
 
 impl Visit {
@@ -99,6 +116,7 @@ impl Visit {
             settle: None,
             refund: false,
             lines: Vec::new(),
+            scans: None,
         }
     }
 
@@ -143,6 +161,7 @@ impl Visit {
             discharge: Some(t),
             refund: true,
             lines: self.lines.iter().map(|l| l.reversed(t)).collect(),
+            scans: Some(Vec::new()),
             ..self.clone()
         }
     }
@@ -184,7 +203,36 @@ pub(crate) struct Chunk {
     pub l_supply: Vec<Option<i64>>,
     /// Net billed quantity per (provider, item), for the purchases table.
     pub billed: FxHashMap<(u32, u16), i64>,
+    pub t_code: StrColumn,
+    pub t_visit: StrColumn,
+    pub t_patient: StrColumn,
+    pub t_item: Vec<u16>,
+    pub t_provider: Vec<u32>,
+    pub t_time: Vec<i64>,
+    pub t_qty: Vec<i64>,
+    pub t_split: Vec<bool>,
+    /// Not written: the box came in through the stock feed.
+    pub t_stocked: Vec<bool>,
+    /// Money of the sales of boxes that never came in, per provider.
+    pub unstocked_fen: FxHashMap<u32, i64>,
 }
+
+/// A 20-digit trace code of an honest box: the item, the buyer, the visit, the line and the box
+/// (unique by construction; injected codes carry a 9 where a buyer's number has its leading 0).
+fn honest_code(item: usize, patient: u32, seq: usize, line: usize, boxn: i64) -> String {
+    format!(
+        "8{:04}{patient:09}{:03}{:02}{}",
+        item % 10_000,
+        seq % 1000,
+        line % 100,
+        boxn % 10
+    )
+}
+
+/// Honest scanning habits: a box missed now and then (`miss`, the provider's rate), a code typed
+/// wrong, an upload sent twice.
+pub(crate) const MALFORMED_SHARE: f64 = 0.004;
+pub(crate) const DOUBLE_UPLOAD_SHARE: f64 = 0.003;
 
 fn dept_of(v: &Visit) -> &'static str {
     if let Some(d) = v.dept {
@@ -206,7 +254,9 @@ impl Chunk {
         person: &Person,
         seq: usize,
         v: &Visit,
+        roles: &Roles,
     ) {
+        let (miss, unstocked) = (roles.scan_miss[v.provider], roles.unstocked[v.provider]);
         let id = visit_id(w, patient, seq);
         let (fund, account) = v.payments(person);
         let total = v.total();
@@ -251,6 +301,78 @@ impl Chunk {
                 .entry((v.provider as u32, l.item as u16))
                 .or_default() += l.qty;
         }
+        let pid = w.patient_id(patient);
+        let scan = |this: &mut Self, s: &Scan| {
+            if !s.stocked && s.qty > 0 {
+                let l = &v.lines[s.line];
+                let fen =
+                    (i128::from(l.amount()) * i128::from(s.qty) / i128::from(l.qty.max(1))) as i64;
+                *this.unstocked_fen.entry(v.provider as u32).or_default() += fen;
+            }
+            this.t_code.push(&s.code);
+            this.t_visit.push(&id);
+            this.t_patient.push(&pid);
+            this.t_item.push(v.lines[s.line].item as u16);
+            this.t_provider.push(v.provider as u32);
+            this.t_time.push(s.time);
+            this.t_qty.push(s.qty);
+            this.t_split.push(s.split);
+            this.t_stocked.push(s.stocked);
+        };
+        if let Some(scans) = &v.scans {
+            for s in scans {
+                scan(self, s);
+            }
+            return;
+        }
+        // Honest counters scan the western and patent drugs of purchases and outpatient visits.
+        if v.refund || !matches!(v.vtype, VisitType::Pharmacy | VisitType::Outpatient) {
+            return;
+        }
+        use fundguard_model::category::{PATENT_DRUG, WESTERN_DRUG};
+        for (k, l) in v.lines.iter().enumerate() {
+            let cat = w.item(l.item).category;
+            if l.qty <= 0 || !matches!(cat, WESTERN_DRUG | PATENT_DRUG) {
+                continue;
+            }
+            let mut r = crate::rng::Rng::new(
+                w.seed,
+                0x7ACE_0000_0000_0000
+                    ^ crate::rng::mix((u64::from(patient) << 24) | ((seq as u64) << 8) | k as u64),
+            );
+            if r.chance(miss) {
+                continue;
+            }
+            let whole = l.qty / units(1);
+            let boxes = if whole >= 10 {
+                1 + i64::from(r.chance(0.3))
+            } else {
+                whole.clamp(1, 6)
+            };
+            for b in 0..boxes {
+                let share = l.qty / boxes + if b == boxes - 1 { l.qty % boxes } else { 0 };
+                let mut code = honest_code(l.item, patient, seq, k, b);
+                if r.chance(MALFORMED_SHARE) {
+                    code = if r.chance(0.5) {
+                        "0".repeat(20)
+                    } else {
+                        code[..19].to_string()
+                    };
+                }
+                let s = Scan {
+                    line: k,
+                    code,
+                    qty: share,
+                    time: l.time,
+                    split: false,
+                    stocked: unstocked == 0.0 || !r.chance(unstocked),
+                };
+                scan(self, &s);
+                if r.chance(DOUBLE_UPLOAD_SHARE) {
+                    scan(self, &s);
+                }
+            }
+        }
     }
 }
 
@@ -262,6 +384,16 @@ pub(crate) struct Roles {
     pub inflate: Vec<i64>,
     /// Bills ultrasound 25% above the price cap.
     pub gouge: Vec<bool>,
+    /// Share of drug lines the provider's counter leaves unscanned.
+    pub scan_miss: Vec<f64>,
+    /// Share of the boxes it sells that never came in through its stock feed (bought off the
+    /// books: 回流药).
+    pub unstocked: Vec<f64>,
+    /// The provider reports its stock scans (drug_stock).
+    pub reports_stock: Vec<bool>,
+    /// (provider, doctor) -> the share of his outpatients who get his template, and whether it is
+    /// a diabetes doctor's two items (a look-alike) rather than a template of three.
+    pub template: FxHashMap<(usize, usize), (f64, bool)>,
 }
 
 /// The honest share of the expensive item of an interchangeable pair.

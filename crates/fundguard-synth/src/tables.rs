@@ -255,6 +255,68 @@ pub(crate) fn purchases_batch(w: &World, rows: &[Stock]) -> RecordBatch {
     .expect("columns match the schema")
 }
 
+pub(crate) fn traces_schema() -> SchemaRef {
+    schema(vec![
+        text("trace_code", false),
+        text("visit_id", false),
+        text("item_code", false),
+        text("provider_id", false),
+        text("patient_id", true),
+        timestamp("scan_time", false),
+        decimal("quantity", Q, false),
+        crate::write::boolean("split_pack", true),
+    ])
+}
+
+/// `drug_traces`: the chunk's scans.
+pub(crate) fn traces_batch(w: &World, c: &Chunk) -> RecordBatch {
+    RecordBatch::try_new(
+        traces_schema(),
+        vec![
+            str_values(c.t_code.iter()),
+            str_values(c.t_visit.iter()),
+            str_values(c.t_item.iter().map(|i| w.item(*i as usize).code.as_str())),
+            str_values(
+                c.t_provider
+                    .iter()
+                    .map(|p| w.providers[*p as usize].id.as_str()),
+            ),
+            str_array(c.t_patient.iter().map(Some)),
+            ts_array(c.t_time.iter().map(|t| Some(*t))),
+            dec_array(Q, c.t_qty.iter().map(|v| Some(*v))),
+            bool_array(c.t_split.iter().map(|b| Some(*b))),
+        ],
+    )
+    .expect("columns match the schema")
+}
+
+/// One box a provider took in.
+pub(crate) struct Intake {
+    pub provider: usize,
+    pub code: String,
+    pub item: usize,
+    pub time: i64,
+}
+
+/// `drug_stock`: the boxes the providers that report stock scans took in.
+pub(crate) fn stock_batch(w: &World, rows: &[Intake]) -> RecordBatch {
+    RecordBatch::try_new(
+        schema(vec![
+            text("trace_code", false),
+            text("item_code", false),
+            text("provider_id", false),
+            timestamp("stock_time", true),
+        ]),
+        vec![
+            str_values(rows.iter().map(|r| r.code.as_str())),
+            str_values(rows.iter().map(|r| w.item(r.item).code.as_str())),
+            str_values(rows.iter().map(|r| w.providers[r.provider].id.as_str())),
+            ts_array(rows.iter().map(|r| Some(r.time))),
+        ],
+    )
+    .expect("columns match the schema")
+}
+
 /// `labels.parquet` / `decoys.parquet`: the contract's columns plus `rule` and `note`.
 pub(crate) fn labels_batch(
     w: &World,

@@ -49,6 +49,9 @@ pub(crate) fn timestamp(name: &str, nullable: bool) -> Field {
 pub(crate) fn decimal(name: &str, scale: i8, nullable: bool) -> Field {
     Field::new(name, DataType::Decimal128(16, scale), nullable)
 }
+pub(crate) fn boolean(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Boolean, nullable)
+}
 pub(crate) fn date(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Date32, nullable)
 }
@@ -141,6 +144,7 @@ fn extract_files(
                 let source = match f.column {
                     "settlement_id" => col("visit_id").map(Source::Column),
                     "is_refund" => col("is_refund").map(Source::Flag),
+                    "split_pack" => col("split_pack").map(Source::Flag),
                     "fixmedins_type" => col("provider_type").map(Source::InstitutionType),
                     "medins_type" => col("provider_type").map(Source::MedicalType),
                     c => col(c).map(Source::Column),
@@ -159,6 +163,8 @@ fn extract_files(
         "line_items" => vec![(file("FEE_LIST_D"), plain(national::FEE_LIST_D))],
         "patients" => vec![(file("PSN_INFO_B"), plain(national::PSN_INFO_B))],
         "providers" => vec![(file("FIXMEDINS_B"), plain(national::FIXMEDINS_B))],
+        "drug_traces" => vec![(file("DRUG_TRAC_D"), plain(national::DRUG_TRAC_D))],
+        "drug_stock" => vec![(file("DRUG_STOCK_D"), plain(national::DRUG_STOCK_D))],
         _ => return None,
     })
 }

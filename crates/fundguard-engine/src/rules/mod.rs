@@ -162,6 +162,18 @@ catalogue! {
         },
         pharmacy_rate: PharmacyRate,
         category_share: CategoryShare,
+        doctor_items: DoctorItems,
+    }
+    /// 药品追溯码 drug trace codes (table drug_traces): one box, one sale. Scans are grouped by code
+    /// in time order (scans.rs); a sale's money is its share of its line.
+    trace_code [scans] {
+        resold: Resold,
+        two_drugs: TwoDrugs,
+        two_regions: TwoRegions,
+        never_stocked: NeverStocked,
+        missing_share: MissingShare = {
+            missing_share::default_params()
+        },
     }
 }
 

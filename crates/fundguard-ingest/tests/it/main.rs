@@ -271,6 +271,14 @@ fn a_generated_dump_validates_without_rejects_in_parquet_and_gbk_csv() {
     assert_eq!(a.report.table(Table::LineItems).accepted, s.line_items);
     assert_eq!(a.report.table(Table::Patients).accepted, s.patients);
     assert_eq!(a.report.table(Table::Purchases).accepted, s.purchases);
+    assert_eq!(a.report.table(Table::DrugTraces).accepted, s.traces);
+    assert_eq!(a.report.table(Table::DrugStock).accepted, s.stock_scans);
+    assert!(
+        s.traces > 1_000 && s.stock_scans > 100,
+        "{} scans, {} stock scans",
+        s.traces,
+        s.stock_scans
+    );
 
     cfg.format = fundguard_synth::Format::Csv(fundguard_synth::Encoding::Gbk);
     let csv = scratch("synth-gbk");
@@ -368,6 +376,62 @@ mod extracts {
         assert!(orphan.reason.contains("M9"), "{}", orphan.reason);
         assert_eq!(i.rejects.len(), 1, "{:#?}", i.rejects);
         assert_eq!(i.dump.lines.visit.len(), 5);
+    }
+
+    /// The sale feed keyed by settlement: scans link through SETL_D to their visit and line; a
+    /// scan of an item its settlement does not bill, and one of an unknown settlement, are
+    /// rejected naming DRUG_TRAC_D and their line.
+    #[test]
+    fn trace_scans_link_through_settlements_and_unlinked_scans_are_rejected() {
+        let dir = scratch("extract-trace");
+        let trac = "setl_id|med_list_codg|fixmedins_code|psn_no|drug_trac_codg|trdn_flag|sel_retn_cnt|sel_retn_time\r\n\
+            S4|XA02BCA211A001010100483|D1|P4|81234560012345678901|0|1|2026-03-03 10:00:00\r\n\
+            S4|XA02BCA211A001010100483|D1|P4|81234560012345678901|0|-1|2026-03-04 10:00:00\r\n\
+            S4|XC08CAA034A001010101234|D1|P4|81234560012345678902|0|1|2026-03-03 10:00:00\r\n\
+            S8|XA02BCA211A001010100483|D1|P4|81234560012345678903|0|1|2026-03-03 10:00:00\r\n\
+            S4|XA02BCA211A001010100483|H1|P4|81234560012345678904|1|0.5|2026-03-03 10:00:00\r\n";
+        let stock = "drug_trac_codg|med_list_codg|fixmedins_code|inv_chg_time\r\n\
+            81234560012345678901|XA02BCA211A001010100483|D1|2026-02-28 08:00:00\r\n";
+        write(
+            &dir,
+            &[
+                ("MDTRT_D.txt", MDTRT),
+                ("SETL_D.txt", SETL),
+                ("FEE_LIST_D.txt", FEE),
+                ("DRUG_TRAC_D.txt", trac),
+                ("DRUG_STOCK_D.txt", stock),
+            ],
+            false,
+        );
+        let i = ingest(&dir, &IngestOptions::default()).unwrap();
+        check_balance(&i);
+        let t = i.dump.traces.as_ref().expect("the trace feed is read");
+        assert_eq!(t.code.len(), 2, "{}", render(&i.rejects));
+        let m4 = i
+            .dump
+            .visits
+            .visit_id
+            .iter()
+            .position(|x| x == "M4")
+            .unwrap() as u32;
+        assert!(t.visit.iter().all(|&v| v == m4));
+        assert_eq!(i.dump.lines.line_id.get(t.line[0] as usize), "L5");
+        assert_eq!(t.quantity, vec![10_000, -10_000]);
+        let text = render(&i.rejects);
+        assert!(
+            text.contains("drug_traces DRUG_TRAC_D.txt row 3 line 4 item_code=XC08CAA034A001010101234 | item_code: visit M4 bills no line"),
+            "{text}"
+        );
+        assert!(
+            text.contains("row 4 line 5 visit_id=S8 | visit_id: no visit S8"),
+            "{text}"
+        );
+        assert!(
+            text.contains("row 5 line 6 provider_id=H1 | provider_id: visit M4 was settled by D1"),
+            "{text}"
+        );
+        assert_eq!(i.dump.stock.as_ref().unwrap().code.len(), 1);
+        assert_eq!(i.report.table(Table::DrugStock).accepted, 1);
     }
 
     #[test]

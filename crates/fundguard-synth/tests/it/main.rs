@@ -50,6 +50,8 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
         [
             "catalog.parquet",
             "decoys.parquet",
+            "drug_stock.parquet",
+            "drug_traces.parquet",
             "labels.parquet",
             "line_items.parquet",
             "patients.parquet",

@@ -1,0 +1,180 @@
+//! What the trace_code rules share: the live scans of each code in time order, the money each
+//! scan sells, and what a well-formed code looks like.
+
+use fundguard_model::{DrugTraces, Fen};
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::ctx::Ctx;
+use crate::hit::{Evidence, Hit, Subject};
+use crate::info::RuleInfo;
+
+/// The scans the rules judge, grouped by code: `order` holds scan rows, code by code, each code's
+/// scans by time (ties by visit id, then line id: text, never row order); `starts` delimits them.
+/// A scan counts when its code is well formed ([`well_formed`]: placeholders such as twenty
+/// zeros are missing_share's, not one box), its visit is live and its line still billed; a row
+/// repeating the previous scan exactly (same code, visit, time and quantity: an upload sent twice)
+/// is left out.
+pub(crate) struct ByCode {
+    pub order: Vec<u32>,
+    pub starts: Vec<usize>,
+}
+
+impl ByCode {
+    pub fn groups(&self) -> impl Iterator<Item = &[u32]> + '_ {
+        self.starts.windows(2).map(|w| &self.order[w[0]..w[1]])
+    }
+}
+
+pub(crate) fn by_code(ctx: &Ctx<'_>, t: &DrugTraces) -> ByCode {
+    let codes = &ctx.dump.dicts.traces;
+    let good: Vec<bool> = (0..codes.len() as u32)
+        .map(|c| well_formed(codes.get(c)))
+        .collect();
+    let mut order: Vec<u32> = (0..t.code.len() as u32)
+        .filter(|&s| {
+            let s = s as usize;
+            good[t.code[s] as usize] && ctx.visit_live[t.visit[s] as usize] && ctx.live(t.line[s])
+        })
+        .collect();
+    order.par_sort_unstable_by(|&a, &b| {
+        let (a, b) = (a as usize, b as usize);
+        (t.code[a], t.time[a])
+            .cmp(&(t.code[b], t.time[b]))
+            .then_with(|| ctx.visit_id(t.visit[a]).cmp(ctx.visit_id(t.visit[b])))
+            .then_with(|| ctx.line_id(t.line[a]).cmp(ctx.line_id(t.line[b])))
+            .then_with(|| t.quantity[a].cmp(&t.quantity[b]))
+    });
+    order.dedup_by(|later, earlier| {
+        let (x, y) = (*later as usize, *earlier as usize);
+        t.code[x] == t.code[y]
+            && t.visit[x] == t.visit[y]
+            && t.time[x] == t.time[y]
+            && t.quantity[x] == t.quantity[y]
+            && t.item[x] == t.item[y]
+    });
+    let mut starts = vec![0];
+    for i in 1..order.len() {
+        if t.code[order[i] as usize] != t.code[order[i - 1] as usize] {
+            starts.push(i);
+        }
+    }
+    if !order.is_empty() {
+        starts.push(order.len());
+    }
+    ByCode { order, starts }
+}
+
+/// The money each sale scan stands for: its line's money shared among the line's sale scans by
+/// quantity, so that the scans of a line never add up to more than the line.
+pub(crate) struct ScanMoney {
+    /// Per line: total quantity of its sale scans.
+    scanned: FxHashMap<u32, i64>,
+}
+
+impl ScanMoney {
+    pub fn new(t: &DrugTraces, scans: &[u32]) -> Self {
+        let mut scanned: FxHashMap<u32, i64> = FxHashMap::default();
+        for &s in scans {
+            let s = s as usize;
+            if t.quantity[s] > 0 {
+                *scanned.entry(t.line[s]).or_default() += t.quantity[s];
+            }
+        }
+        ScanMoney { scanned }
+    }
+
+    /// The money of `scans` (sale scans), line by line, each line at most once in full.
+    pub fn of(&self, ctx: &Ctx<'_>, t: &DrugTraces, scans: &[u32]) -> (Vec<u32>, Fen) {
+        let mut per_line: FxHashMap<u32, i64> = FxHashMap::default();
+        for &s in scans {
+            let s = s as usize;
+            *per_line.entry(t.line[s]).or_default() += t.quantity[s].max(0);
+        }
+        let mut lines: Vec<u32> = per_line.keys().copied().collect();
+        lines.sort_unstable();
+        let amount = lines
+            .iter()
+            .map(|&l| {
+                let total = self.scanned.get(&l).copied().unwrap_or(0).max(1);
+                let q = per_line[&l].min(total);
+                ctx.money(l).mul_div(q, total)
+            })
+            .sum();
+        (lines, amount)
+    }
+}
+
+/// One hit per settlement among `found` (sale scans), about its provider, with the scans' lines
+/// and money; `describe(first scan by code text, further scans, amount)` words it.
+pub(crate) fn per_visit_hits(
+    ctx: &Ctx<'_>,
+    t: &DrugTraces,
+    money: &ScanMoney,
+    info: &'static RuleInfo,
+    found: &[u32],
+    describe: impl Fn(u32, usize, Fen) -> Evidence,
+) -> Vec<Hit> {
+    let mut by_visit: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+    for &s in found {
+        by_visit.entry(t.visit[s as usize]).or_default().push(s);
+    }
+    let codes = &ctx.dump.dicts.traces;
+    by_visit
+        .into_iter()
+        .map(|(visit, mut scans)| {
+            scans.sort_by(|&a, &b| {
+                codes
+                    .get(t.code[a as usize])
+                    .cmp(codes.get(t.code[b as usize]))
+                    .then_with(|| ctx.line_id(t.line[a as usize]).cmp(ctx.line_id(t.line[b as usize])))
+            });
+            let (lines, amount) = money.of(ctx, t, &scans);
+            let ev = describe(scans[0], scans.len() - 1, amount);
+            let provider = ctx.dump.visits.provider[visit as usize];
+            Hit::new(info, Subject::Provider(provider), ev)
+                .in_visit(&ctx.dump.visits, visit)
+                .lines(lines, amount)
+        })
+        .collect()
+}
+
+/// `，本次结算另有 2 个追溯码同样` / `; 2 more codes of this settlement likewise`, or nothing.
+pub(crate) fn more(n: usize) -> (String, String) {
+    if n == 0 {
+        (String::new(), String::new())
+    } else {
+        (
+            format!("；本次结算另有 {n} 个追溯码情形相同"),
+            format!("; {n} more codes of this settlement likewise"),
+        )
+    }
+}
+
+/// A 20-digit 药品追溯码 (not one digit repeated), or a longer GS1-style code (21-100 characters
+/// of letters, digits and brackets, at least 16 of them digits).
+pub fn well_formed(code: &str) -> bool {
+    let b = code.as_bytes();
+    if b.len() == 20 && b.iter().all(u8::is_ascii_digit) {
+        return b.iter().any(|&c| c != b[0]);
+    }
+    (21..=100).contains(&b.len())
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || b"()".contains(c))
+        && b.iter().filter(|c| c.is_ascii_digit()).count() >= 16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::well_formed;
+
+    #[test]
+    fn codes_are_twenty_digits_or_gs1() {
+        assert!(well_formed("81234560012345678901"));
+        assert!(!well_formed("00000000000000000000"));
+        assert!(!well_formed("8123456001234567890"));
+        assert!(!well_formed("8123456001234567890X"));
+        assert!(well_formed("(01)06901234567892(21)ABC123456789"));
+        assert!(!well_formed("无码"));
+        assert!(!well_formed(""));
+    }
+}
