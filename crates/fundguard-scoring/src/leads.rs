@@ -374,9 +374,11 @@ fn lead(
             &subject_type,
             &subject_id,
             &rule_ids,
-            amount,
-            referral,
-            points,
+            &Stated {
+                amount,
+                referral,
+                points,
+            },
             names,
             l,
         )
@@ -408,16 +410,26 @@ fn lead(
     }
 }
 
+/// What a headline states besides who and which rules: money, referral, a doctor's points.
+struct Stated {
+    amount: i64,
+    referral: bool,
+    points: Option<u32>,
+}
+
 fn headline(
     subject_type: &str,
     subject_id: &str,
     rule_ids: &[String],
-    amount: i64,
-    referral: bool,
-    points: Option<u32>,
+    stated: &Stated,
     names: &RuleNames,
     lang: Language,
 ) -> String {
+    let Stated {
+        amount,
+        referral,
+        points,
+    } = *stated;
     let money = fundguard_model::yuan(amount).to_string();
     let points = |zh: bool| match points {
         None | Some(0) => String::new(),

@@ -145,7 +145,7 @@ impl Rule for DoctorItems {
                     let doc = doctors.entry(d).or_default();
                     let e = doc.items.entry(l.item[i]).or_default();
                     e.1.push(line);
-                    e.2 = e.2 + ctx.money(line);
+                    e.2 += ctx.money(line);
                     if !on_visit.contains(&(d, l.item[i])) {
                         on_visit.push((d, l.item[i]));
                         e.0 += 1;
@@ -220,7 +220,7 @@ impl Rule for DoctorItems {
                     let (_, ls, money) = &doc.items[&item];
                     lines.extend_from_slice(ls);
                     let excess = ((share - peer) / share).clamp(0.0, 1.0);
-                    amount = amount + money.mul_div((excess * 1_000_000.0).round() as i64, 1_000_000);
+                    amount += money.mul_div((excess * 1_000_000.0).round() as i64, 1_000_000);
                 }
                 let shown: Vec<String> = flagged
                     .iter()

@@ -81,7 +81,7 @@ impl Rule for MissingShare {
                     n += 1;
                     if !covered[i] {
                         missing += 1;
-                        money = money + ctx.money(line);
+                        money += ctx.money(line);
                     }
                 }
                 (n > 0).then(|| Measure {
