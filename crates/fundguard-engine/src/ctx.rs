@@ -112,6 +112,9 @@ pub struct Ctx<'a> {
     /// The latest time in the dump: the end of stays still open.
     pub dump_end: Seconds,
     pub netting: NettingStats,
+    /// The drug_traces scans grouped by code, built by the first trace_code rule that asks and
+    /// shared by the others (`rules::trace_code::scans::by_code`).
+    pub trace_groups: std::sync::OnceLock<crate::rules::trace_code::scans::ByCode>,
 }
 
 impl<'a> Ctx<'a> {
@@ -202,6 +205,7 @@ impl<'a> Ctx<'a> {
             item_name,
             dump_end,
             netting,
+            trace_groups: std::sync::OnceLock::new(),
         }
     }
 

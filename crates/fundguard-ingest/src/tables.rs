@@ -631,16 +631,35 @@ pub(crate) fn drug_traces(
         .enumerate()
         .map(|(i, s)| (s, i as u32))
         .collect();
-    // (visit, item) -> its first line by line id.
-    let mut line_of: FxHashMap<(u32, u32), u32> = FxHashMap::default();
-    for l in 0..lines.visit.len() {
-        let e = line_of
-            .entry((lines.visit[l], lines.item[l]))
-            .or_insert(l as u32);
-        if lines.line_id.get(l) < lines.line_id.get(*e as usize) {
-            *e = l as u32;
-        }
+    // Each visit's lines (a CSR over the line table, two passes): a scan looks among its visit's
+    // few lines for the item, instead of a map over every line of the month.
+    let mut starts = vec![0u32; visits.visit_id.len() + 1];
+    for &v in &lines.visit {
+        starts[v as usize + 1] += 1;
     }
+    for i in 1..starts.len() {
+        starts[i] += starts[i - 1];
+    }
+    let mut fill = starts.clone();
+    let mut of_visit = vec![0u32; lines.visit.len()];
+    for (l, &v) in lines.visit.iter().enumerate() {
+        of_visit[fill[v as usize] as usize] = l as u32;
+        fill[v as usize] += 1;
+    }
+    drop(fill);
+    // The visit's first line (by line id) of the item.
+    let line_of = |vr: u32, item: u32| {
+        of_visit[starts[vr as usize] as usize..starts[vr as usize + 1] as usize]
+            .iter()
+            .copied()
+            .filter(|&l| lines.item[l as usize] == item)
+            .min_by(|&a, &b| {
+                lines
+                    .line_id
+                    .get(a as usize)
+                    .cmp(lines.line_id.get(b as usize))
+            })
+    };
     let mut visit = vec![u32::MAX; raw.rows];
     let mut line = vec![u32::MAX; raw.rows];
     for row in 0..raw.rows {
@@ -690,8 +709,8 @@ pub(crate) fn drug_traces(
         if item[row] == NONE {
             continue;
         }
-        match line_of.get(&(vr, item[row])) {
-            Some(&l) => line[row] = l,
+        match line_of(vr, item[row]) {
+            Some(l) => line[row] = l,
             None => v.report(
                 row,
                 "item_code",

@@ -344,10 +344,10 @@ impl Chunk {
                 continue;
             }
             let whole = l.qty / units(1);
-            let boxes = if whole >= 10 {
+            let boxes = if whole >= 30 {
                 1 + i64::from(r.chance(0.3))
             } else {
-                whole.clamp(1, 6)
+                1
             };
             for b in 0..boxes {
                 let share = l.qty / boxes + if b == boxes - 1 { l.qty % boxes } else { 0 };

@@ -4,7 +4,7 @@ use fundguard_model::Table;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use super::scans::{by_code, ScanMoney};
+use super::scans::{by_code};
 use crate::ctx::Ctx;
 use crate::fmt;
 use crate::hit::{Evidence, Hit, Subject};
@@ -83,7 +83,7 @@ impl Rule for NeverStocked {
             .collect();
         let reporting: FxHashSet<u32> = stock.provider.iter().copied().collect();
         let codes = by_code(ctx, t);
-        let money = ScanMoney::new(t, &codes.order);
+        let money = &codes.money;
         // Per reporting provider: codes sold, and the sale scans of codes never taken in.
         let mut sold: FxHashMap<u32, (usize, Vec<u32>, usize)> = FxHashMap::default();
         for scans in codes.groups() {

@@ -4,7 +4,7 @@ use fundguard_model::Table;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::scans::{by_code, more, per_visit_hits, ScanMoney};
+use super::scans::{by_code, more, per_visit_hits};
 use crate::ctx::Ctx;
 use crate::fmt;
 use crate::hit::{Evidence, Hit};
@@ -82,7 +82,7 @@ impl Rule for Resold {
             return Vec::new();
         };
         let codes = by_code(ctx, t);
-        let money = ScanMoney::new(t, &codes.order);
+        let money = &codes.money;
         let mut resales: Vec<Resale> = Vec::new();
         for scans in codes.groups() {
             // The sale standing for this box, if any.
@@ -118,7 +118,7 @@ impl Rule for Resold {
         });
         let earlier: FxHashMap<u32, u32> = resales.iter().map(|r| (r.scan, r.earlier)).collect();
         let found: Vec<u32> = resales.iter().map(|r| r.scan).collect();
-        per_visit_hits(ctx, t, &money, &INFO, &found, |s, n, amount| {
+        per_visit_hits(ctx, t, money, &INFO, &found, |s, n, amount| {
             let e = earlier[&s] as usize;
             let s = s as usize;
             let code = ctx.dump.dicts.traces.get(t.code[s]);

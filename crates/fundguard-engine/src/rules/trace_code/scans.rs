@@ -15,9 +15,11 @@ use crate::info::RuleInfo;
 /// zeros are missing_share's, not one box), its visit is live and its line still billed; a row
 /// repeating the previous scan exactly (same code, visit, time and quantity: an upload sent twice)
 /// is left out.
-pub(crate) struct ByCode {
+pub struct ByCode {
     pub order: Vec<u32>,
     pub starts: Vec<usize>,
+    /// What each sale scan among them stands for.
+    pub money: ScanMoney,
 }
 
 impl ByCode {
@@ -26,25 +28,47 @@ impl ByCode {
     }
 }
 
-pub(crate) fn by_code(ctx: &Ctx<'_>, t: &DrugTraces) -> ByCode {
+pub(crate) fn by_code<'c>(ctx: &'c Ctx<'_>, t: &DrugTraces) -> &'c ByCode {
+    ctx.trace_groups.get_or_init(|| group(ctx, t))
+}
+
+fn group(ctx: &Ctx<'_>, t: &DrugTraces) -> ByCode {
     let codes = &ctx.dump.dicts.traces;
     let good: Vec<bool> = (0..codes.len() as u32)
+        .into_par_iter()
         .map(|c| well_formed(codes.get(c)))
         .collect();
     let mut order: Vec<u32> = (0..t.code.len() as u32)
+        .into_par_iter()
         .filter(|&s| {
             let s = s as usize;
             good[t.code[s] as usize] && ctx.visit_live[t.visit[s] as usize] && ctx.live(t.line[s])
         })
         .collect();
-    order.par_sort_unstable_by(|&a, &b| {
+    // By code and time first (integers); scans of one code at one moment, which are rare, then
+    // by their text ids.
+    order.par_sort_unstable_by_key(|&s| (t.code[s as usize], t.time[s as usize], s));
+    let same_moment = |a: u32, b: u32| {
         let (a, b) = (a as usize, b as usize);
-        (t.code[a], t.time[a])
-            .cmp(&(t.code[b], t.time[b]))
-            .then_with(|| ctx.visit_id(t.visit[a]).cmp(ctx.visit_id(t.visit[b])))
-            .then_with(|| ctx.line_id(t.line[a]).cmp(ctx.line_id(t.line[b])))
-            .then_with(|| t.quantity[a].cmp(&t.quantity[b]))
-    });
+        t.code[a] == t.code[b] && t.time[a] == t.time[b]
+    };
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i + 1;
+        while j < order.len() && same_moment(order[i], order[j]) {
+            j += 1;
+        }
+        if j - i > 1 {
+            order[i..j].sort_by(|&a, &b| {
+                let (a, b) = (a as usize, b as usize);
+                ctx.visit_id(t.visit[a])
+                    .cmp(ctx.visit_id(t.visit[b]))
+                    .then_with(|| ctx.line_id(t.line[a]).cmp(ctx.line_id(t.line[b])))
+                    .then_with(|| t.quantity[a].cmp(&t.quantity[b]))
+            });
+        }
+        i = j;
+    }
     order.dedup_by(|later, earlier| {
         let (x, y) = (*later as usize, *earlier as usize);
         t.code[x] == t.code[y]
@@ -62,12 +86,17 @@ pub(crate) fn by_code(ctx: &Ctx<'_>, t: &DrugTraces) -> ByCode {
     if !order.is_empty() {
         starts.push(order.len());
     }
-    ByCode { order, starts }
+    let money = ScanMoney::new(t, &order);
+    ByCode {
+        order,
+        starts,
+        money,
+    }
 }
 
 /// The money each sale scan stands for: its line's money shared among the line's sale scans by
 /// quantity, so that the scans of a line never add up to more than the line.
-pub(crate) struct ScanMoney {
+pub struct ScanMoney {
     /// Per line: total quantity of its sale scans.
     scanned: FxHashMap<u32, i64>,
 }

@@ -4,7 +4,7 @@ use fundguard_model::Table;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::scans::{by_code, more, per_visit_hits, ScanMoney};
+use super::scans::{by_code, more, per_visit_hits};
 use crate::ctx::Ctx;
 use crate::fmt;
 use crate::hit::{Evidence, Hit};
@@ -61,7 +61,7 @@ impl Rule for TwoDrugs {
             }
         }
         let codes = by_code(ctx, t);
-        let money = ScanMoney::new(t, &codes.order);
+        let money = &codes.money;
         let mut found = Vec::new();
         let mut own_drug: FxHashMap<u32, u32> = FxHashMap::default();
         for scans in codes.groups() {
@@ -80,7 +80,7 @@ impl Rule for TwoDrugs {
                     .filter(|&s| t.quantity[s as usize] > 0 && t.item[s as usize] != drug),
             );
         }
-        per_visit_hits(ctx, t, &money, &INFO, &found, |s, n, amount| {
+        per_visit_hits(ctx, t, money, &INFO, &found, |s, n, amount| {
             let s = s as usize;
             let code = ctx.dump.dicts.traces.get(t.code[s]);
             let own = ctx.item_label(own_drug[&t.code[s]]);

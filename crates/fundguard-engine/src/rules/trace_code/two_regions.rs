@@ -4,7 +4,7 @@ use fundguard_model::{Table, NONE};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::scans::{by_code, more, per_visit_hits, ScanMoney};
+use super::scans::{by_code, more, per_visit_hits};
 use crate::ctx::Ctx;
 use crate::fmt;
 use crate::hit::{Evidence, Hit};
@@ -50,7 +50,7 @@ impl Rule for TwoRegions {
         };
         let region = |p: u32| ctx.institution(p).map_or(NONE, |r| providers.region[r]);
         let codes = by_code(ctx, t);
-        let money = ScanMoney::new(t, &codes.order);
+        let money = &codes.money;
         let mut found = Vec::new();
         let mut first_of: FxHashMap<u32, u32> = FxHashMap::default();
         for scans in codes.groups() {
@@ -72,7 +72,7 @@ impl Rule for TwoRegions {
             }
         }
         let name = |p: u32| ctx.dump.dicts.regions.get_opt(region(p)).unwrap_or("-");
-        per_visit_hits(ctx, t, &money, &INFO, &found, |s, n, amount| {
+        per_visit_hits(ctx, t, money, &INFO, &found, |s, n, amount| {
             let e = first_of[&s] as usize;
             let s = s as usize;
             let code = ctx.dump.dicts.traces.get(t.code[s]);
