@@ -1978,60 +1978,62 @@ impl Planner<'_> {
 fn trace_cases(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let w = pl.w;
     let district_of = |p: usize| w.providers[p].district;
-    // trace_code.resold: 4-16 boxes bought at pharmacies of the district, sold again at B.
-    let b = pl.free_pharmacy();
-    let boxes = pl.r.range(4, 16) as usize;
-    let d = district_of(b);
-    let amount = pl.resell(|pl| pl.pharmacy_in(d, b), b, boxes, false)?;
-    pl.provider_case(
-        false,
-        "trace_code",
-        "trace_code.resold",
-        b,
-        Amount::Fen(amount),
-        format!(
-            "{boxes} boxes sold first elsewhere in the district, sold again here 1-5 days later"
+    // Resales: (rule, boxes, where the box was first sold, sold again as another drug, note).
+    // trace_code.resold: boxes bought at pharmacies of the district and sold again at one, and a
+    // pharmacy selling its own boxes twice with no return between; two_regions: boxes bought in
+    // another district; two_drugs: codes of one drug scanned on sales of another.
+    let cases: [(&'static str, (i64, i64), First, bool, &str); 4] = [
+        (
+            "trace_code.resold",
+            (4, 16),
+            First::District,
+            false,
+            "boxes sold first elsewhere in the district, sold again here 1-5 days later",
         ),
-    );
-    // trace_code.resold at one pharmacy: 2-8 of its own boxes sold twice, no return between.
-    let c = pl.free_pharmacy();
-    let boxes = pl.r.range(2, 8) as usize;
-    let amount = pl.resell(|_| c, c, boxes, false)?;
-    pl.provider_case(
-        false,
-        "trace_code",
-        "trace_code.resold",
-        c,
-        Amount::Fen(amount),
-        format!("{boxes} of its own boxes sold twice without a return"),
-    );
-    // trace_code.two_regions: 3-10 boxes bought in another district, sold again here.
-    let b = pl.free_pharmacy();
-    let boxes = pl.r.range(3, 10) as usize;
-    let other =
-        (district_of(b) + 1 + pl.r.below(DISTRICTS_LEN as u64 - 1) as usize) % DISTRICTS_LEN;
-    let amount = pl.resell(|pl| pl.pharmacy_in(other, b), b, boxes, false)?;
-    pl.provider_case(
-        false,
-        "trace_code",
-        "trace_code.two_regions",
-        b,
-        Amount::Fen(amount),
-        format!("{boxes} boxes bought in another district, sold again here"),
-    );
-    // trace_code.two_drugs: 2-8 boxes' codes scanned on sales of another drug.
-    let dd = pl.free_pharmacy();
-    let boxes = pl.r.range(2, 8) as usize;
-    let d = district_of(dd);
-    let amount = pl.resell(|pl| pl.pharmacy_in(d, dd), dd, boxes, true)?;
-    pl.provider_case(
-        false,
-        "trace_code",
-        "trace_code.two_drugs",
-        dd,
-        Amount::Fen(amount),
-        format!("{boxes} codes of one drug scanned on sales of another"),
-    );
+        (
+            "trace_code.resold",
+            (2, 8),
+            First::Itself,
+            false,
+            "of its own boxes sold twice without a return",
+        ),
+        (
+            "trace_code.two_regions",
+            (3, 10),
+            First::OtherDistrict,
+            false,
+            "boxes bought in another district, sold again here",
+        ),
+        (
+            "trace_code.two_drugs",
+            (2, 8),
+            First::District,
+            true,
+            "codes of one drug scanned on sales of another",
+        ),
+    ];
+    for (rule, (lo, hi), first, other_drug, note) in cases {
+        let b = pl.free_pharmacy();
+        let boxes = pl.r.range(lo, hi) as usize;
+        let district = match first {
+            First::OtherDistrict => {
+                (district_of(b) + 1 + pl.r.below(DISTRICTS_LEN as u64 - 1) as usize) % DISTRICTS_LEN
+            }
+            _ => district_of(b),
+        };
+        let amount = match first {
+            First::Itself => pl.resell(|_| b, b, boxes, other_drug)?,
+            _ => pl.resell(|pl| pl.pharmacy_in(district, b), b, boxes, other_drug)?,
+        };
+        pl.provider_case(
+            false,
+            "trace_code",
+            rule,
+            b,
+            Amount::Fen(amount),
+            format!("{boxes} {note}"),
+        );
+    }
     // trace_code.never_stocked: a pharmacy reporting stock sells 1-25% boxes it never took in.
     let pool: Vec<usize> = pl
         .ordinary_pharmacies()
@@ -2137,6 +2139,17 @@ fn trace_cases(pl: &mut Planner<'_>) -> Result<(), PlanError> {
 }
 
 const DISTRICTS_LEN: usize = crate::world::DISTRICTS.len();
+
+/// Where a resold box was first sold.
+#[derive(Clone, Copy)]
+enum First {
+    /// At another pharmacy of the reseller's district.
+    District,
+    /// At the reseller itself.
+    Itself,
+    /// At a pharmacy of another district.
+    OtherDistrict,
+}
 
 /// peer_outlier.doctor_items: an ordinary doctor of a secondary hospital who puts an X-ray, an
 /// HbA1c test and a patent medicine on 40-95% of his outpatients (straddling the rule's 60%). The
