@@ -21,11 +21,12 @@ pub enum Family {
     PhantomService,
     PeerOutlier,
     TraceCode,
+    CostShifting,
     Custom,
 }
 
 impl Family {
-    pub const ALL: [Family; 13] = [
+    pub const ALL: [Family; 14] = [
         Family::BedHanging,
         Family::DuplicateCharge,
         Family::ItemSwap,
@@ -38,6 +39,7 @@ impl Family {
         Family::PhantomService,
         Family::PeerOutlier,
         Family::TraceCode,
+        Family::CostShifting,
         Family::Custom,
     ];
 
@@ -55,6 +57,7 @@ impl Family {
             Family::PhantomService => "phantom_service",
             Family::PeerOutlier => "peer_outlier",
             Family::TraceCode => "trace_code",
+            Family::CostShifting => "cost_shifting",
             Family::Custom => "custom",
         }
     }
@@ -78,6 +81,7 @@ impl Family {
             Family::PhantomService => "虚构医疗服务",
             Family::PeerOutlier => "统计离群",
             Family::TraceCode => "药品追溯码",
+            Family::CostShifting => "住院期间门诊结算",
             Family::Custom => "自定义规则",
         }
     }

@@ -436,6 +436,9 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
         phantom_and_supply(&mut pl)?;
         same_card_two_places(&mut pl)?;
     }
+    for _ in 0..(n / 2).max(1) {
+        cost_shifting(&mut pl)?;
+    }
     for _ in 0..(n / 20).max(1) {
         let patients = pl.r.range(40, 200) as usize;
         busy_doctor(&mut pl, patients)?;
@@ -2185,5 +2188,65 @@ fn template_doctor(pl: &mut Planner<'_>, decoy: bool) -> Result<(), PlanError> {
             )
         },
     );
+    Ok(())
+}
+
+/// cost_shifting.outpatient_desk: an inpatient sent to the same hospital's outpatient desk for
+/// his drugs on 1-3 days inside the stay. The look-alike buys take-home drugs there on the day he
+/// is discharged.
+fn cost_shifting(pl: &mut Planner<'_>) -> Result<(), PlanError> {
+    let w = pl.w;
+    for decoy in [false, true] {
+        let (p, _) = pl.take(|p| p.age >= 30)?;
+        let level = *pl.r.pick(&[LEVEL_TERTIARY, LEVEL_SECONDARY]);
+        let h = pl.hospital(level);
+        let los = pl.r.range(6, 12) as i32;
+        let day = pl.r.range(1, i64::from(w.nd) - 14) as i32;
+        let stay = pl.ordinary_stay(h, day, los);
+        let discharge = stay.discharge.expect("an ordinary stay ends");
+        let sr = pl.add(p, stay);
+        let days: Vec<i64> = if decoy {
+            vec![discharge + 2 * HOUR]
+        } else {
+            let mut d: Vec<i64> = (0..pl.r.range(1, 3))
+                .map(|_| {
+                    t(
+                        w,
+                        day + pl.r.range(1, i64::from(los) - 1) as i32,
+                        14,
+                        pl.r.range(0, 120),
+                    )
+                })
+                .collect();
+            d.sort_unstable();
+            d.dedup();
+            d
+        };
+        let mut amount = 0;
+        for time in days {
+            let mut v = Visit::new(h, VisitType::Outpatient, time);
+            v.discharge = Some(time + 10 * MIN);
+            let (drug, per_day) = *pl.r.pick(crate::world::ORAL_DRUGS);
+            v.lines
+                .push(Line::new(drug, time + 5 * MIN, per_day * 7).supply(7));
+            amount += v.total();
+            pl.add(p, v);
+        }
+        pl.label(
+            decoy,
+            "cost_shifting",
+            "cost_shifting.outpatient_desk",
+            Subject::Visit(sr),
+            Some(p),
+            Some(sr),
+            h,
+            Amount::Fen(if decoy { 0 } else { amount }),
+            if decoy {
+                "take-home drugs bought at the hospital on the day of discharge".into()
+            } else {
+                "the stay's drugs settled at the same hospital's outpatient desk".into()
+            },
+        );
+    }
     Ok(())
 }

@@ -164,6 +164,10 @@ catalogue! {
         category_share: CategoryShare,
         doctor_items: DoctorItems,
     }
+    /// 住院期间门诊结算 cost shifting: a stay's costs moved to outpatient settlements.
+    cost_shifting [] {
+        outpatient_desk: OutpatientDesk,
+    }
     /// 药品追溯码 drug trace codes (table drug_traces): one box, one sale. Scans are grouped by code
     /// in time order (scans.rs); a sale's money is its share of its line.
     trace_code [scans] {

@@ -43,7 +43,7 @@ fn a_messy_month_keeps_recall_and_flags_almost_no_look_alike() {
         ..EvalConfig::default()
     };
     let e = evaluate(&rows, &[], &labels, &decoys, &eval_cfg);
-    assert_eq!(e.families.len(), 12, "{:#?}", e.families);
+    assert_eq!(e.families.len(), 13, "{:#?}", e.families);
     for (f, q) in &e.families {
         // Few trace-code and doctor cases, straddling count thresholds (docs/quality.md).
         let bar = if matches!(f.as_str(), "trace_code" | "peer_outlier") {
