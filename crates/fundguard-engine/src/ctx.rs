@@ -573,6 +573,36 @@ impl Ctx<'_> {
     }
 
     /// Live inpatient stays among `visits`.
+    /// The live outpatient and pharmacy settlements among `visits`.
+    pub fn desk_visits(&self, visits: &[u32]) -> Vec<u32> {
+        visits
+            .iter()
+            .copied()
+            .filter(|&o| {
+                self.visit_live[o as usize]
+                    && matches!(
+                        self.visit_type(o),
+                        VisitType::Outpatient | VisitType::Pharmacy
+                    )
+            })
+            .collect()
+    }
+
+    /// The settlements among `desk` on days strictly inside `stay`: after its admission day and
+    /// before the day it ends.
+    pub fn settled_inside<'s>(
+        &'s self,
+        stay: u32,
+        desk: &'s [u32],
+    ) -> impl Iterator<Item = u32> + 's {
+        let v = &self.dump.visits;
+        let (a, d) = (day_of(v.admit[stay as usize]), day_of(self.visit_end(stay)));
+        desk.iter().copied().filter(move |&o| {
+            let day = day_of(v.settle[o as usize]);
+            a < day && day < d
+        })
+    }
+
     pub fn stays<'s>(&'s self, visits: &'s [u32]) -> impl Iterator<Item = u32> + 's {
         visits
             .iter()

@@ -22,6 +22,13 @@ pub trait RuleParams: Clone + Default + Serialize + DeserializeOwned {
     }
 }
 
+/// The parameters of a rule that has none (`[rules.<family>.<name>]` must then be empty).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NoParams {}
+
+impl RuleParams for NoParams {}
+
 /// Checks of parameter values that serde's types do not express.
 pub(crate) fn ensure(ok: bool, what: impl FnOnce() -> String) -> Result<(), String> {
     if ok {

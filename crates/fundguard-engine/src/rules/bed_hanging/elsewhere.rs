@@ -1,6 +1,6 @@
 //! bed_hanging.elsewhere — settlements at other providers during an inpatient stay.
 
-use fundguard_model::{category, day_of, Days, VisitType, Fen};
+use fundguard_model::{category, day_of, Days, Fen};
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
@@ -59,27 +59,16 @@ impl Rule for Elsewhere {
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
         ctx.per_patient(|_, visits, out| {
-            let others: Vec<u32> = visits
-                .iter()
-                .copied()
-                .filter(|&o| {
-                    ctx.visit_live[o as usize]
-                        && matches!(ctx.visit_type(o), VisitType::Outpatient | VisitType::Pharmacy)
-                })
-                .collect();
+            let others = ctx.desk_visits(visits);
             if others.is_empty() {
                 return;
             }
             for stay in ctx.stays(visits) {
                 let s = stay as usize;
                 let (a, d) = (day_of(v.admit[s]), day_of(ctx.visit_end(stay)));
-                let inside: Vec<u32> = others
-                    .iter()
-                    .copied()
-                    .filter(|&o| {
-                        let day = day_of(v.settle[o as usize]);
-                        v.provider[o as usize] != v.provider[s] && a < day && day < d
-                    })
+                let inside: Vec<u32> = ctx
+                    .settled_inside(stay, &others)
+                    .filter(|&o| v.provider[o as usize] != v.provider[s])
                     .collect();
                 if inside.len() < self.0.min_settlements.max(1) {
                     continue;

@@ -1,14 +1,13 @@
 //! cost_shifting.outpatient_desk — an inpatient sent to pay at the same institution's outpatient
 //! desk or pharmacy during his stay (不准让参保住院患者到门诊交费).
 
-use fundguard_model::{day_of, VisitType};
-use serde::{Deserialize, Serialize};
+use fundguard_model::day_of;
 
 use crate::ctx::Ctx;
 use crate::fmt;
 use crate::hit::{Evidence, Hit, Subject};
 use crate::info::{Family, RuleInfo};
-use crate::rule::{Rule, RuleParams};
+use crate::rule::Rule;
 
 pub static INFO: RuleInfo = RuleInfo {
     id: "cost_shifting.outpatient_desk",
@@ -34,11 +33,9 @@ pub static INFO: RuleInfo = RuleInfo {
     params: &[],
 };
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Params {}
+/// The rule has no parameters.
+pub type Params = crate::rule::NoParams;
 
-impl RuleParams for Params {}
 
 pub struct OutpatientDesk(pub Params);
 
@@ -50,27 +47,16 @@ impl Rule for OutpatientDesk {
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
         let v = &ctx.dump.visits;
         ctx.per_patient(|_, visits, out| {
-            let desk: Vec<u32> = visits
-                .iter()
-                .copied()
-                .filter(|&o| {
-                    ctx.visit_live[o as usize]
-                        && matches!(ctx.visit_type(o), VisitType::Outpatient | VisitType::Pharmacy)
-                })
-                .collect();
+            let desk = ctx.desk_visits(visits);
             if desk.is_empty() {
                 return;
             }
             for stay in ctx.stays(visits) {
                 let s = stay as usize;
                 let (a, d) = (day_of(v.admit[s]), day_of(ctx.visit_end(stay)));
-                let inside: Vec<u32> = desk
-                    .iter()
-                    .copied()
-                    .filter(|&o| {
-                        let day = day_of(v.settle[o as usize]);
-                        v.provider[o as usize] == v.provider[s] && a < day && day < d
-                    })
+                let inside: Vec<u32> = ctx
+                    .settled_inside(stay, &desk)
+                    .filter(|&o| v.provider[o as usize] == v.provider[s])
                     .collect();
                 if inside.is_empty() {
                     continue;

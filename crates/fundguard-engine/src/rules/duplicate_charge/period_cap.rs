@@ -3,13 +3,12 @@
 
 use fundguard_model::{day_of, Fen};
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::hit::{Evidence, Hit, Subject};
 use crate::info::{Family, RuleBaseNeed, RuleInfo};
 use crate::fmt;
-use crate::rule::{Rule, RuleParams};
+use crate::rule::Rule;
 
 pub static INFO: RuleInfo = RuleInfo {
     id: "duplicate_charge.period_cap",
@@ -31,13 +30,11 @@ pub static INFO: RuleInfo = RuleInfo {
     params: &[],
 };
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Params {}
+/// The rule has no parameters.
+pub type Params = crate::rule::NoParams;
 
 pub struct PeriodCap(pub Params);
 
-impl RuleParams for Params {}
 
 /// Units of each line of `run` (one item's lines of a patient, by time) beyond `max` units within
 /// any `days` days.

@@ -1,13 +1,12 @@
 //! impersonation.after_death — care settled on a card after its holder died.
 
 use fundguard_model::{day_of, Table, NULL_DATE};
-use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
 use crate::hit::{Evidence, Hit, Subject};
 use crate::info::{Family, RuleInfo};
 use crate::fmt;
-use crate::rule::{Rule, RuleParams};
+use crate::rule::Rule;
 
 pub static INFO: RuleInfo = RuleInfo {
     id: "impersonation.after_death",
@@ -31,13 +30,11 @@ pub static INFO: RuleInfo = RuleInfo {
     params: &[],
 };
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Params {}
+/// The rule has no parameters.
+pub type Params = crate::rule::NoParams;
 
 pub struct AfterDeath(pub Params);
 
-impl RuleParams for Params {}
 
 impl Rule for AfterDeath {
     fn info(&self) -> &'static RuleInfo {

@@ -1,14 +1,13 @@
 //! restricted_item.visit_type — drugs paid only in one kind of visit (national batch 4).
 
 use fundguard_model::VisitType;
-use serde::{Deserialize, Serialize};
 
 use super::limits::{limits_in_dump, per_visit_violations};
 use crate::ctx::Ctx;
 use crate::hit::Hit;
 use crate::info::{Family, RuleBaseNeed, RuleInfo};
 use fundguard_rulebase::Limit;
-use crate::rule::{Rule, RuleParams};
+use crate::rule::Rule;
 
 pub static INFO: RuleInfo = RuleInfo {
     id: "restricted_item.visit_type",
@@ -30,13 +29,11 @@ pub static INFO: RuleInfo = RuleInfo {
     params: &[],
 };
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Params {}
+/// The rule has no parameters.
+pub type Params = crate::rule::NoParams;
 
 pub struct VisitTypeRule(pub Params);
 
-impl RuleParams for Params {}
 
 impl Rule for VisitTypeRule {
     fn info(&self) -> &'static RuleInfo {

@@ -2,14 +2,13 @@
 
 use fundguard_model::{Table, NONE};
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
 
 use super::scans::{by_code, more, per_visit_hits};
 use crate::ctx::Ctx;
 use crate::fmt;
 use crate::hit::{Evidence, Hit};
 use crate::info::{Family, RuleInfo};
-use crate::rule::{Rule, RuleParams};
+use crate::rule::Rule;
 
 pub static INFO: RuleInfo = RuleInfo {
     id: "trace_code.two_regions",
@@ -31,11 +30,9 @@ pub static INFO: RuleInfo = RuleInfo {
     params: &[],
 };
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Params {}
+/// The rule has no parameters.
+pub type Params = crate::rule::NoParams;
 
-impl RuleParams for Params {}
 
 pub struct TwoRegions(pub Params);
 
