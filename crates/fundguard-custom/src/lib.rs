@@ -611,13 +611,34 @@ fn column(dump: &Dump, t: Table, name: &str, kind: Kind) -> PolarsResult<Series>
                 "trace_code" => coded(name, &d.traces, &t.code),
                 "visit_id" => text(
                     name,
-                    t.visit
-                        .iter()
-                        .map(|&v| Some(dump.visits.visit_id.get(v as usize))),
+                    t.line.iter().map(|&l| {
+                        Some(
+                            dump.visits
+                                .visit_id
+                                .get(dump.lines.visit[l as usize] as usize),
+                        )
+                    }),
                 ),
-                "item_code" => coded(name, &d.items, &t.item),
-                "provider_id" => coded(name, &d.providers, &t.provider),
-                "patient_id" => coded(name, &d.patients, &t.patient),
+                "item_code" => text(
+                    name,
+                    t.line
+                        .iter()
+                        .map(|&l| d.items.get_opt(dump.lines.item[l as usize])),
+                ),
+                "provider_id" => text(
+                    name,
+                    t.line.iter().map(|&l| {
+                        d.providers
+                            .get_opt(dump.visits.provider[dump.lines.visit[l as usize] as usize])
+                    }),
+                ),
+                "patient_id" => text(
+                    name,
+                    t.line.iter().map(|&l| {
+                        d.patients
+                            .get_opt(dump.visits.patient[dump.lines.visit[l as usize] as usize])
+                    }),
+                ),
                 "scan_time" => timestamps(name, &t.time),
                 "quantity" => decimals(name, &t.quantity, scale, None),
                 "split_pack" => Series::new(name.into(), t.split_pack.clone()),

@@ -274,14 +274,14 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
     let (visits, o, meta, rejected_visits) = tables::visits(visits_reader, &mut dicts)?;
     outcomes.push((Table::Visits, o));
     metas[Table::Visits as usize] = Some(meta);
-    let (lines, o, meta) =
+    let (lines, o, meta, visit_rows) =
         tables::line_items(lines_reader, &mut dicts, &visits, &rejected_visits, opts)?;
     drop(rejected_visits);
     outcomes.push((Table::LineItems, o));
     metas[Table::LineItems as usize] = Some(meta);
     // Scans link to the accepted line items, so they come after them.
     if let Some(r) = traces_raw {
-        let (t, o) = tables::drug_traces(&r, &mut dicts, &visits, &lines);
+        let (t, o) = tables::drug_traces(&r, &mut dicts, &visits, &visit_rows, &lines);
         dump.traces = Some(t);
         outcomes.push((Table::DrugTraces, o));
         metas[Table::DrugTraces as usize] = Some(r.meta());
@@ -292,6 +292,7 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
         outcomes.push((Table::DrugStock, o));
         metas[Table::DrugStock as usize] = Some(r.meta());
     }
+    drop(visit_rows);
     dump.visits = visits;
     dump.lines = lines;
     dump.dicts = dicts;

@@ -332,13 +332,18 @@ fn lines_piece(
 }
 
 /// Line items, piece by piece, checked against the accepted visits.
-pub(crate) fn line_items(
+/// Accepted visits by `visit_id`: what line items (and trace scans after them) name.
+pub(crate) type VisitRows<'v> = FxHashMap<&'v str, u32>;
+
+/// Line items, and the map of visits by id they were resolved through (the trace scans use it
+/// next).
+pub(crate) fn line_items<'v>(
     reader: TableReader,
     dicts: &mut Dicts,
-    visits: &Visits,
+    visits: &'v Visits,
     rejected_visits: &FxHashSet<String>,
     opts: &IngestOptions,
-) -> Result<(LineItems, Outcome, RawTable), IngestError> {
+) -> Result<(LineItems, Outcome, RawTable, VisitRows<'v>), IngestError> {
     let (read, meta) = reader.with_pieces(|pieces| {
         // Built while the first piece is read.
         let accepted: FxHashMap<&str, u32> = visits
@@ -362,9 +367,9 @@ pub(crate) fn line_items(
                 &mut unknown,
             ));
         }
-        Ok::<_, IngestError>((raw, problems, unknown))
+        Ok::<_, IngestError>((raw, problems, unknown, accepted))
     });
-    let (mut raw, problems, unknown) = read?;
+    let (mut raw, problems, unknown, by_id) = read?;
     let mut v = Validator::new(&meta, 0);
     v.problems = problems;
     for row in 0..meta.rows {
@@ -420,7 +425,7 @@ pub(crate) fn line_items(
         dept: filter(raw.dept, keep),
         days_supply: filter(raw.days_supply, keep),
     };
-    Ok((lines, out, meta))
+    Ok((lines, out, meta, by_id))
 }
 
 pub(crate) fn patients(raw: &RawTable, dicts: &mut Dicts) -> (Patients, Outcome) {
@@ -588,18 +593,22 @@ const TRACE_CODE_MAX: usize = 100;
 
 fn check_trace_codes(v: &mut Validator<'_>, code: &[u32], dict: &Dict) {
     for (row, &c) in code.iter().enumerate() {
-        if let Some(t) = dict.get_opt(c) {
-            if t.chars().count() > TRACE_CODE_MAX {
-                v.report(
-                    row,
-                    "trace_code",
-                    Some(t.chars().take(40).collect::<String>() + "…"),
-                    format!(
-                        "trace_code: {} characters, more than the {TRACE_CODE_MAX} a trace code may hold",
-                        t.chars().count()
-                    ),
-                );
-            }
+        let Some(t) = dict.get_opt(c) else { continue };
+        // Bytes bound characters from above: only a long code is counted.
+        let n = if t.len() > TRACE_CODE_MAX {
+            t.chars().count()
+        } else {
+            0
+        };
+        if n > TRACE_CODE_MAX {
+            v.report(
+                row,
+                "trace_code",
+                Some(t.chars().take(40).collect::<String>() + "…"),
+                format!(
+                    "trace_code: {n} characters, more than the {TRACE_CODE_MAX} a trace code may hold"
+                ),
+            );
         }
     }
 }
@@ -612,6 +621,7 @@ pub(crate) fn drug_traces(
     raw: &RawTable,
     dicts: &mut Dicts,
     visits: &Visits,
+    by_id: &VisitRows<'_>,
     lines: &LineItems,
 ) -> (fundguard_model::DrugTraces, Outcome) {
     let mut v = Validator::new(raw, 0);
@@ -625,12 +635,6 @@ pub(crate) fn drug_traces(
     let mut visit_ids = StrColumn::default();
     v.text_into("visit_id", &mut visit_ids);
     check_trace_codes(&mut v, &code, &dicts.traces);
-    let by_id: FxHashMap<&str, u32> = visits
-        .visit_id
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s, i as u32))
-        .collect();
     // Each visit's lines (a CSR over the line table, two passes): a scan looks among its visit's
     // few lines for the item, instead of a map over every line of the month.
     let mut starts = vec![0u32; visits.visit_id.len() + 1];
@@ -660,7 +664,6 @@ pub(crate) fn drug_traces(
                     .cmp(lines.line_id.get(b as usize))
             })
     };
-    let mut visit = vec![u32::MAX; raw.rows];
     let mut line = vec![u32::MAX; raw.rows];
     for row in 0..raw.rows {
         let id = visit_ids.get(row);
@@ -676,7 +679,6 @@ pub(crate) fn drug_traces(
             );
             continue;
         };
-        visit[row] = vr;
         if quantity[row] == 0 {
             v.report(
                 row,
@@ -724,28 +726,12 @@ pub(crate) fn drug_traces(
     }
     let out = finish(v);
     let keep = &out.keep;
-    let visit = filter(visit, keep);
-    let patient: Vec<u32> = filter(patient, keep)
-        .into_iter()
-        .zip(&visit)
-        .map(|(p, &vr)| {
-            if p == NONE {
-                visits.patient[vr as usize]
-            } else {
-                p
-            }
-        })
-        .collect();
     let t = fundguard_model::DrugTraces {
         code: filter(code, keep),
         line: filter(line, keep),
-        item: filter(item, keep),
-        provider: filter(provider, keep),
-        patient,
         time: filter(time, keep),
         quantity: filter(quantity, keep),
         split_pack: filter(split, keep).into_iter().map(|b| b == 1).collect(),
-        visit,
     };
     (t, out)
 }

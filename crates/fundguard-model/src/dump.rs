@@ -251,19 +251,15 @@ pub struct Purchases {
     pub purchased_qty: Vec<i64>,
 }
 
-/// Accepted 追溯码 scans, each linked to the line item it sells.
+/// Accepted 追溯码 scans, each linked to the line item it sells. The scan's visit, item,
+/// provider and patient are its line's (ingest rejects a scan whose stated ones differ), so they
+/// are not stored twice.
 #[derive(Debug, Clone, Default)]
 pub struct DrugTraces {
     /// Code in `traces`.
     pub code: Vec<u32>,
-    /// Row index into [`Visits`].
-    pub visit: Vec<u32>,
     /// Row index into [`LineItems`]: the visit's line of the item (the first by line id).
     pub line: Vec<u32>,
-    pub item: Vec<u32>,
-    pub provider: Vec<u32>,
-    /// The visit's patient when the row gave none.
-    pub patient: Vec<u32>,
     pub time: Vec<Seconds>,
     /// Scale 4; negative on a return.
     pub quantity: Vec<i64>,

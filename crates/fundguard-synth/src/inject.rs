@@ -2101,15 +2101,7 @@ fn trace_cases(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let code = pl.trace_code(it::AMLODIPINE);
     for k in 0..3 {
         let time = t(w, day + k, 0, i64::from(open) + 60);
-        let r = card_visit(pl, g, time, &[(it::AMLODIPINE, 10)])?;
-        pl.visit_mut(r).scans = Some(vec![crate::plan::Scan {
-            line: 0,
-            code: code.clone(),
-            qty: crate::plan::units(10),
-            time,
-            split: true,
-            stocked: true,
-        }]);
+        pl.sale(g, time, (it::AMLODIPINE, 10), &code, true, true)?;
     }
     let code = pl.trace_code(it::OMEPRAZOLE);
     let time = t(w, day, 0, i64::from(open) + 90);

@@ -301,9 +301,10 @@ fn intake_of(w: &world::World, plan: &inject::Plan, c: &plan::Chunk) -> Vec<tabl
 /// The stock scans: the boxes taken in, less the few an intake scan missed
 /// ([`INTAKE_MISS_SHARE`]), plus boxes still on the shelf; one row per box, by provider and code.
 fn stock_scans(w: &world::World, mut intake: Vec<tables::Intake>) -> Vec<tables::Intake> {
-    intake.sort_by(|a, b| {
+    let by_provider_code = |a: &tables::Intake, b: &tables::Intake| {
         (&w.providers[a.provider].id, &a.code).cmp(&(&w.providers[b.provider].id, &b.code))
-    });
+    };
+    intake.sort_by(by_provider_code);
     intake.dedup_by(|a, b| a.provider == b.provider && a.code == b.code);
     let mut r = rng::Rng::new(w.seed, 0x570C_0000_0000_0000);
     let mut out: Vec<tables::Intake> = Vec::with_capacity(intake.len() * 6 / 5);
@@ -322,9 +323,7 @@ fn stock_scans(w: &world::World, mut intake: Vec<tables::Intake>) -> Vec<tables:
         }
         out.push(x);
     }
-    out.sort_by(|a, b| {
-        (&w.providers[a.provider].id, &a.code).cmp(&(&w.providers[b.provider].id, &b.code))
-    });
+    out.sort_by(by_provider_code);
     out
 }
 

@@ -263,7 +263,8 @@ impl Chunk {
         let doctor = v.doctor.map(|d| (v.provider as u32, d as u32));
         let dept = dept_of(v);
         self.v_id.push(&id);
-        self.v_patient.push(&w.patient_id(patient));
+        let pid = w.patient_id(patient);
+        self.v_patient.push(&pid);
         self.v_provider.push(v.provider as u32);
         self.v_type.push(v.vtype);
         self.v_admit.push(v.admit);
@@ -301,7 +302,6 @@ impl Chunk {
                 .entry((v.provider as u32, l.item as u16))
                 .or_default() += l.qty;
         }
-        let pid = w.patient_id(patient);
         let scan = |this: &mut Self, s: &Scan| {
             if !s.stocked && s.qty > 0 {
                 let l = &v.lines[s.line];

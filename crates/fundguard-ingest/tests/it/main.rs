@@ -414,7 +414,7 @@ mod extracts {
             .iter()
             .position(|x| x == "M4")
             .unwrap() as u32;
-        assert!(t.visit.iter().all(|&v| v == m4));
+        assert!(t.line.iter().all(|&l| i.dump.lines.visit[l as usize] == m4));
         assert_eq!(i.dump.lines.line_id.get(t.line[0] as usize), "L5");
         assert_eq!(t.quantity, vec![10_000, -10_000]);
         let text = render(&i.rejects);

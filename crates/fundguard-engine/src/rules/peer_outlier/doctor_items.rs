@@ -111,8 +111,8 @@ struct Doctor {
     visits: usize,
     /// Department code: the most frequent of his visits' (ties by code text).
     depts: FxHashMap<u32, usize>,
-    /// Item -> (visits it is on, its lines, their money).
-    items: FxHashMap<u32, (usize, Vec<u32>, Fen)>,
+    /// Item -> (visits it is on, the money of its lines).
+    items: FxHashMap<u32, (usize, Fen)>,
 }
 
 impl Rule for DoctorItems {
@@ -124,6 +124,14 @@ impl Rule for DoctorItems {
         let p = &self.0;
         let (l, v) = (&ctx.dump.lines, &ctx.dump.visits);
         let dept_name = |d: u32| ctx.dump.dicts.depts.get_opt(d).unwrap_or("");
+        // The doctor of a line of visit `x`: its own, else the visit's.
+        let doctor_of = |x: u32, i: usize| {
+            if l.doctor[i] == NONE {
+                v.doctor[x as usize]
+            } else {
+                l.doctor[i]
+            }
+        };
         ctx.per_provider(|provider, visits, out| {
             let mut doctors: FxHashMap<u32, Doctor> = FxHashMap::default();
             let mut on_visit: Vec<(u32, u32)> = Vec::new();
@@ -134,18 +142,13 @@ impl Rule for DoctorItems {
                 on_visit.clear();
                 for line in ctx.live_lines(x) {
                     let i = line as usize;
-                    let d = if l.doctor[i] == NONE {
-                        v.doctor[x as usize]
-                    } else {
-                        l.doctor[i]
-                    };
+                    let d = doctor_of(x, i);
                     if d == NONE {
                         continue;
                     }
                     let doc = doctors.entry(d).or_default();
                     let e = doc.items.entry(l.item[i]).or_default();
-                    e.1.push(line);
-                    e.2 += ctx.money(line);
+                    e.1 += ctx.money(line);
                     if !on_visit.contains(&(d, l.item[i])) {
                         on_visit.push((d, l.item[i]));
                         e.0 += 1;
@@ -190,7 +193,7 @@ impl Rule for DoctorItems {
                     continue;
                 }
                 let mut flagged: Vec<(u32, f64, f64)> = Vec::new();
-                for (&item, (n, _, _)) in &doc.items {
+                for (&item, (n, _)) in &doc.items {
                     let share = *n as f64 / doc.visits as f64;
                     if share < p.min_share {
                         continue;
@@ -214,11 +217,19 @@ impl Rule for DoctorItems {
                     by_id(std::cmp::Reverse(a.1.to_bits()), ctx.item_id(a.0))
                         .cmp(&by_id(std::cmp::Reverse(b.1.to_bits()), ctx.item_id(b.0)))
                 });
-                let mut lines = Vec::new();
+                // His lines of the flagged items: a second look at the provider's visits, for the
+                // few doctors who get this far.
+                let lines: Vec<u32> = ctx
+                    .live_lines_of(visits)
+                    .filter(|&line| {
+                        let i = line as usize;
+                        doctor_of(l.visit[i], i) == d
+                            && flagged.iter().any(|f| f.0 == l.item[i])
+                    })
+                    .collect();
                 let mut amount = Fen::ZERO;
                 for &(item, share, peer) in &flagged {
-                    let (_, ls, money) = &doc.items[&item];
-                    lines.extend_from_slice(ls);
+                    let (_, money) = &doc.items[&item];
                     let excess = ((share - peer) / share).clamp(0.0, 1.0);
                     amount += money.mul_div((excess * 1_000_000.0).round() as i64, 1_000_000);
                 }

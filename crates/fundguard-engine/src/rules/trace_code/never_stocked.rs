@@ -4,7 +4,7 @@ use fundguard_model::Table;
 use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
-use super::scans::{by_code};
+use super::scans::{Scans, by_code};
 use crate::ctx::Ctx;
 use crate::fmt;
 use crate::hit::{Evidence, Hit, Subject};
@@ -78,6 +78,7 @@ impl Rule for NeverStocked {
         let (Some(t), Some(stock)) = (&ctx.dump.traces, &ctx.dump.stock) else {
             return Vec::new();
         };
+        let sc = Scans::new(ctx, t);
         let taken: FxHashSet<(u32, u32)> = (0..stock.code.len())
             .map(|i| (stock.provider[i], stock.code[i]))
             .collect();
@@ -90,7 +91,7 @@ impl Rule for NeverStocked {
             let mut seen: Vec<u32> = Vec::new();
             for &s in scans {
                 let i = s as usize;
-                let p = t.provider[i];
+                let p = sc.provider(i);
                 if t.quantity[i] <= 0 || !reporting.contains(&p) {
                     continue;
                 }

@@ -4,7 +4,7 @@ use fundguard_model::Table;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use super::scans::{by_code, more, per_visit_hits};
+use super::scans::{Scans, by_code, more, per_visit_hits};
 use crate::ctx::Ctx;
 use crate::fmt;
 use crate::hit::{Evidence, Hit};
@@ -81,6 +81,7 @@ impl Rule for Resold {
         let Some(t) = &ctx.dump.traces else {
             return Vec::new();
         };
+        let sc = Scans::new(ctx, t);
         let codes = by_code(ctx, t);
         let money = &codes.money;
         let mut resales: Vec<Resale> = Vec::new();
@@ -95,13 +96,13 @@ impl Rule for Resold {
                 }
                 if let Some(e) = standing {
                     let j = e as usize;
-                    let same_provider = t.provider[i] == t.provider[j];
+                    let same_provider = sc.provider(i) == sc.provider(j);
                     let same_pack = t.split_pack[i] && t.split_pack[j] && same_provider;
                     if !same_pack {
                         resales.push(Resale {
                             scan: s,
                             earlier: e,
-                            same_provider: same_provider && t.visit[i] != t.visit[j],
+                            same_provider: same_provider && sc.visit(i) != sc.visit(j),
                         });
                     }
                 }
@@ -111,10 +112,10 @@ impl Rule for Resold {
         // Same-provider repeats count for providers with enough of them.
         let mut own: FxHashMap<u32, usize> = FxHashMap::default();
         for r in resales.iter().filter(|r| r.same_provider) {
-            *own.entry(t.provider[r.scan as usize]).or_default() += 1;
+            *own.entry(sc.provider(r.scan as usize)).or_default() += 1;
         }
         resales.retain(|r| {
-            !r.same_provider || own[&t.provider[r.scan as usize]] >= self.0.min_same_provider_codes
+            !r.same_provider || own[&sc.provider(r.scan as usize)] >= self.0.min_same_provider_codes
         });
         let earlier: FxHashMap<u32, u32> = resales.iter().map(|r| (r.scan, r.earlier)).collect();
         let found: Vec<u32> = resales.iter().map(|r| r.scan).collect();
@@ -123,21 +124,21 @@ impl Rule for Resold {
             let s = s as usize;
             let code = ctx.dump.dicts.traces.get(t.code[s]);
             let (p_then, who_then) = (
-                ctx.provider_id(t.provider[e]),
-                ctx.dump.dicts.patients.get_opt(t.patient[e]).unwrap_or("-"),
+                ctx.provider_id(sc.provider(e)),
+                ctx.dump.dicts.patients.get_opt(sc.patient(e)).unwrap_or("-"),
             );
             let (more_zh, more_en) = more(n);
             Evidence::new(
                 format!(
                     "追溯码 {code}（{}）已于 {} 在 {p_then} 售出（参保人 {who_then}），{} 又在本机构结算{more_zh}；重复销售金额 {} 元",
-                    ctx.item_label(t.item[s]),
+                    ctx.item_label(sc.item(s)),
                     fmt::time(t.time[e]),
                     fmt::time(t.time[s]),
                     fmt::money(amount)
                 ),
                 format!(
                     "trace code {code} ({}) was sold by {p_then} at {} (insured {who_then}) and settled again here at {}{more_en}; {} yuan resold",
-                    ctx.item_label(t.item[s]),
+                    ctx.item_label(sc.item(s)),
                     fmt::time(t.time[e]),
                     fmt::time(t.time[s]),
                     fmt::money(amount)

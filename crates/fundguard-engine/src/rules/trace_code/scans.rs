@@ -9,11 +9,40 @@ use crate::ctx::Ctx;
 use crate::hit::{Evidence, Hit, Subject};
 use crate::info::RuleInfo;
 
+/// What a scan's line says of it: its visit, item, provider and patient.
+#[derive(Clone, Copy)]
+pub(crate) struct Scans<'a> {
+    pub t: &'a DrugTraces,
+    ctx: &'a Ctx<'a>,
+}
+
+impl<'a> Scans<'a> {
+    pub fn new(ctx: &'a Ctx<'a>, t: &'a DrugTraces) -> Self {
+        Scans { t, ctx }
+    }
+
+    pub fn visit(&self, s: usize) -> u32 {
+        self.ctx.dump.lines.visit[self.t.line[s] as usize]
+    }
+
+    pub fn item(&self, s: usize) -> u32 {
+        self.ctx.dump.lines.item[self.t.line[s] as usize]
+    }
+
+    pub fn provider(&self, s: usize) -> u32 {
+        self.ctx.dump.visits.provider[self.visit(s) as usize]
+    }
+
+    pub fn patient(&self, s: usize) -> u32 {
+        self.ctx.dump.visits.patient[self.visit(s) as usize]
+    }
+}
+
 /// The scans the rules judge, grouped by code: `order` holds scan rows, code by code, each code's
 /// scans by time (ties by visit id, then line id: text, never row order); `starts` delimits them.
 /// A scan counts when its code is well formed ([`well_formed`]: placeholders such as twenty
 /// zeros are missing_share's, not one box), its visit is live and its line still billed; a row
-/// repeating the previous scan exactly (same code, visit, time and quantity: an upload sent twice)
+/// repeating the previous scan exactly (same code, line, time and quantity: an upload sent twice)
 /// is left out.
 pub struct ByCode {
     pub order: Vec<u32>,
@@ -38,11 +67,14 @@ fn group(ctx: &Ctx<'_>, t: &DrugTraces) -> ByCode {
         .into_par_iter()
         .map(|c| well_formed(codes.get(c)))
         .collect();
+    let visit_of = |s: usize| ctx.dump.lines.visit[t.line[s] as usize];
     let mut order: Vec<u32> = (0..t.code.len() as u32)
         .into_par_iter()
         .filter(|&s| {
             let s = s as usize;
-            good[t.code[s] as usize] && ctx.visit_live[t.visit[s] as usize] && ctx.live(t.line[s])
+            good[t.code[s] as usize]
+                && ctx.visit_live[visit_of(s) as usize]
+                && ctx.live(t.line[s])
         })
         .collect();
     // By code and time first (integers); scans of one code at one moment, which are rare, then
@@ -61,8 +93,8 @@ fn group(ctx: &Ctx<'_>, t: &DrugTraces) -> ByCode {
         if j - i > 1 {
             order[i..j].sort_by(|&a, &b| {
                 let (a, b) = (a as usize, b as usize);
-                ctx.visit_id(t.visit[a])
-                    .cmp(ctx.visit_id(t.visit[b]))
+                ctx.visit_id(visit_of(a))
+                    .cmp(ctx.visit_id(visit_of(b)))
                     .then_with(|| ctx.line_id(t.line[a]).cmp(ctx.line_id(t.line[b])))
                     .then_with(|| t.quantity[a].cmp(&t.quantity[b]))
             });
@@ -72,10 +104,9 @@ fn group(ctx: &Ctx<'_>, t: &DrugTraces) -> ByCode {
     order.dedup_by(|later, earlier| {
         let (x, y) = (*later as usize, *earlier as usize);
         t.code[x] == t.code[y]
-            && t.visit[x] == t.visit[y]
+            && t.line[x] == t.line[y]
             && t.time[x] == t.time[y]
             && t.quantity[x] == t.quantity[y]
-            && t.item[x] == t.item[y]
     });
     let mut starts = vec![0];
     for i in 1..order.len() {
@@ -146,7 +177,8 @@ pub(crate) fn per_visit_hits(
 ) -> Vec<Hit> {
     let mut by_visit: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
     for &s in found {
-        by_visit.entry(t.visit[s as usize]).or_default().push(s);
+        let visit = ctx.dump.lines.visit[t.line[s as usize] as usize];
+        by_visit.entry(visit).or_default().push(s);
     }
     let codes = &ctx.dump.dicts.traces;
     by_visit

@@ -3,7 +3,7 @@
 use fundguard_model::Table;
 use rustc_hash::FxHashMap;
 
-use super::scans::{by_code, more, per_visit_hits};
+use super::scans::{Scans, by_code, more, per_visit_hits};
 use crate::ctx::Ctx;
 use crate::fmt;
 use crate::hit::{Evidence, Hit};
@@ -46,6 +46,7 @@ impl Rule for TwoDrugs {
         let Some(t) = &ctx.dump.traces else {
             return Vec::new();
         };
+        let sc = Scans::new(ctx, t);
         // The drug each code was taken in as: its earliest stock scan (ties by item code text).
         let mut stocked: FxHashMap<u32, (i64, &str, u32)> = FxHashMap::default();
         if let Some(s) = &ctx.dump.stock {
@@ -68,13 +69,13 @@ impl Rule for TwoDrugs {
             };
             let drug = stocked
                 .get(&code)
-                .map_or(t.item[*first_sale as usize], |e| e.2);
+                .map_or(sc.item(*first_sale as usize), |e| e.2);
             own_drug.insert(code, drug);
             found.extend(
                 scans
                     .iter()
                     .copied()
-                    .filter(|&s| t.quantity[s as usize] > 0 && t.item[s as usize] != drug),
+                    .filter(|&s| t.quantity[s as usize] > 0 && sc.item(s as usize) != drug),
             );
         }
         per_visit_hits(ctx, t, money, &INFO, &found, |s, n, amount| {
@@ -86,12 +87,12 @@ impl Rule for TwoDrugs {
                 format!(
                     "追溯码 {code} 属于 {own}，{} 却作为 {} 结算{more_zh}；金额 {} 元",
                     fmt::time(t.time[s]),
-                    ctx.item_label(t.item[s]),
+                    ctx.item_label(sc.item(s)),
                     fmt::money(amount)
                 ),
                 format!(
                     "trace code {code} belongs to {own} but was settled as {} at {}{more_en}; {} yuan",
-                    ctx.item_label(t.item[s]),
+                    ctx.item_label(sc.item(s)),
                     fmt::time(t.time[s]),
                     fmt::money(amount)
                 ),

@@ -3,7 +3,7 @@
 use fundguard_model::{Table, NONE};
 use rustc_hash::FxHashMap;
 
-use super::scans::{by_code, more, per_visit_hits};
+use super::scans::{Scans, by_code, more, per_visit_hits};
 use crate::ctx::Ctx;
 use crate::fmt;
 use crate::hit::{Evidence, Hit};
@@ -45,6 +45,7 @@ impl Rule for TwoRegions {
         let (Some(t), Some(providers)) = (&ctx.dump.traces, &ctx.dump.providers) else {
             return Vec::new();
         };
+        let sc = Scans::new(ctx, t);
         let region = |p: u32| ctx.institution(p).map_or(NONE, |r| providers.region[r]);
         let codes = by_code(ctx, t);
         let money = &codes.money;
@@ -54,7 +55,7 @@ impl Rule for TwoRegions {
             let mut home = None;
             for &s in scans {
                 let i = s as usize;
-                let r = region(t.provider[i]);
+                let r = region(sc.provider(i));
                 if t.quantity[i] <= 0 || r == NONE {
                     continue;
                 }
@@ -77,21 +78,21 @@ impl Rule for TwoRegions {
             Evidence::new(
                 format!(
                     "追溯码 {code}（{}）{} 首次在地区 {} 的 {} 售出，{} 又在地区 {} 结算{more_zh}；金额 {} 元",
-                    ctx.item_label(t.item[s]),
+                    ctx.item_label(sc.item(s)),
                     fmt::time(t.time[e]),
-                    name(t.provider[e]),
-                    ctx.provider_id(t.provider[e]),
+                    name(sc.provider(e)),
+                    ctx.provider_id(sc.provider(e)),
                     fmt::time(t.time[s]),
-                    name(t.provider[s]),
+                    name(sc.provider(s)),
                     fmt::money(amount)
                 ),
                 format!(
                     "trace code {code} ({}) was first sold in region {} by {} at {}, and settled again in region {} at {}{more_en}; {} yuan",
-                    ctx.item_label(t.item[s]),
-                    name(t.provider[e]),
-                    ctx.provider_id(t.provider[e]),
+                    ctx.item_label(sc.item(s)),
+                    name(sc.provider(e)),
+                    ctx.provider_id(sc.provider(e)),
                     fmt::time(t.time[e]),
-                    name(t.provider[s]),
+                    name(sc.provider(s)),
                     fmt::time(t.time[s]),
                     fmt::money(amount)
                 ),
