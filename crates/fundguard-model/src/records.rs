@@ -22,11 +22,13 @@ pub enum Family {
     PeerOutlier,
     TraceCode,
     CostShifting,
+    AdmissionStandard,
+    Upcoding,
     Custom,
 }
 
 impl Family {
-    pub const ALL: [Family; 14] = [
+    pub const ALL: [Family; 16] = [
         Family::BedHanging,
         Family::DuplicateCharge,
         Family::ItemSwap,
@@ -40,6 +42,8 @@ impl Family {
         Family::PeerOutlier,
         Family::TraceCode,
         Family::CostShifting,
+        Family::AdmissionStandard,
+        Family::Upcoding,
         Family::Custom,
     ];
 
@@ -58,6 +62,8 @@ impl Family {
             Family::PeerOutlier => "peer_outlier",
             Family::TraceCode => "trace_code",
             Family::CostShifting => "cost_shifting",
+            Family::AdmissionStandard => "admission_standard",
+            Family::Upcoding => "upcoding",
             Family::Custom => "custom",
         }
     }
@@ -82,6 +88,8 @@ impl Family {
             Family::PeerOutlier => "统计离群",
             Family::TraceCode => "药品追溯码",
             Family::CostShifting => "住院期间门诊结算",
+            Family::AdmissionStandard => "降低住院标准",
+            Family::Upcoding => "高编高套",
             Family::Custom => "自定义规则",
         }
     }

@@ -179,6 +179,12 @@ catalogue! {
             missing_share::default_params()
         },
     }
+    /// 降低住院标准 / 诱导住院 admissions below the standard: hospitals that admit, far more often
+    /// than their peers, patients treatable as outpatients, or carry their co-payments.
+    admission_standard [] {
+        low_acuity: LowAcuity,
+        waived_copay: WaivedCopay,
+    }
 }
 
 /// What is known about every rule, in catalogue order.
