@@ -43,6 +43,9 @@ sweep bed_hanging.hollow_days min_share 0.2,0.25,0.3,0.35,0.4,0.5,0.6
 sweep bed_hanging.group_admission max_p 1e-3,1e-4,2e-5,1e-6,1e-8
 sweep phantom_service.doctor_volume own_factor 2,3,4,5,6,8
 sweep phantom_service.after_discharge grace_days 0,1,2,3,4
+sweep admission_standard.low_acuity peers.min_difference 0.03,0.05,0.08,0.1,0.12,0.15,0.2,0.25,0.3
+sweep admission_standard.low_acuity max_cost_ratio 0.3,0.45,0.6,0.8,1.0,1.5
+sweep admission_standard.waived_copay peers.min_difference 0.03,0.05,0.08,0.1,0.12,0.15,0.2,0.25,0.3
 
 if [ "$SEED" = 2026 ]; then
   # The reference includes the curves at build time.

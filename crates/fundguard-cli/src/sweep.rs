@@ -210,20 +210,29 @@ fn with_param(
     let parsed: toml::Table = toml::from_str(&format!("v = {value}"))
         .map_err(|e| bad(format!("not a TOML value: {e}")))?;
     let mut table = toml::Table::try_from(rules).map_err(|e| bad(e.to_string()))?;
-    let params = table
+    let mut params = table
         .get_mut(family)
         .and_then(|f| f.as_table_mut())
         .and_then(|f| f.get_mut(rule))
         .and_then(|r| r.as_table_mut())
         .ok_or_else(|| bad("the rule has no parameters".into()))?;
-    if !params.contains_key(param) {
+    // `peers.min_difference` names a parameter of a nested table.
+    let mut path: Vec<&str> = param.split('.').collect();
+    let leaf = path.pop().expect("split yields one piece");
+    for key in path {
+        params = params
+            .get_mut(key)
+            .and_then(|t| t.as_table_mut())
+            .ok_or_else(|| bad(format!("no table `{key}` of parameters")))?;
+    }
+    if !params.contains_key(leaf) {
         let known: Vec<&str> = params.keys().map(String::as_str).collect();
         return Err(bad(format!(
             "no such parameter (it has: {})",
             known.join(", ")
         )));
     }
-    params.insert(param.to_string(), parsed["v"].clone());
+    params.insert(leaf.to_string(), parsed["v"].clone());
     let out: fundguard_engine::RulesConfig = table
         .try_into()
         .map_err(|e: toml::de::Error| bad(e.to_string()))?;

@@ -115,6 +115,9 @@ pub struct Ctx<'a> {
     /// The drug_traces scans grouped by code, built by the first trace_code rule that asks and
     /// shared by the others (`rules::trace_code::scans::by_code`).
     pub trace_groups: std::sync::OnceLock<crate::rules::trace_code::scans::ByCode>,
+    /// Peer groups derived from the claims when the dump has no providers table, built by the
+    /// first peer rule that asks (`rules::peer_outlier::peers::derive_groups`).
+    pub derived_groups: std::sync::OnceLock<Vec<Option<crate::rules::peer_outlier::peers::Group>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -206,6 +209,7 @@ impl<'a> Ctx<'a> {
             dump_end,
             netting,
             trace_groups: std::sync::OnceLock::new(),
+            derived_groups: std::sync::OnceLock::new(),
         }
     }
 

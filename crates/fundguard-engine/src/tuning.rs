@@ -101,4 +101,24 @@ pub static TUNED: &[Tuned] = &[
         "grace_days",
         "the smallest grace for results and take-home drugs with no honest stay flagged"
     ),
+    tuned!(
+        "admission_standard.low_acuity",
+        "peers.min_difference",
+        "no honest hospital is flagged at any margin from 3 points (the generator's honest \
+         hospitals differ from their peers by at most 3); 10 points is chosen to leave room for a \
+         real month's case-mix differences, giving up the cases drawn below it (induced stays \
+         are drawn at 4-40% of a hospital's stays, across the margin)"
+    ),
+    tuned!(
+        "admission_standard.low_acuity",
+        "max_cost_ratio",
+        "the smallest ratio at which the amounts of the found cases are right (0.6 drops induced \
+         three-night stays with a CT, undercounting them); no honest hospital is flagged up to 1.5"
+    ),
+    tuned!(
+        "admission_standard.waived_copay",
+        "peers.min_difference",
+        "as for low_acuity: no honest hospital flagged from 3 points (fully covered retirees \
+         spread over all hospitals put peers at 3-4%); 10 points leave room for a real month"
+    ),
 ];

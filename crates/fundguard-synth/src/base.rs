@@ -39,7 +39,9 @@ pub(crate) fn ordinary_diagnosis(r: &mut Rng) -> &'static str {
     }
 }
 
-const OUTPATIENT_DIAGNOSES: &[&str] = &["J06.900", "I10.x00", "E11.900", "K29.700", "M54.500"];
+/// Illnesses seen at the outpatient desk (and, below the admission standard, admitted).
+pub(crate) const OUTPATIENT_DIAGNOSES: &[&str] =
+    &["J06.900", "I10.x00", "E11.900", "K29.700", "M54.500"];
 
 /// Stays whose rest days are care, not absence: (department, diagnosis, share of rest days).
 /// 21 康复医学科 / Z50 康复治疗, 15 精神科 / F20 精神分裂症, 24 临终关怀科 / Z51.5 姑息治疗.

@@ -102,6 +102,8 @@ struct Planner<'w> {
     plan: Plan,
     /// Trace codes handed out to cases.
     codes: u64,
+    /// Honest stays planned per provider, counted when a case first needs them.
+    honest_stays: Option<Vec<usize>>,
 }
 
 fn t(w: &World, day: i32, hour: i64, minute: i64) -> i64 {
@@ -143,6 +145,21 @@ impl<'w> Planner<'w> {
         })?;
         self.taken.insert(p);
         Ok((p, person))
+    }
+
+    /// A provider from `pool` not used by another provider-level case, if one is left.
+    fn free_provider(&mut self, pool: &[usize]) -> Option<usize> {
+        let free: Vec<usize> = pool
+            .iter()
+            .copied()
+            .filter(|p| !self.busy_providers.contains(p))
+            .collect();
+        if free.is_empty() {
+            return None;
+        }
+        let p = *self.r.pick(&free);
+        self.busy_providers.insert(p);
+        Some(p)
     }
 
     /// A provider from `pool` not used by another provider-level case.
@@ -307,6 +324,26 @@ impl<'w> Planner<'w> {
         )
     }
 
+    /// The honest stays planned at hospital `h` (every person's stay plan, counted once).
+    fn honest_stays(&mut self, h: usize) -> usize {
+        let w = self.w;
+        self.honest_stays.get_or_insert_with(|| {
+            let mut n = vec![0; w.providers.len()];
+            for p in 0..w.patients {
+                if let Some(s) = base::stay_plan(w, p, &w.person(p)) {
+                    n[s.hospital] += 1;
+                }
+            }
+            n
+        })[h]
+    }
+
+    /// How many case stays at hospital `h` make them `share` of its stays.
+    fn stays_for_share(&mut self, h: usize, share: f64) -> usize {
+        let honest = self.honest_stays(h) as f64;
+        ((share * honest / (1.0 - share)).round() as usize).max(5)
+    }
+
     /// A clinic for a person-level case (never one with a role or a stamping habit).
     fn clinic(&mut self) -> usize {
         let free: Vec<usize> = self
@@ -392,6 +429,7 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
         busy_providers: FxHashSet::default(),
         avoid: FxHashSet::default(),
         codes: 0,
+        honest_stays: None,
         plan: Plan {
             roles: Roles {
                 swap_share: vec![HONEST_SWAP_SHARE; n_providers],
@@ -438,6 +476,9 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
     }
     for _ in 0..(n / 2).max(1) {
         cost_shifting(&mut pl)?;
+    }
+    for round in 0..n_prov {
+        admission_standard(&mut pl, round)?;
     }
     for _ in 0..(n / 20).max(1) {
         let patients = pl.r.range(40, 200) as usize;
@@ -697,7 +738,7 @@ fn paid(pl: &Planner<'_>, refs: &[VisitRef]) -> i64 {
     refs.iter()
         .map(|r| {
             let v = pl.visit(*r);
-            let (fund, account) = v.payments(&pl.w.person(r.patient));
+            let (fund, account, _) = v.payments(&pl.w.person(r.patient));
             fund + account
         })
         .sum()
@@ -2240,5 +2281,157 @@ fn cost_shifting(pl: &mut Planner<'_>) -> Result<(), PlanError> {
             },
         );
     }
+    Ok(())
+}
+
+/// A primary or secondary hospital no other provider-level case uses, if one is left.
+fn small_hospital(pl: &mut Planner<'_>) -> Option<usize> {
+    let mut pool = pl.w.hospitals_of(LEVEL_PRIMARY);
+    pool.extend(pl.w.hospitals_of(LEVEL_SECONDARY));
+    pl.free_provider(&pool)
+}
+
+/// Admissions below the standard: a hospital admitting outpatient illnesses for one to three
+/// nights (in a burst, as after a free check-up drive, or through the month), luring some of them
+/// with waived co-payments; a hospital (any level) billing the fund many stays' co-payments. The
+/// share of case stays is drawn from 4% to 40% of the hospital's stays, across the rules'
+/// thresholds (15 points above the peer median), so that the weaker cases are not found; the first
+/// round's are drawn from 25% to 40%, so that a small month still has cases to find. Look-alikes
+/// (first round): a hospital admitting the same illnesses for full stays with proper care, and
+/// one whose many assisted patients pay no cash because medical assistance pays their share.
+fn admission_standard(pl: &mut Planner<'_>, round: usize) -> Result<(), PlanError> {
+    let w = pl.w;
+    let strength = |pl: &mut Planner<'_>| {
+        if round == 0 {
+            0.25 + 0.15 * pl.r.unit()
+        } else {
+            0.04 + 0.36 * pl.r.unit()
+        }
+    };
+    // Cases need hospitals of their own: a round stops when none is left.
+    let Some(h) = small_hospital(pl) else {
+        return Ok(());
+    };
+    let share = strength(pl);
+    let k = pl.stays_for_share(h, share);
+    let burst = pl.r.chance(0.5);
+    let lure = pl.r.chance(0.5);
+    let start = pl.r.range(0, i64::from(w.nd) - 8) as i32;
+    let (mut fund, mut waived_fund, mut waived) = (0, 0, 0);
+    for _ in 0..k {
+        let (p, person) = pl.take(|p| p.age >= 18 && p.cover == crate::world::Cover::Own)?;
+        let los = pl.r.range(1, 3) as i32;
+        let day = if burst {
+            start + pl.r.range(0, 2) as i32
+        } else {
+            pl.r.range(0, i64::from(w.nd - los) - 2) as i32
+        };
+        let diag = *pl.r.pick(base::OUTPATIENT_DIAGNOSES);
+        let mut stay = pl.stay(h, day, los, diag);
+        stay.waived = lure && pl.r.chance(0.8);
+        let paid = stay.payments(&person).0;
+        fund += paid;
+        if stay.waived {
+            waived += 1;
+            waived_fund += paid;
+        }
+        pl.add(p, stay);
+    }
+    pl.provider_case(
+        false,
+        "admission_standard",
+        "admission_standard.low_acuity",
+        h,
+        Amount::Fen(fund),
+        format!(
+            "{k} outpatient illnesses admitted for 1-3 nights (planned as {:.0}% of its stays{})",
+            share * 100.0,
+            if burst { ", within three days" } else { "" }
+        ),
+    );
+    if lure {
+        pl.label(
+            false,
+            "admission_standard",
+            "admission_standard.waived_copay",
+            Subject::Provider(h),
+            None,
+            None,
+            h,
+            Amount::Fen(waived_fund),
+            format!("{waived} of those stays without a co-payment, billed whole to the fund"),
+        );
+    }
+
+    let Some(h) = pl.free_provider(&w.hospitals) else {
+        return Ok(());
+    };
+    let share = strength(pl);
+    let k = pl.stays_for_share(h, share);
+    let mut fund = 0;
+    for _ in 0..k {
+        let (p, person) = pl.take(|p| p.age >= 30 && p.cover == crate::world::Cover::Own)?;
+        let los = pl.r.range(3, 10) as i32;
+        let day = pl.r.range(0, i64::from(w.nd - los) - 2) as i32;
+        let mut stay = pl.ordinary_stay(h, day, los);
+        stay.waived = true;
+        fund += stay.payments(&person).0;
+        pl.add(p, stay);
+    }
+    pl.provider_case(
+        false,
+        "admission_standard",
+        "admission_standard.waived_copay",
+        h,
+        Amount::Fen(fund),
+        format!(
+            "{k} stays (planned as {:.0}% of its stays) whose co-payment is billed to the fund",
+            share * 100.0
+        ),
+    );
+
+    if round > 0 {
+        return Ok(());
+    }
+    // Look-alikes, as strong as the strongest cases.
+    let Some(h) = small_hospital(pl) else {
+        return Ok(());
+    };
+    let k = pl.stays_for_share(h, 0.3);
+    for _ in 0..k {
+        let (p, _) = pl.take(|p| p.age >= 50)?;
+        let los = pl.r.range(5, 9) as i32;
+        let day = pl.r.range(0, i64::from(w.nd - los) - 2) as i32;
+        let diag = *pl.r.pick(&["I10.x00", "E11.900"]);
+        let stay = pl.stay(h, day, los, diag);
+        pl.add(p, stay);
+    }
+    pl.provider_case(
+        true,
+        "admission_standard",
+        "admission_standard.low_acuity",
+        h,
+        Amount::Fen(0),
+        format!("{k} hypertension and diabetes stays of 5-9 nights with full care"),
+    );
+    let Some(h) = small_hospital(pl) else {
+        return Ok(());
+    };
+    let k = pl.stays_for_share(h, 0.3);
+    for _ in 0..k {
+        let (p, _) = pl.take(|p| p.cover == crate::world::Cover::Assisted)?;
+        let los = pl.r.range(3, 10) as i32;
+        let day = pl.r.range(0, i64::from(w.nd - los) - 2) as i32;
+        let stay = pl.ordinary_stay(h, day, los);
+        pl.add(p, stay);
+    }
+    pl.provider_case(
+        true,
+        "admission_standard",
+        "admission_standard.waived_copay",
+        h,
+        Amount::Fen(0),
+        format!("{k} assisted patients paying no cash: medical assistance pays their share"),
+    );
     Ok(())
 }

@@ -5,7 +5,7 @@
 use fundguard_model::{line_amount_fen, StrColumn, VisitType, NULL_TIME, QTY_SCALE};
 use rustc_hash::FxHashMap;
 
-use crate::world::{Person, World, ITEMS};
+use crate::world::{Cover, Person, World, ITEMS};
 
 /// Minutes and days as timestamps.
 pub(crate) const MIN: i64 = 60;
@@ -100,6 +100,8 @@ pub(crate) struct Visit {
     pub lines: Vec<Line>,
     /// The visit's scans when it states them; `None` scans it as an honest counter does.
     pub scans: Option<Vec<Scan>>,
+    /// A stay whose co-payment the hospital waived and billed to the fund.
+    pub waived: bool,
 }
 
 impl Visit {
@@ -117,6 +119,7 @@ impl Visit {
             refund: false,
             lines: Vec::new(),
             scans: None,
+            waived: false,
         }
     }
 
@@ -134,8 +137,12 @@ impl Visit {
     }
 
     /// What the pooled fund and the personal account pay (fen), by insurance and visit type.
-    pub(crate) fn payments(&self, person: &Person) -> (i64, i64) {
+    pub(crate) fn payments(&self, person: &Person) -> (i64, i64, i64) {
         let total = self.total();
+        let inpatient = self.vtype == VisitType::Inpatient;
+        if inpatient && (self.waived || person.cover == Cover::Full) {
+            return (total, 0, 0);
+        }
         let pct = match (self.vtype, person.employee) {
             (VisitType::Inpatient, true) => 85,
             (VisitType::Inpatient, false) => 70,
@@ -150,7 +157,14 @@ impl Visit {
         } else {
             0
         };
-        (fund, account)
+        // Medical assistance pays an assisted inpatient's share: no cash, and the three payments
+        // fall short of the total.
+        let cash = if inpatient && person.cover == Cover::Assisted {
+            0
+        } else {
+            total - fund - account
+        };
+        (fund, account, cash)
     }
 
     /// A refund settlement that reverses this visit whole, `after` seconds later.
@@ -258,7 +272,7 @@ impl Chunk {
     ) {
         let (miss, unstocked) = (roles.scan_miss[v.provider], roles.unstocked[v.provider]);
         let id = visit_id(w, patient, seq);
-        let (fund, account) = v.payments(person);
+        let (fund, account, cash) = v.payments(person);
         let total = v.total();
         let doctor = v.doctor.map(|d| (v.provider as u32, d as u32));
         let dept = dept_of(v);
@@ -283,7 +297,7 @@ impl Chunk {
         self.v_total.push(total);
         self.v_fund.push(fund);
         self.v_account.push(account);
-        self.v_cash.push(total - fund - account);
+        self.v_cash.push(cash);
         self.v_refund.push(v.refund);
         self.v_employee.push(person.employee);
         for (k, l) in v.lines.iter().enumerate() {

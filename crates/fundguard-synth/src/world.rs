@@ -216,6 +216,18 @@ pub(crate) struct Person {
     pub employee: bool,
     /// The patients table knows the birth date (about 1 in 100 it does not).
     pub birth_known: bool,
+    /// How the person's own share of a stay is paid.
+    pub cover: Cover,
+}
+
+/// Who pays the share of a stay the fund does not: most people pay it themselves; medical
+/// assistance (医疗救助) pays it for about one resident in 25, so that they pay no cash; a few old
+/// employees (离休 cadres) have the fund pay the whole stay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cover {
+    Own,
+    Assisted,
+    Full,
 }
 
 pub(crate) struct World {
@@ -449,7 +461,7 @@ impl World {
         } as i32;
         let birth = self.m0 - age * 365 - r.range(0, 364) as i32;
         let death = r.chance(0.002).then(|| self.m0 - r.range(1, 300) as i32);
-        Person {
+        let mut person = Person {
             sex: if r.chance(0.5) {
                 Sex::Male
             } else {
@@ -461,6 +473,17 @@ impl World {
             district: r.below(DISTRICTS.len() as u64) as usize,
             employee: age >= 18 && r.chance(0.6),
             birth_known: !r.chance(0.01),
-        }
+            cover: Cover::Own,
+        };
+        // Drawn after the rest so that adding it left every other attribute as it was.
+        let u = r.unit();
+        person.cover = if !person.employee && u < 0.04 {
+            Cover::Assisted
+        } else if person.employee && person.age >= 75 && u < 0.25 {
+            Cover::Full
+        } else {
+            Cover::Own
+        };
+        person
     }
 }

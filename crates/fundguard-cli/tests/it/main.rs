@@ -377,7 +377,7 @@ fn eval_on_realistic_200k_months_meets_the_quality_bar_at_two_seeds() {
             "seed {seed}: precision@100 = {p100}\n{stdout}"
         );
         let families = e["families"].as_object().unwrap();
-        assert_eq!(families.len(), 13, "{stdout}");
+        assert_eq!(families.len(), 14, "{stdout}");
         let (mut decoys, mut flagged) = (0, 0);
         for (f, q) in families {
             let (mut cases, mut found) =
@@ -392,8 +392,14 @@ fn eval_on_realistic_200k_months_meets_the_quality_bar_at_two_seeds() {
                 found -= d["found"].as_u64().unwrap();
             }
             // Trace-code cases are few a month and straddle count thresholds (two resold boxes,
-            // unstocked boxes under 5%): misses there are where the rules stop (docs/quality.md).
-            let bar = if f == "trace_code" { 0.75 } else { 0.98 };
+            // unstocked boxes under 5%), and so do the lured stays without a co-payment (80% of
+            // the induced stays, around the 15-point margin): misses there are where the rules
+            // stop (docs/quality.md).
+            let bar = if matches!(f.as_str(), "trace_code" | "admission_standard") {
+                0.75
+            } else {
+                0.98
+            };
             assert!(
                 found as f64 >= bar * cases as f64,
                 "seed {seed}: {f} found {found} of {cases}\n{stdout}"
@@ -860,8 +866,12 @@ fn sweep_prints_a_curve_and_refuses_an_unknown_parameter() {
         "{stdout}"
     );
     assert!(rows[3].starts_with("| 30 | 0/1 | 0.000 |"), "{stdout}");
-    assert!(
-        rows[1].starts_with("| 2 | 1/1 | 1.000 | 0/1 | 1/1 |"),
+    let cells =
+        |row: &str| -> Vec<String> { row.split('|').map(|c| c.trim().to_string()).collect() };
+    let two = cells(rows[1]);
+    assert_eq!(
+        (two[1].as_str(), two[2].as_str(), two[5].as_str()),
+        ("2", "1/1", "1/1"),
         "{stdout}"
     );
     // Honest pharmacies are counted among pharmacies at every value.
@@ -870,5 +880,34 @@ fn sweep_prints_a_curve_and_refuses_an_unknown_parameter() {
     let (code, _, stderr) = sweep("min_dayz", "2");
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("no such parameter (it has: "), "{stderr}");
+    // A parameter of a nested table is named by its path.
+    let nested = |param: &str, values: &str| {
+        fundguard(&[
+            "sweep",
+            "--input",
+            dump.to_str().unwrap(),
+            "--rule",
+            "admission_standard.waived_copay",
+            "--param",
+            param,
+            "--values",
+            values,
+        ])
+    };
+    let (code, stdout, stderr) = nested("peers.min_difference", "0.15,1.0");
+    assert_eq!(code, 0, "{stderr}");
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ")).collect();
+    assert_eq!(rows.len(), 3, "header and two values:\n{stdout}");
+    // No hospital's share exceeds its peers' by 100 points.
+    assert!(
+        rows[2].contains("| 1.0 | 0/") && rows[2].contains("| 0 | - |"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = nested("peers.min_diff", "0.1");
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("no such parameter (it has: "), "{stderr}");
+    let (code, _, stderr) = nested("peer.min_difference", "0.1");
+    assert_eq!(code, 5, "{stderr}");
+    assert!(stderr.contains("no table `peer`"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -43,10 +43,14 @@ fn a_messy_month_keeps_recall_and_flags_almost_no_look_alike() {
         ..EvalConfig::default()
     };
     let e = evaluate(&rows, &[], &labels, &decoys, &eval_cfg);
-    assert_eq!(e.families.len(), 13, "{:#?}", e.families);
+    assert_eq!(e.families.len(), 14, "{:#?}", e.families);
     for (f, q) in &e.families {
-        // Few trace-code and doctor cases, straddling count thresholds (docs/quality.md).
-        let bar = if matches!(f.as_str(), "trace_code" | "peer_outlier") {
+        // Few trace-code, doctor and admission cases, straddling count and share thresholds
+        // (docs/quality.md).
+        let bar = if matches!(
+            f.as_str(),
+            "trace_code" | "peer_outlier" | "admission_standard"
+        ) {
             0.5
         } else {
             0.95
@@ -133,5 +137,72 @@ fn results_do_not_depend_on_the_run() {
     };
     assert!(!a.is_empty());
     assert_eq!(a, b);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A claims-only copy of the messy month (visits, lines and people: no providers table, catalogue,
+/// purchases, trace scans or rule base) still runs the peer rules, on peer groups derived from the
+/// claims, finds their provider-level cases and flags no look-alike and no honest provider.
+#[test]
+fn a_claims_only_month_compares_providers_with_derived_peers() {
+    let dir = scratch("claims-only");
+    let cfg = SynthConfig {
+        patients: 60_000,
+        seed: 2026,
+        rates: Rates {
+            per_10k: 10.0,
+            min: 3,
+        },
+        ..Default::default()
+    };
+    fundguard_synth::generate(&cfg, &dir).unwrap();
+    let mut dump = ingest_clean(&dir);
+    dump.providers = None;
+    dump.catalog = None;
+    dump.purchases = None;
+    dump.traces = None;
+    dump.stock = None;
+    let run = fundguard_engine::run(&dump, &RunConfig::default(), &RulesConfig::default(), None);
+    let rows = hit_rows(&dump, &run.hits, Language::En);
+    let labels = read_cases(&dir.join("labels.parquet")).unwrap();
+    let decoys = read_cases(&dir.join("decoys.parquet")).unwrap();
+    let eval_cfg = EvalConfig {
+        rules: fundguard_engine::infos()
+            .iter()
+            .map(|i| i.id.to_string())
+            .collect(),
+        ..EvalConfig::default()
+    };
+    let e = evaluate(&rows, &[], &labels, &decoys, &eval_cfg);
+    for rule in [
+        "admission_standard.low_acuity",
+        "admission_standard.waived_copay",
+        "peer_outlier.drug_cost_per_day",
+        "item_swap.peer_share",
+    ] {
+        let q = &e.rules[rule];
+        assert!(q.cases > 0 && q.found == q.cases, "{rule}: {q:#?}");
+    }
+    let peer_hits: Vec<_> = rows
+        .iter()
+        .filter(|h| h.rule_id.starts_with("peer_outlier.") || h.family == "admission_standard")
+        .collect();
+    assert!(
+        peer_hits
+            .iter()
+            .filter(|h| h.subject_type == "provider")
+            .all(|h| h.evidence.contains("derived from the claims")),
+        "{peer_hits:#?}"
+    );
+    assert_eq!(e.decoys_flagged_share(), 0.0, "{:#?}", e.rules);
+    let honest: Vec<_> = e
+        .unlabelled_hits
+        .iter()
+        .filter(|(r, _)| r.starts_with("peer_outlier.") || r.starts_with("admission_standard."))
+        .collect();
+    assert!(
+        honest.is_empty(),
+        "peer hits about honest providers: {honest:?}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,6 +1,6 @@
 //! item_swap.peer_share — the expensive one of interchangeable items billed far more than peers do.
 
-use fundguard_model::{category, cmp_times, Fen, ProviderType, NONE};
+use fundguard_model::{category, cmp_times, Fen, NONE};
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{Binomial, DiscreteCDF};
@@ -12,6 +12,7 @@ use crate::info::{Family, ParamDoc, RuleInfo};
 use crate::fmt;
 use crate::rule::{Rule, RuleParams};
 use crate::stats;
+use crate::rules::peer_outlier::peers::{group, Group};
 
 pub static INFO: RuleInfo = RuleInfo {
     id: "item_swap.peer_share",
@@ -241,18 +242,16 @@ impl Rule for PeerShare {
         let price: Vec<(Fen, i64)> = item_money.iter().copied().zip(item_units.iter().copied()).collect();
         let pairs = self.pairs(ctx, &price);
         let scale = 10f64.powi(fundguard_model::QTY_SCALE as i32);
+        // The peer group (derived from the claims without a providers table); a provider the
+        // table does not list is compared with the others of its type.
         let peer_key = |p: u32| {
-            let level = match (&ctx.dump.providers, ctx.institution(p)) {
-                (Some(t), Some(r)) => t.level[r],
-                _ => NONE,
-            };
-            (ctx.provider_type[p as usize], level)
+            group(ctx, p).unwrap_or(Group::Declared(ctx.provider_type[p as usize], NONE))
         };
         let mut hits = Vec::new();
         for &(cheap, dear) in &pairs {
             // Per peer group: (provider, dear lines, all lines, dear units, all units) with
             // enough of both.
-            let mut by_peer: FxHashMap<(ProviderType, u32), Vec<(u32, f64, f64, f64, f64)>> =
+            let mut by_peer: FxHashMap<Group, Vec<(u32, f64, f64, f64, f64)>> =
                 FxHashMap::default();
             for p in 0..n_prov as u32 {
                 let (d, _, dl) = units.get(&(p, dear)).copied().unwrap_or_default();

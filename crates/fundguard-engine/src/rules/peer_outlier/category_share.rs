@@ -1,7 +1,7 @@
 //! peer_outlier.category_share — a provider whose money goes to one charge category far more than
 //! its peers'.
 
-use fundguard_model::{Table, Fen};
+use fundguard_model::Fen;
 use serde::{Deserialize, Serialize};
 
 use super::peers::{hit, outliers, Measure, Peers};
@@ -26,7 +26,7 @@ pub static INFO: RuleInfo = RuleInfo {
     example: "A 二级甲等 hospital with 71% of its charges in 西药费 where peers' median is 38% \
               (z = 8): fires for category 09.",
     severity: 0.4,
-    needs: &[Table::Providers],
+    needs: &[],
     rulebase: &[],
     params: &[
         ParamDoc {

@@ -1,6 +1,6 @@
 //! peer_outlier.cost_per_day — inpatient cost per stay-day far above peers.
 
-use fundguard_model::{day_of, Table, Fen};
+use fundguard_model::{day_of, Fen};
 
 use super::peers::{compare, Measure, Peers, PEER_PARAMS};
 use crate::ctx::Ctx;
@@ -25,7 +25,7 @@ pub static INFO: RuleInfo = RuleInfo {
     example: "A 二级甲等 hospital at 1,450 yuan per stay-day where its 12 peers' median is 620 \
               (z = 9.8, p = 5e-23): fires.",
     severity: 0.5,
-    needs: &[Table::Providers],
+    needs: &[],
     rulebase: &[],
     params: &PEER_PARAMS,
 };

@@ -1,6 +1,5 @@
 //! peer_outlier.drug_cost_per_day — inpatient drug cost per stay-day far above peers.
 
-use fundguard_model::Table;
 
 use super::cost_per_day::per_stay_day;
 use super::peers::{Peers, PEER_PARAMS};
@@ -25,7 +24,7 @@ pub static INFO: RuleInfo = RuleInfo {
     example: "A 二级甲等 hospital at 96 yuan of drugs per stay-day where its 83 peers' median is \
               32 (z = 20): fires.",
     severity: 0.5,
-    needs: &[Table::Providers],
+    needs: &[],
     rulebase: &[],
     params: &PEER_PARAMS,
 };

@@ -1,6 +1,6 @@
 //! peer_outlier.hollow_share — a hospital whose stay-days are mostly hollow.
 
-use fundguard_model::{category, day_of, Table, Fen};
+use fundguard_model::{category, day_of, Fen};
 
 use super::peers::{compare, Measure, Peers, PEER_PARAMS};
 use crate::ctx::Ctx;
@@ -22,7 +22,7 @@ pub static INFO: RuleInfo = RuleInfo {
     amount: "The charges of its hollow days beyond the peer median share.",
     example: "A hospital with 46% hollow stay-days where its peers' median is 8% (z = 12): fires.",
     severity: 0.45,
-    needs: &[Table::Providers],
+    needs: &[],
     rulebase: &[],
     params: &PEER_PARAMS,
 };

@@ -1,6 +1,6 @@
 //! peer_outlier.length_of_stay — stays longer than the same diagnoses take elsewhere.
 
-use fundguard_model::{day_of, Table, NONE, Fen};
+use fundguard_model::{day_of, Fen, NONE};
 use rustc_hash::FxHashMap;
 
 use super::peers::{compare, Measure, Peers, PEER_PARAMS};
@@ -26,7 +26,7 @@ pub static INFO: RuleInfo = RuleInfo {
     example: "A hospital whose pneumonia stays last 14 days where the city's median is 7, ratio \
               1.9 against peers' 1.0 (z = 7): fires.",
     severity: 0.45,
-    needs: &[Table::Providers],
+    needs: &[],
     rulebase: &[],
     params: &PEER_PARAMS,
 };

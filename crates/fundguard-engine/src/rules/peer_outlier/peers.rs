@@ -2,17 +2,15 @@
 
 use std::collections::BTreeMap;
 
-use fundguard_model::{Fen, ProviderType, NONE};
+use fundguard_model::{Fen, ProviderType, VisitType, NONE};
 use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use crate::rule::RuleParams;
-use crate::rule::ensure;
 use crate::ctx::Ctx;
+use crate::rule::{ensure, RuleParams};
 use crate::hit::{Evidence, Hit, Subject};
 use crate::info::{ParamDoc, RuleInfo};
 use crate::stats::median_mad;
-
 
 /// Parameters every peer comparison shares.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -101,10 +99,6 @@ pub(crate) const PEER_PARAMS: [ParamDoc; 6] = [
     },
 ];
 
-
-
-
-
 /// One provider's metric.
 pub(crate) struct Measure {
     pub provider: u32,
@@ -140,16 +134,116 @@ impl Outlier {
     }
 }
 
-/// Peer group of a provider: its type and level code.
-fn group(ctx: &Ctx<'_>, provider: u32) -> Option<(ProviderType, u32)> {
-    let t = ctx.dump.providers.as_ref()?;
-    let row = ctx.institution(provider)?;
-    Some((t.provider_type[row], t.level[row]))
+/// A provider's peer group: its type and `hosp_lv` level code from the providers table, or, in a
+/// dump without one, a group derived from its claims ([`derive_groups`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    Declared(ProviderType, u32),
+    /// Derived type, size tier (1 = smallest) and number of tiers of that type.
+    Derived(ProviderType, u8, u8),
+}
+
+impl Group {
+    /// How the group reads in evidence: `hospital 05`, `hospital (derived: size tier 2 of 3)`.
+    pub fn describe(&self, ctx: &Ctx<'_>) -> String {
+        match *self {
+            Group::Declared(t, l) if l == NONE => t.as_str().to_string(),
+            Group::Declared(t, l) => {
+                format!("{} {}", t.as_str(), ctx.dump.dicts.codes.get_opt(l).unwrap_or("-"))
+            }
+            Group::Derived(t, tier, tiers) => format!("{}, size tier {tier} of {tiers}", t.as_str()),
+        }
+    }
+}
+
+/// Peer group of a provider: declared in the providers table when the dump has one (a provider
+/// the table does not list has none), derived from the claims when it has none.
+pub(crate) fn group(ctx: &Ctx<'_>, provider: u32) -> Option<Group> {
+    match ctx.dump.providers.as_ref() {
+        Some(t) => {
+            let row = ctx.institution(provider)?;
+            Some(Group::Declared(t.provider_type[row], t.level[row]))
+        }
+        None => ctx.derived_groups.get_or_init(|| derive_groups(ctx))[provider as usize],
+    }
+}
+
+/// Peer groups from the claims alone, for a dump without a providers table. A provider's type is
+/// what most of its live visits are: pharmacy when at least half are pharmacy purchases, hospital
+/// when it has at least [`MIN_STAYS`] stays making at least 1% of its visits, clinic otherwise.
+/// Its size is the number of doctors its visits and lines name when at least half of the dump's
+/// visits name one (a hospital's staff follows its level), its visit count otherwise. Within a
+/// type, providers sorted by size (ties by id) are cut into equal tiers: three when the type has
+/// at least 30 providers, two from 20, one below, so that every tier keeps enough peers.
+pub fn derive_groups(ctx: &Ctx<'_>) -> Vec<Option<Group>> {
+    const MIN_STAYS: usize = 5;
+    let v = &ctx.dump.visits;
+    let l = &ctx.dump.lines;
+    let n = ctx.provider_visits.keys();
+    let named = v.doctor.iter().filter(|&&d| d != NONE).count();
+    let by_doctors = named * 2 >= v.doctor.len().max(1);
+    let mut kinds: BTreeMap<ProviderType, Vec<(usize, &str, u32)>> = BTreeMap::new();
+    for p in 0..n as u32 {
+        let (mut visits, mut stays, mut pharmacy) = (0usize, 0usize, 0usize);
+        let mut doctors: Vec<u32> = Vec::new();
+        for &x in ctx.provider_visits.get(p) {
+            if !ctx.visit_live[x as usize] {
+                continue;
+            }
+            visits += 1;
+            match ctx.visit_type(x) {
+                VisitType::Inpatient => stays += 1,
+                VisitType::Pharmacy => pharmacy += 1,
+                _ => {}
+            }
+            if by_doctors {
+                doctors.push(v.doctor[x as usize]);
+                doctors.extend(ctx.visit_lines.get(x).iter().map(|&y| l.doctor[y as usize]));
+            }
+        }
+        if visits == 0 {
+            continue;
+        }
+        let kind = if pharmacy * 2 >= visits {
+            ProviderType::Pharmacy
+        } else if stays >= MIN_STAYS && stays * 100 >= visits {
+            ProviderType::Hospital
+        } else {
+            ProviderType::Clinic
+        };
+        let size = if by_doctors {
+            doctors.retain(|&d| d != NONE);
+            doctors.sort_unstable();
+            doctors.dedup();
+            doctors.len()
+        } else {
+            visits
+        };
+        kinds
+            .entry(kind)
+            .or_default()
+            .push((size, ctx.dump.dicts.providers.get(p), p));
+    }
+    let mut out = vec![None; n];
+    for (kind, mut members) in kinds {
+        members.sort_unstable();
+        let tiers = match members.len() {
+            m if m >= 30 => 3,
+            m if m >= 20 => 2,
+            _ => 1,
+        };
+        let len = members.len();
+        for (k, &(_, _, p)) in members.iter().enumerate() {
+            let tier = (k * tiers / len) as u8 + 1;
+            out[p as usize] = Some(Group::Derived(kind, tier, tiers as u8));
+        }
+    }
+    out
 }
 
 /// The measures in the upper tail of their peer groups.
 pub(crate) fn outliers(ctx: &Ctx<'_>, measures: Vec<Measure>, p: &Peers) -> Vec<Outlier> {
-    let mut groups: BTreeMap<(ProviderType, u32), Vec<Measure>> = BTreeMap::new();
+    let mut groups: BTreeMap<Group, Vec<Measure>> = BTreeMap::new();
     for m in measures {
         if m.volume < p.min_volume || !m.value.is_finite() {
             continue;
@@ -228,19 +322,18 @@ pub(crate) fn hit(
     show: impl Fn(f64) -> String,
 ) -> Hit {
     let amount = o.excess();
-    let group = group(ctx, o.m.provider)
-        .map(|(t, l)| {
-            let level = ctx.dump.dicts.codes.get_opt(l).unwrap_or("-");
-            if l == NONE {
-                t.as_str().to_string()
-            } else {
-                format!("{} {level}", t.as_str())
-            }
-        })
-        .unwrap_or_default();
+    let g = group(ctx, o.m.provider);
+    let (peers_zh, peers_en) = match g {
+        Some(Group::Derived(..)) => (
+            "同类同规模机构（无机构表，按理赔推断）",
+            "peers of the same type and size (derived from the claims: no providers table)",
+        ),
+        _ => ("同类同级机构", "peers of the same type and level"),
+    };
+    let group = g.map(|g| g.describe(ctx)).unwrap_or_default();
     let ev = Evidence::new(
         format!(
-            "{}：本机构 {}，同类同级机构（{group}，{} 家）中位数 {}，稳健 z = {:.1}，尾概率 p {}；按中位数计超出约 {} 元",
+            "{}：本机构 {}，{peers_zh}（{group}，{} 家）中位数 {}，稳健 z = {:.1}，尾概率 p {}；按中位数计超出约 {} 元",
             metric.0,
             show(o.m.value),
             o.peers,
@@ -250,7 +343,7 @@ pub(crate) fn hit(
             crate::fmt::money(amount)
         ),
         format!(
-            "{}: {} here against a median of {} among {} peers of the same type and level ({group}); robust z = {:.1}, tail p {}; about {} yuan above the median's",
+            "{}: {} here against a median of {} among {} {peers_en} ({group}); robust z = {:.1}, tail p {}; about {} yuan above the median's",
             metric.1,
             show(o.m.value),
             show(o.median),

@@ -1,6 +1,5 @@
 //! peer_outlier.pharmacy_rate — a pharmacy settling far more cards per hour than its peers.
 
-use fundguard_model::Table;
 
 use super::peers::{compare, Measure, Peers, PEER_PARAMS};
 use crate::ctx::Ctx;
@@ -21,7 +20,7 @@ pub static INFO: RuleInfo = RuleInfo {
     amount: "Fund and account payments beyond the peer median rate.",
     example: "A pharmacy averaging 14 settlements per active hour where peers average 1.3: fires.",
     severity: 0.45,
-    needs: &[Table::Providers],
+    needs: &[],
     rulebase: &[],
     params: &PEER_PARAMS,
 };
