@@ -15,7 +15,7 @@
 //! ```
 //!
 //! The query runs on polars' SQL engine over the accepted rows of `visits`, `line_items`,
-//! `patients`, `providers`, `catalog`, `purchases`, `drug_traces` and `drug_stock` (the contract's columns and types: ids as
+//! `patients`, `providers`, `catalog`, `purchases`, `drug_traces`, `drug_stock` and `settlement_diagnoses` (the contract's columns and types: ids as
 //! text, money as DECIMAL, times as TIMESTAMP, dates as DATE; an absent optional table is empty).
 //! Each result row is a hit. Result columns: `subject_id` (required), `subject_type` (or the
 //! rule's `subject`), and optionally `provider_id`, `patient_id`, `visit_id`, `line_ids` (a list
@@ -421,6 +421,7 @@ fn rows(dump: &Dump, t: Table) -> usize {
         Table::Purchases => dump.purchases.as_ref().map_or(0, |p| p.item.len()),
         Table::DrugTraces => dump.traces.as_ref().map_or(0, |t| t.code.len()),
         Table::DrugStock => dump.stock.as_ref().map_or(0, |s| s.code.len()),
+        Table::SettlementDiagnoses => dump.diagnoses.as_ref().map_or(0, |g| g.visit.len()),
     }
 }
 
@@ -652,6 +653,21 @@ fn column(dump: &Dump, t: Table, name: &str, kind: Kind) -> PolarsResult<Series>
                 "item_code" => coded(name, &d.items, &st.item),
                 "provider_id" => coded(name, &d.providers, &st.provider),
                 "stock_time" => timestamps(name, &st.time),
+                _ => empty(),
+            },
+        },
+        Table::SettlementDiagnoses => match &dump.diagnoses {
+            None => empty(),
+            Some(g) => match name {
+                "visit_id" => text(
+                    name,
+                    g.visit
+                        .iter()
+                        .map(|&v| Some(dump.visits.visit_id.get(v as usize))),
+                ),
+                "diag_code" => coded(name, &d.diagnoses, &g.diag),
+                "diag_type" => coded(name, &d.codes, &g.diag_type),
+                "is_main" => Series::new(name.into(), g.is_main.clone()),
                 _ => empty(),
             },
         },

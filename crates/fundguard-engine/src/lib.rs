@@ -78,6 +78,7 @@ fn skip_reason(
             fundguard_model::Table::Purchases => dump.purchases.is_some(),
             fundguard_model::Table::DrugTraces => dump.traces.is_some(),
             fundguard_model::Table::DrugStock => dump.stock.is_some(),
+            fundguard_model::Table::SettlementDiagnoses => dump.diagnoses.is_some(),
             _ => true,
         };
         if !present {

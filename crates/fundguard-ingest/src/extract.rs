@@ -389,34 +389,19 @@ pub(crate) fn read(
                 ],
             ),
         )?;
-        // A feed keyed by settlement: its visit is the settlement's (SETL_D); a settlement of no
-        // known visit keeps its id, which validation rejects as naming no visit.
-        let mut derived = Vec::new();
-        if e.position(&["mdtrt_id"]).is_none() {
-            let Some(setl) = e.position(&["setl_id"]) else {
-                return Err(IngestError::Unreadable {
-                    file: p.clone(),
-                    message: "DRUG_TRAC_D has neither mdtrt_id nor setl_id".into(),
-                });
-            };
-            let mut visit_of: rustc_hash::FxHashMap<&str, &str> = Default::default();
-            if let Some(s) = &settlements {
-                let (sid, vid) = (s.position(&["setl_id"]), s.position(&["mdtrt_id"]));
-                for r in 0..s.rows() {
-                    if !s.is_broken(r) {
-                        visit_of.insert(s.get(r, sid), s.get(r, vid));
-                    }
-                }
-            }
-            let mut col = StrColumn::default();
-            for r in 0..e.rows() {
-                let id = e.get(r, Some(setl));
-                col.push(visit_of.get(id).copied().unwrap_or(id));
-            }
-            derived.push(("visit_id", col));
-        }
+        let derived = visit_by_settlement(&e, p, "DRUG_TRAC_D", settlements.as_ref())?;
         out[Table::DrugTraces as usize] =
             Some(whole(&e, Table::DrugTraces, national::DRUG_TRAC_D, derived));
+    }
+    if let Some(p) = files.get("SETL_LIST_DIAG_D") {
+        let e = parse(p, &required(national::SETL_LIST_DIAG_D, &["diag_code"]))?;
+        let derived = visit_by_settlement(&e, p, "SETL_LIST_DIAG_D", settlements.as_ref())?;
+        out[Table::SettlementDiagnoses as usize] = Some(whole(
+            &e,
+            Table::SettlementDiagnoses,
+            national::SETL_LIST_DIAG_D,
+            derived,
+        ));
     }
     if let Some(p) = files.get("DRUG_STOCK_D") {
         let e = parse(
@@ -434,6 +419,41 @@ pub(crate) fn read(
         ));
     }
     Ok(out)
+}
+
+/// For an extract keyed by settlement (`setl_id`, no `mdtrt_id`): its `visit_id` column, each
+/// row's visit being its settlement's in SETL_D. A settlement of no known visit keeps its id, which
+/// validation rejects as naming no visit. Nothing for an extract that has `mdtrt_id`.
+fn visit_by_settlement(
+    e: &Extract,
+    file: &Path,
+    stem: &str,
+    settlements: Option<&Extract>,
+) -> Result<Vec<(&'static str, StrColumn)>, IngestError> {
+    if e.position(&["mdtrt_id"]).is_some() {
+        return Ok(Vec::new());
+    }
+    let Some(setl) = e.position(&["setl_id"]) else {
+        return Err(IngestError::Unreadable {
+            file: file.to_path_buf(),
+            message: format!("{stem} has neither mdtrt_id nor setl_id"),
+        });
+    };
+    let mut visit_of: rustc_hash::FxHashMap<&str, &str> = Default::default();
+    if let Some(s) = settlements {
+        let (sid, vid) = (s.position(&["setl_id"]), s.position(&["mdtrt_id"]));
+        for r in 0..s.rows() {
+            if !s.is_broken(r) {
+                visit_of.insert(s.get(r, sid), s.get(r, vid));
+            }
+        }
+    }
+    let mut col = StrColumn::default();
+    for r in 0..e.rows() {
+        let id = e.get(r, Some(setl));
+        col.push(visit_of.get(id).copied().unwrap_or(id));
+    }
+    Ok(vec![("visit_id", col)])
 }
 
 /// The rows `rows` of an extract as one part of a table, with `broken` (indexed by position in

@@ -234,6 +234,7 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
     let purchases_raw = whole(Table::Purchases);
     let traces_raw = whole(Table::DrugTraces);
     let stock_raw = whole(Table::DrugStock);
+    let diagnoses_raw = whole(Table::SettlementDiagnoses);
 
     let mut dicts = Dicts::default();
     let mut outcomes: Vec<(Table, tables::Outcome)> = Vec::new();
@@ -291,6 +292,12 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
         dump.stock = Some(s);
         outcomes.push((Table::DrugStock, o));
         metas[Table::DrugStock as usize] = Some(r.meta());
+    }
+    if let Some(r) = diagnoses_raw {
+        let (d, o) = tables::settlement_diagnoses(&r, &mut dicts, &visits, &visit_rows);
+        dump.diagnoses = Some(d);
+        outcomes.push((Table::SettlementDiagnoses, o));
+        metas[Table::SettlementDiagnoses as usize] = Some(r.meta());
     }
     drop(visit_rows);
     dump.visits = visits;

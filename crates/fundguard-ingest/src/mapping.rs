@@ -107,6 +107,8 @@ pub struct Mapping {
     pub drug_traces: Option<TableMap>,
     #[serde(default)]
     pub drug_stock: Option<TableMap>,
+    #[serde(default)]
+    pub settlement_diagnoses: Option<TableMap>,
 }
 
 impl Mapping {
@@ -149,6 +151,7 @@ impl Mapping {
             Table::Purchases => self.purchases.as_ref(),
             Table::DrugTraces => self.drug_traces.as_ref(),
             Table::DrugStock => self.drug_stock.as_ref(),
+            Table::SettlementDiagnoses => self.settlement_diagnoses.as_ref(),
         }
     }
 }

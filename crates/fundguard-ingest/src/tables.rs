@@ -736,6 +736,81 @@ pub(crate) fn drug_traces(
     (t, out)
 }
 
+/// The settlement lists' diagnoses. A row whose visit is unknown is rejected with the reason; a
+/// second row of the same (visit, diagnosis) is rejected as a duplicate. Which diagnosis is main:
+/// the rows' `is_main` when any row of the visit states it, else the one that is the visit's
+/// `main_diag_code`.
+pub(crate) fn settlement_diagnoses(
+    raw: &RawTable,
+    dicts: &mut Dicts,
+    visits: &Visits,
+    by_id: &VisitRows<'_>,
+) -> (fundguard_model::SettlementDiagnoses, Outcome) {
+    let mut v = Validator::new(raw, 0);
+    let diag = v.intern("diag_code", &mut dicts.diagnoses);
+    let diag_type = v.intern("diag_type", &mut dicts.codes);
+    let main = v.numbers("is_main", NULL_I64);
+    let mut visit_ids = StrColumn::default();
+    v.text_into("visit_id", &mut visit_ids);
+    let mut visit = vec![u32::MAX; raw.rows];
+    for (row, slot) in visit.iter_mut().enumerate() {
+        let id = visit_ids.get(row);
+        if id.is_empty() {
+            continue;
+        }
+        match by_id.get(id) {
+            Some(&vr) => *slot = vr,
+            None => v.report(
+                row,
+                "visit_id",
+                Some(id.to_string()),
+                format!(
+                    "visit_id: no visit {id} in visits (the diagnosis belongs to no settlement)"
+                ),
+            ),
+        }
+    }
+    v.reject_duplicates(
+        "diag_code",
+        |r| (visit_ids.get(r), diag[r]),
+        |r| {
+            format!(
+                "{} {}",
+                visit_ids.get(r),
+                dicts.diagnoses.get_opt(diag[r]).unwrap_or("")
+            )
+        },
+    );
+    let out = finish(v);
+    let keep = &out.keep;
+    let visit = filter(visit, keep);
+    let diag = filter(diag, keep);
+    let main = filter(main, keep);
+    let mut stated = vec![false; visits.visit_id.len()];
+    for (k, &vr) in visit.iter().enumerate() {
+        if main[k] != NULL_I64 {
+            stated[vr as usize] = true;
+        }
+    }
+    let is_main = (0..visit.len())
+        .map(|k| {
+            let vr = visit[k] as usize;
+            if stated[vr] {
+                main[k] == 1
+            } else {
+                diag[k] == visits.main_diag[vr]
+            }
+        })
+        .collect();
+    let d = fundguard_model::SettlementDiagnoses {
+        visit,
+        diag,
+        diag_type: filter(diag_type, keep),
+        is_main,
+    };
+    (d, out)
+}
+
 /// Stock scans: the codes each provider took in.
 pub(crate) fn drug_stock(
     raw: &RawTable,

@@ -276,6 +276,20 @@ pub struct DrugStock {
     pub time: Vec<Seconds>,
 }
 
+/// Accepted diagnoses of the settlement lists, one row per (visit, diagnosis).
+#[derive(Debug, Clone, Default)]
+pub struct SettlementDiagnoses {
+    /// Row index into [`Visits`].
+    pub visit: Vec<u32>,
+    /// Code in `diagnoses`.
+    pub diag: Vec<u32>,
+    /// Code in `codes`, or [`NONE`].
+    pub diag_type: Vec<u32>,
+    /// The list's main diagnosis (`maindiag_flag`); when no row of a visit says, the visit's
+    /// `main_diag_code` is taken as main.
+    pub is_main: Vec<bool>,
+}
+
 /// A whole accepted dump. Optional tables are `None` when the dump did not have them.
 #[derive(Debug, Clone, Default)]
 pub struct Dump {
@@ -288,6 +302,7 @@ pub struct Dump {
     pub purchases: Option<Purchases>,
     pub traces: Option<DrugTraces>,
     pub stock: Option<DrugStock>,
+    pub diagnoses: Option<SettlementDiagnoses>,
 }
 
 impl Dump {

@@ -13,7 +13,8 @@ pub use decimal::{
 pub use dict::{Dict, StrColumn, NONE};
 pub use dump::{
     category, opt_code, opt_date, opt_i64, opt_time, Catalog, Dicts, DrugStock, DrugTraces, Dump,
-    LineItems, Patients, ProviderType, Providers, Purchases, Sex, VisitType, Visits,
+    LineItems, Patients, ProviderType, Providers, Purchases, SettlementDiagnoses, Sex, VisitType,
+    Visits,
 };
 pub use records::{
     sort_hit_rows, Case, Family, HitRow, Language, LeadRecord, Outcome, RuleOutcome,

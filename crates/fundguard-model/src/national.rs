@@ -116,8 +116,17 @@ pub const DRUG_STOCK_D: &[Field] = &[
     ),
 ];
 
+/// The settlement list's diagnoses (医保结算清单 诊断信息). A list keyed by `setl_id` alone is
+/// linked to its visit through `SETL_D`.
+pub const SETL_LIST_DIAG_D: &[Field] = &[
+    f("visit_id", &["mdtrt_id"]),
+    f("diag_code", &["diag_code"]),
+    f("diag_type", &["diag_type"]),
+    f("is_main", &["maindiag_flag"]),
+];
+
 /// The extract tables: file stem, the contract table they feed, their fields.
-pub const EXTRACTS: [(&str, Table, &[Field]); 7] = [
+pub const EXTRACTS: [(&str, Table, &[Field]); 8] = [
     ("MDTRT_D", Table::Visits, MDTRT_D),
     ("SETL_D", Table::Visits, SETL_D),
     ("FEE_LIST_D", Table::LineItems, FEE_LIST_D),
@@ -125,6 +134,11 @@ pub const EXTRACTS: [(&str, Table, &[Field]); 7] = [
     ("FIXMEDINS_B", Table::Providers, FIXMEDINS_B),
     ("DRUG_TRAC_D", Table::DrugTraces, DRUG_TRAC_D),
     ("DRUG_STOCK_D", Table::DrugStock, DRUG_STOCK_D),
+    (
+        "SETL_LIST_DIAG_D",
+        Table::SettlementDiagnoses,
+        SETL_LIST_DIAG_D,
+    ),
 ];
 
 /// `visit_type` of a national `med_type`, national 2-digit codes and provincial extensions

@@ -17,10 +17,11 @@ pub enum Table {
     Purchases,
     DrugTraces,
     DrugStock,
+    SettlementDiagnoses,
 }
 
 impl Table {
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 9] = [
         Table::Visits,
         Table::LineItems,
         Table::Patients,
@@ -29,6 +30,7 @@ impl Table {
         Table::Purchases,
         Table::DrugTraces,
         Table::DrugStock,
+        Table::SettlementDiagnoses,
     ];
 
     /// The file stem in a dump directory (`visits` → `visits.parquet`, `visits.csv` or `visits/`).
@@ -42,6 +44,7 @@ impl Table {
             Table::Purchases => "purchases",
             Table::DrugTraces => "drug_traces",
             Table::DrugStock => "drug_stock",
+            Table::SettlementDiagnoses => "settlement_diagnoses",
         }
     }
 
@@ -59,6 +62,7 @@ impl Table {
             Table::Purchases => PURCHASES,
             Table::DrugTraces => DRUG_TRACES,
             Table::DrugStock => DRUG_STOCK,
+            Table::SettlementDiagnoses => SETTLEMENT_DIAGNOSES,
         }
     }
 
@@ -73,6 +77,7 @@ impl Table {
             Table::Catalog => &["item_code"],
             Table::Purchases => &["provider_id", "item_code", "month"],
             Table::DrugTraces | Table::DrugStock => &[],
+            Table::SettlementDiagnoses => &["visit_id", "diag_code"],
         }
     }
 
@@ -98,6 +103,9 @@ impl Table {
             Table::Purchases => &["item_swap 1 (inventory mismatch)"],
             Table::DrugTraces => &["trace_code (drug trace codes sold twice, under two drugs, in two regions, missing)"],
             Table::DrugStock => &["trace_code.never_stocked (codes sold but never taken in)"],
+            Table::SettlementDiagnoses => {
+                &["upcoding (secondary diagnoses that raise the group, above peers)"]
+            }
         }
     }
 
@@ -244,6 +252,15 @@ pub const DRUG_STOCK: &[ColumnSpec] = &[
     col("item_code", Kind::Id, true, true),
     col("provider_id", Kind::Id, true, true),
     col("stock_time", Kind::Timestamp, false, false),
+];
+
+/// The settlement list's diagnoses (SETL_LIST_DIAG_D), one row per diagnosis of a visit: the
+/// contract's optional table.
+pub const SETTLEMENT_DIAGNOSES: &[ColumnSpec] = &[
+    col("visit_id", Kind::Id, true, true),
+    col("diag_code", Kind::Id, true, true),
+    col("diag_type", Kind::Id, false, false),
+    col("is_main", Kind::Bool, false, false),
 ];
 
 #[cfg(test)]

@@ -42,6 +42,8 @@ pub(crate) enum Amount {
     Shortfall(usize, usize),
     /// Sales of boxes a provider never took in.
     Unstocked(usize),
+    /// Stays given an invented complication.
+    Upcoded(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -439,6 +441,8 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
                 unstocked: vec![0.0; n_providers],
                 reports_stock: scanning.1,
                 template: FxHashMap::default(),
+                upcode: vec![0.0; n_providers],
+                complex: vec![0.0; n_providers],
             },
             visits: FxHashMap::default(),
             labels: Vec::new(),
@@ -479,6 +483,7 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
     }
     for round in 0..n_prov {
         admission_standard(&mut pl, round)?;
+        upcoding(&mut pl, round);
     }
     for _ in 0..(n / 20).max(1) {
         let patients = pl.r.range(40, 200) as usize;
@@ -2434,4 +2439,51 @@ fn admission_standard(pl: &mut Planner<'_>, round: usize) -> Result<(), PlanErro
         format!("{k} assisted patients paying no cash: medical assistance pays their share"),
     );
     Ok(())
+}
+
+/// Upcoding (高编): a hospital putting an invented major complication on the settlement lists of a
+/// share of its stays (drawn from 5% to 40%, the first round's from 25%, across the rule's
+/// 10-point margin), stays whose care and length stay as they were. Look-alike (first round): a
+/// hospital treating complicated patients, whose long stays carry real complications half the
+/// time.
+fn upcoding(pl: &mut Planner<'_>, round: usize) {
+    let w = pl.w;
+    let mut pool = w.hospitals_of(LEVEL_SECONDARY);
+    pool.extend(w.hospitals_of(LEVEL_TERTIARY));
+    let Some(h) = pl.free_provider(&pool) else {
+        return;
+    };
+    let share = if round == 0 {
+        0.25 + 0.15 * pl.r.unit()
+    } else {
+        0.05 + 0.35 * pl.r.unit()
+    };
+    pl.plan.roles.upcode[h] = share;
+    pl.provider_case(
+        false,
+        "upcoding",
+        "upcoding.complication_share",
+        h,
+        Amount::Upcoded(h),
+        format!(
+            "an invented complication on {:.0}% of its stays' settlement lists",
+            share * 100.0
+        ),
+    );
+    if round > 0 {
+        return;
+    }
+    let Some(h) = pl.free_provider(&pool) else {
+        return;
+    };
+    pl.plan.roles.complex[h] = 0.5;
+    pl.provider_case(
+        true,
+        "upcoding",
+        "upcoding.complication_share",
+        h,
+        Amount::Fen(0),
+        "complicated patients: half of its stays of a week or more carry a real complication"
+            .into(),
+    );
 }

@@ -77,6 +77,8 @@ pub struct SynthSummary {
     pub purchases: usize,
     pub traces: usize,
     pub stock_scans: usize,
+    /// Settlement-list diagnoses.
+    pub diagnoses: usize,
     pub labels: usize,
     pub decoys: usize,
     pub files: Vec<PathBuf>,
@@ -126,6 +128,13 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
         write::TableWriter::create(out, "patients", tables::patients_schema(), cfg.format)?;
     let mut traces_w =
         write::TableWriter::create(out, "drug_traces", tables::traces_schema(), cfg.format)?;
+    let mut diagnoses_w = write::TableWriter::create(
+        out,
+        "settlement_diagnoses",
+        tables::diagnoses_schema(),
+        cfg.format,
+    )?;
+    let mut upcoded: FxHashMap<u32, i64> = FxHashMap::default();
     let mut intake: Vec<tables::Intake> = Vec::new();
     let mut unstocked: FxHashMap<u32, i64> = FxHashMap::default();
     let mut summary = SynthSummary::default();
@@ -144,16 +153,22 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
                     tables::lines_batch(&w, &chunk),
                     tables::patients_batch(&w, &people),
                     tables::traces_batch(&w, &chunk),
+                    tables::diagnoses_batch(&chunk),
                     intake_of(&w, &plan, &chunk),
-                    chunk.unstocked_fen,
+                    (chunk.unstocked_fen, chunk.upcoded_fen),
                     chunk.billed,
                 )
             })
             .collect();
-        for (v, l, p, t, i, u, b) in built {
+        for (v, l, p, t, g, i, (u, up), b) in built {
             for (k, f) in u {
                 *unstocked.entry(k).or_default() += f;
             }
+            for (k, f) in up {
+                *upcoded.entry(k).or_default() += f;
+            }
+            summary.diagnoses += g.num_rows();
+            diagnoses_w.write(&g)?;
             summary.traces += t.num_rows();
             traces_w.write(&t)?;
             intake.extend(i);
@@ -172,6 +187,7 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
     summary.files.push(lines_w.finish()?);
     summary.files.push(patients_w.finish()?);
     summary.files.push(traces_w.finish()?);
+    summary.files.push(diagnoses_w.finish()?);
     let intake = stock_scans(&w, intake);
     summary.stock_scans = intake.len();
     let stock_scans = tables::stock_batch(&w, &intake);
@@ -207,6 +223,7 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
 
     let amount = |a: inject::Amount| match a {
         inject::Amount::Unstocked(p) => unstocked.get(&(p as u32)).copied().unwrap_or(0),
+        inject::Amount::Upcoded(p) => upcoded.get(&(p as u32)).copied().unwrap_or(0),
         a => label_amount(&billed, &stock, a),
     };
     let seq_of = |r: inject::VisitRef| seq[&r];
@@ -417,7 +434,9 @@ fn label_amount(
             .iter()
             .map(|&i| money(units(p, i), price(i)) / 4)
             .sum(),
-        inject::Amount::Unstocked(_) => unreachable!("counted while the chunks are written"),
+        inject::Amount::Unstocked(_) | inject::Amount::Upcoded(_) => {
+            unreachable!("counted while the chunks are written")
+        }
         inject::Amount::Shortfall(p, i) => {
             let s = stock.iter().find(|s| s.provider == p && s.item == i);
             let have = s.map_or(0, |s| s.opening + s.purchased);

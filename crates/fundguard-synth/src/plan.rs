@@ -229,7 +229,26 @@ pub(crate) struct Chunk {
     pub t_stocked: Vec<bool>,
     /// Money of the sales of boxes that never came in, per provider.
     pub unstocked_fen: FxHashMap<u32, i64>,
+    /// Settlement-list diagnoses: visit, code, main.
+    pub g_visit: StrColumn,
+    pub g_code: Vec<&'static str>,
+    pub g_main: Vec<bool>,
+    /// Fund paid for stays given an invented complication, per provider.
+    pub upcoded_fen: FxHashMap<u32, i64>,
 }
+
+/// Secondary diagnoses that come with age and raise no group: hypertension, diabetes,
+/// hyperlipidaemia, coronary disease, COPD, chronic kidney disease, osteoporosis.
+const COMORBIDITIES: &[&str] = &[
+    "I10.x00", "E11.900", "E78.500", "I25.100", "J44.900", "N18.300", "M81.000",
+];
+
+/// Secondary diagnoses that raise a DRG/DIP group (major complications): respiratory failure,
+/// acute kidney failure, sepsis, hyponatraemia, heart failure, acute posthaemorrhagic anaemia,
+/// severe malnutrition. The engine's `upcoding` default list holds them.
+pub(crate) const COMPLICATIONS: &[&str] = &[
+    "J96.000", "N17.900", "A41.900", "E87.100", "I50.900", "D62.x00", "E43.x00",
+];
 
 /// A 20-digit trace code of an honest box: the item, the buyer, the visit, the line and the box
 /// (unique by construction; injected codes carry a 9 where a buyer's number has its leading 0).
@@ -261,6 +280,58 @@ fn dept_of(v: &Visit) -> &'static str {
 }
 
 impl Chunk {
+    /// A stay's settlement-list diagnoses, from a stream of their own (the month's other draws do
+    /// not move): the main one, up to two comorbidities (more with age), and a complication that
+    /// becomes likelier the longer the stay (2% plus 1% a night); at an upcoding provider, an
+    /// invented complication on its share of stays; at a provider treating complicated patients,
+    /// a real one on its share of the stays of a week or more.
+    #[allow(clippy::too_many_arguments)]
+    fn settlement_list(
+        &mut self,
+        w: &World,
+        id: &str,
+        patient: u32,
+        seq: usize,
+        main: &'static str,
+        v: &Visit,
+        roles: &Roles,
+        fund: i64,
+    ) {
+        let mut r = crate::rng::Rng::new(
+            w.seed,
+            0xD1A6_0000_0000_0000 | (u64::from(patient) << 10) | seq as u64,
+        );
+        let mut codes = vec![main];
+        let age = w.person(patient).age;
+        let n = if age >= 60 {
+            r.range(0, 2)
+        } else {
+            r.range(0, 1)
+        };
+        for _ in 0..n {
+            let c = *r.pick(COMORBIDITIES);
+            if !codes.contains(&c) {
+                codes.push(c);
+            }
+        }
+        let nights = v.discharge.map_or(0, |d| (d - v.admit) / DAY);
+        let h = v.provider;
+        let honest =
+            r.chance(0.02 + 0.01 * nights as f64) || (nights >= 7 && r.chance(roles.complex[h]));
+        let invented = !honest && r.chance(roles.upcode[h]);
+        if honest || invented {
+            codes.push(*r.pick(COMPLICATIONS));
+        }
+        if invented {
+            *self.upcoded_fen.entry(h as u32).or_default() += fund;
+        }
+        for (k, c) in codes.into_iter().enumerate() {
+            self.g_visit.push(id);
+            self.g_code.push(c);
+            self.g_main.push(k == 0);
+        }
+    }
+
     pub(crate) fn push_visit(
         &mut self,
         w: &World,
@@ -300,6 +371,11 @@ impl Chunk {
         self.v_cash.push(cash);
         self.v_refund.push(v.refund);
         self.v_employee.push(person.employee);
+        if v.vtype == VisitType::Inpatient && !v.refund {
+            if let Some(main) = v.diag {
+                self.settlement_list(w, &id, patient, seq, main, v, roles, fund);
+            }
+        }
         for (k, l) in v.lines.iter().enumerate() {
             self.l_id.push(&format!("{id}{:04}", k + 1));
             self.l_visit.push(&id);
@@ -408,6 +484,11 @@ pub(crate) struct Roles {
     /// (provider, doctor) -> the share of his outpatients who get his template, and whether it is
     /// a diabetes doctor's two items (a look-alike) rather than a template of three.
     pub template: FxHashMap<(usize, usize), (f64, bool)>,
+    /// Share of the provider's stays given an invented complication on the settlement list (高编).
+    pub upcode: Vec<f64>,
+    /// The provider treats complicated patients: a share of its stays of a week or more carry a
+    /// real complication (a look-alike of upcoding).
+    pub complex: Vec<f64>,
 }
 
 /// The honest share of the expensive item of an interchangeable pair.

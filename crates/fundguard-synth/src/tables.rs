@@ -290,6 +290,30 @@ pub(crate) fn traces_batch(w: &World, c: &Chunk) -> RecordBatch {
     .expect("columns match the schema")
 }
 
+/// `settlement_diagnoses`: the contract's columns (diag_type 1 = 西医诊断).
+pub(crate) fn diagnoses_schema() -> SchemaRef {
+    schema(vec![
+        text("visit_id", false),
+        text("diag_code", false),
+        text("diag_type", true),
+        crate::write::boolean("is_main", true),
+    ])
+}
+
+/// `settlement_diagnoses`: the chunk's settlement-list diagnoses.
+pub(crate) fn diagnoses_batch(c: &Chunk) -> RecordBatch {
+    RecordBatch::try_new(
+        diagnoses_schema(),
+        vec![
+            str_values(c.g_visit.iter()),
+            str_values(c.g_code.iter().copied()),
+            str_array(c.g_code.iter().map(|_| Some("1"))),
+            bool_array(c.g_main.iter().map(|b| Some(*b))),
+        ],
+    )
+    .expect("columns match the schema")
+}
+
 /// One box a provider took in.
 pub(crate) struct Intake {
     pub provider: usize,

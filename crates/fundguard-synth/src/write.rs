@@ -165,6 +165,9 @@ fn extract_files(
         "providers" => vec![(file("FIXMEDINS_B"), plain(national::FIXMEDINS_B))],
         "drug_traces" => vec![(file("DRUG_TRAC_D"), plain(national::DRUG_TRAC_D))],
         "drug_stock" => vec![(file("DRUG_STOCK_D"), plain(national::DRUG_STOCK_D))],
+        "settlement_diagnoses" => {
+            vec![(file("SETL_LIST_DIAG_D"), plain(national::SETL_LIST_DIAG_D))]
+        }
         _ => return None,
     })
 }

@@ -185,6 +185,11 @@ catalogue! {
         low_acuity: LowAcuity,
         waived_copay: WaivedCopay,
     }
+    /// 高编高套 upcoding (table settlement_diagnoses): settlement lists coded into heavier groups
+    /// than the care given.
+    upcoding [] {
+        complication_share: ComplicationShare,
+    }
 }
 
 /// What is known about every rule, in catalogue order.

@@ -144,7 +144,7 @@ pub enum Group {
 }
 
 impl Group {
-    /// How the group reads in evidence: `hospital 05`, `hospital (derived: size tier 2 of 3)`.
+    /// How the group reads in evidence: `hospital 05`, `hospital, size tier 2 of 3`.
     pub fn describe(&self, ctx: &Ctx<'_>) -> String {
         match *self {
             Group::Declared(t, l) if l == NONE => t.as_str().to_string(),
@@ -282,6 +282,28 @@ pub(crate) fn outliers(ctx: &Ctx<'_>, measures: Vec<Measure>, p: &Peers) -> Vec<
     out
 }
 
+/// The median of each peer group's values, over the measures that count (as [`outliers`] takes
+/// them: enough volume, a finite value, groups of at least `min_peers`).
+pub(crate) fn group_medians(
+    ctx: &Ctx<'_>,
+    measures: &[Measure],
+    p: &Peers,
+) -> BTreeMap<Group, f64> {
+    let mut groups: BTreeMap<Group, Vec<f64>> = BTreeMap::new();
+    for m in measures {
+        if m.volume >= p.min_volume && m.value.is_finite() {
+            if let Some(g) = group(ctx, m.provider) {
+                groups.entry(g).or_default().push(m.value);
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .filter(|(_, v)| v.len() >= p.min_peers)
+        .map(|(g, v)| (g, crate::stats::median(&v)))
+        .collect()
+}
+
 /// Measures every provider (`measure(provider, its visits by settlement time)`, in parallel) and
 /// reports those far above their peers as hits of `info`; `metric` names the measure (zh, en) and
 /// `show` formats its values.
@@ -313,7 +335,8 @@ fn probability(p: f64) -> String {
     }
 }
 
-/// The hit of one outlier: `metric` names it (zh, en) and `show` formats its values.
+/// The hit of one outlier: `metric` names it (zh, en) and `show` formats its values; its amount
+/// is the money beyond the peer median share ([`Outlier::excess`]).
 pub(crate) fn hit(
     ctx: &Ctx<'_>,
     info: &'static RuleInfo,
@@ -322,6 +345,18 @@ pub(crate) fn hit(
     show: impl Fn(f64) -> String,
 ) -> Hit {
     let amount = o.excess();
+    hit_with_amount(ctx, info, o, metric, show, amount)
+}
+
+/// [`hit`] with an amount the rule computed otherwise.
+pub(crate) fn hit_with_amount(
+    ctx: &Ctx<'_>,
+    info: &'static RuleInfo,
+    o: Outlier,
+    metric: (&str, &str),
+    show: impl Fn(f64) -> String,
+    amount: Fen,
+) -> Hit {
     let g = group(ctx, o.m.provider);
     let (peers_zh, peers_en) = match g {
         Some(Group::Derived(..)) => (
