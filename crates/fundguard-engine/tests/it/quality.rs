@@ -49,7 +49,7 @@ fn a_messy_month_keeps_recall_and_flags_almost_no_look_alike() {
         // (docs/quality.md).
         let bar = if matches!(
             f.as_str(),
-            "trace_code" | "peer_outlier" | "admission_standard"
+            "trace_code" | "peer_outlier" | "admission_standard" | "upcoding"
         ) {
             0.5
         } else {

@@ -435,6 +435,55 @@ mod extracts {
     }
 
     #[test]
+    fn settlement_lists_link_through_settlements_and_bad_rows_are_rejected() {
+        let dir = scratch("extract-diag");
+        let diag = "setl_id|diag_type|maindiag_flag|diag_code|vali_flag\r\n\
+            S1|1|1|J18.900|1\r\n\
+            S1|1|0|J96.000|1\r\n\
+            S1|1|0|J96.000|1\r\n\
+            S9|1|1|J18.900|1\r\n\
+            S2|1||I10.x00|1\r\n";
+        write(
+            &dir,
+            &[
+                ("MDTRT_D.txt", MDTRT),
+                ("SETL_D.txt", SETL),
+                ("FEE_LIST_D.txt", FEE),
+                ("SETL_LIST_DIAG_D.txt", diag),
+            ],
+            false,
+        );
+        let i = ingest(&dir, &IngestOptions::default()).unwrap();
+        check_balance(&i);
+        let g = i
+            .dump
+            .diagnoses
+            .as_ref()
+            .expect("the settlement lists are read");
+        let text = render(&i.rejects);
+        assert_eq!(g.visit.len(), 3, "{text}");
+        let id = |k: usize| i.dump.visits.visit_id.get(g.visit[k] as usize).to_string();
+        let code = |k: usize| i.dump.dicts.diagnoses.get(g.diag[k]).to_string();
+        assert_eq!(
+            (id(0), code(0), g.is_main[0]),
+            ("M1".into(), "J18.900".into(), true)
+        );
+        assert_eq!(
+            (id(1), code(1), g.is_main[1]),
+            ("M1".into(), "J96.000".into(), false)
+        );
+        // M2's list states no main diagnosis and M2 has none: nothing is main.
+        assert_eq!((id(2), g.is_main[2]), ("M2".into(), false));
+        assert!(
+            text.contains("settlement_diagnoses SETL_LIST_DIAG_D.txt row 3")
+                && text.contains("duplicate diag_code: first at row 2"),
+            "{text}"
+        );
+        assert!(text.contains("visit_id: no visit M9 in visits"), "{text}");
+        assert_eq!(i.report.table(Table::SettlementDiagnoses).rejected, 2);
+    }
+
+    #[test]
     fn a_broken_enclosure_or_a_truncated_last_line_rejects_only_that_row() {
         let dir = scratch("extract-bad");
         let broken = MDTRT.replace(
