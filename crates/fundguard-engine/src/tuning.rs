@@ -121,4 +121,12 @@ pub static TUNED: &[Tuned] = &[
         "as for low_acuity: no honest hospital flagged from 3 points (fully covered retirees \
          spread over all hospitals put peers at 3-4%); 10 points leave room for a real month"
     ),
+    tuned!(
+        "upcoding.complication_share",
+        "peers.min_difference",
+        "no honest hospital flagged from 3 points (honest unsupported complications: about 3% of \
+         stays); an invented code counts as unsupported only on the half of stays no longer than \
+         their diagnosis' median, so 5 points here are about 10 points of invented codes; the \
+         cases drawn below are given up"
+    ),
 ];

@@ -57,6 +57,7 @@ fn same_seed_same_bytes_other_seed_other_bytes() {
             "patients.parquet",
             "providers.parquet",
             "purchases.parquet",
+            "settlement_diagnoses.parquet",
             "visits.parquet"
         ]
     );
