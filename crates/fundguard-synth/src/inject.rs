@@ -1797,14 +1797,24 @@ fn phantom_and_supply(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     );
 
     // excessive_supply: 90 days of metformin within 20 days.
+    // Half of the cases collect from three pharmacies (跨机构重复开药).
     let (p, _) = pl.take(|p| p.age >= 45)?;
     let ph = pl.any_pharmacy();
+    let across = pl.r.chance(0.5);
     let day = pl.r.range(0, i64::from(w.nd) - 21) as i32;
     let mut total = 0;
     let mut last = None;
+    let mut used = vec![ph];
     for k in 0..3 {
         let time = t(w, day + 10 * k, 10, 0);
-        let mut v = Visit::at_pharmacy(ph, time);
+        let mut at = ph;
+        if across && k > 0 {
+            while used.contains(&at) {
+                at = pl.any_pharmacy();
+            }
+            used.push(at);
+        }
+        let mut v = Visit::at_pharmacy(at, time);
         let l = Line::new(it::METFORMIN, time, 90).supply(30);
         total += l.amount();
         v.lines.push(l);
@@ -1822,7 +1832,11 @@ fn phantom_and_supply(pl: &mut Planner<'_>) -> Result<(), PlanError> {
         last,
         ph,
         Amount::Fen(amount),
-        "90 days of metformin bought within 20 days".into(),
+        if across {
+            "90 days of metformin bought within 20 days at three pharmacies".into()
+        } else {
+            "90 days of metformin bought within 20 days".into()
+        },
     );
     let (p, _) = pl.take(|p| p.age >= 45)?;
     let mut last = None;

@@ -22,7 +22,9 @@ pub static INFO: RuleInfo = RuleInfo {
             `factor` × `window_days`, and exceed `factor` × the days they cover (from the first \
             purchase to the end of the last one's supply). The first test is the baseline; the \
             second keeps an early refill (30 days bought again on day 28) quiet. Lines without \
-            days_supply are not counted.",
+            days_supply are not counted. Purchases at every provider count together; when they \
+            were made at several (跨机构重复开药), the hit names the chain of providers in \
+            purchase order and is a little more severe.",
     why: "Drugs bought faster than they can be taken are resold (回流药) or stockpiled on the \
           fund's money; it is the classic pattern of chronic-disease cards used by dealers.",
     amount: "The surplus days' share of the later purchases (the days supplied beyond the days \
@@ -140,7 +142,23 @@ impl Rule for DaysSupply {
                 let name = ctx.item_label(run[0].0);
                 let dates: Vec<String> = win.iter().map(|r| fmt::day(r.1)).collect();
                 let last = win[win.len() - 1].3;
-                let ev = Evidence::new(
+                // Across institutions (跨机构重复开药): the chain of providers, in purchase order.
+                let mut chain: Vec<u32> = win
+                    .iter()
+                    .map(|r| v.provider[l.visit[r.3 as usize] as usize])
+                    .collect();
+                chain.dedup();
+                let mut distinct = chain.clone();
+                distinct.sort_unstable();
+                distinct.dedup();
+                let across = if distinct.len() >= 2 {
+                    let names: Vec<&str> =
+                        chain.iter().map(|&p| ctx.dump.dicts.providers.get(p)).collect();
+                    Some((distinct.len(), names.join(" → ")))
+                } else {
+                    None
+                };
+                let mut ev = Evidence::new(
                     format!(
                         "{name} 在 {} 天内购药 {} 次（{}），供药 {} 天，仅覆盖 {} 天（{:.1} 倍），超量部分约 {} 元",
                         run[j].1 - run[i].1 + 1,
@@ -162,7 +180,15 @@ impl Rule for DaysSupply {
                         fmt::money(amount)
                     ),
                 );
-                let severity = (INFO.severity + 0.2 * (ratio / self.0.factor - 1.0)).min(0.95);
+                if let Some((n, chain)) = &across {
+                    ev.zh.push_str(&format!("；跨 {n} 家机构购药：{chain}"));
+                    ev.en.push_str(&format!("; bought at {n} providers: {chain}"));
+                }
+                // Collecting from several institutions is the dealers' way around one pharmacy's
+                // records: a little more severe.
+                let across_bonus = if across.is_some() { 0.1 } else { 0.0 };
+                let severity = (INFO.severity + across_bonus + 0.2 * (ratio / self.0.factor - 1.0))
+                    .min(0.95);
                 out.push(
                     Hit::new(&INFO, Subject::Patient(patient), ev)
                         .in_visit(v, l.visit[last as usize])
