@@ -480,6 +480,7 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
     }
     for _ in 0..(n / 2).max(1) {
         cost_shifting(&mut pl)?;
+        repeated_tests(&mut pl)?;
     }
     for round in 0..n_prov {
         admission_standard(&mut pl, round)?;
@@ -2500,4 +2501,88 @@ fn upcoding(pl: &mut Planner<'_>, round: usize) {
         "complicated patients: half of its stays of a week or more carry a real complication"
             .into(),
     );
+}
+
+/// An outpatient visit at `provider` at `time` billing only `item`.
+fn test_visit(provider: usize, time: i64, item: usize) -> Visit {
+    let mut v = Visit::new(provider, VisitType::Outpatient, time);
+    v.discharge = Some(time + 20 * MIN);
+    v.lines.push(Line::new(item, time + 5 * MIN, 1));
+    v
+}
+
+/// Repeated examinations: one patient's CT billed again at 2-3 more outpatient visits within
+/// 2-6 days, at the first hospital or others. Look-alikes: one follow-up X-ray 3-6 days later
+/// (a single repeat, which honest care has too often for the rule to judge); an HbA1c at two
+/// visits a week apart.
+fn repeated_tests(pl: &mut Planner<'_>) -> Result<(), PlanError> {
+    let w = pl.w;
+    let (p, _) = pl.take(|p| p.age >= 30)?;
+    let level = *pl.r.pick(&[LEVEL_TERTIARY, LEVEL_SECONDARY]);
+    let first = pl.hospital(level);
+    let day = pl.r.range(0, i64::from(w.nd) - 8) as i32;
+    let repeats = pl.r.range(2, 3);
+    let mut amount = 0;
+    let mut places = vec![first];
+    let mut last = None;
+    let mut offset = 0;
+    for k in 0..=repeats {
+        let h = if k == 0 || pl.r.chance(0.5) {
+            first
+        } else {
+            let level = *pl.r.pick(&[LEVEL_TERTIARY, LEVEL_SECONDARY]);
+            let h = pl.hospital(level);
+            places.push(h);
+            h
+        };
+        if k > 0 {
+            offset += pl.r.range(1, 2) as i32;
+        }
+        let v = test_visit(h, t(w, day + offset, 9, pl.r.range(0, 240)), it::CT);
+        if k > 0 {
+            amount += v.total();
+        }
+        last = Some(pl.add(p, v));
+    }
+    places.sort_unstable();
+    places.dedup();
+    pl.label(
+        false,
+        "duplicate_charge",
+        "duplicate_charge.repeated_test",
+        Subject::Patient(p),
+        Some(p),
+        last,
+        first,
+        Amount::Fen(amount),
+        format!(
+            "a CT billed again {repeats} time(s) within {offset} days at {} hospital(s)",
+            places.len()
+        ),
+    );
+    for (item, gap) in [(it::XRAY, pl.r.range(3, 6)), (it::HBA1C, 7)] {
+        let (p, _) = pl.take(|p| p.age >= 30)?;
+        let h = pl.hospital(LEVEL_SECONDARY);
+        let mut last = None;
+        for k in 0..2 {
+            let v = test_visit(h, t(w, day + k * gap as i32, 10, 0), item);
+            last = Some(pl.add(p, v));
+        }
+        pl.label(
+            true,
+            "duplicate_charge",
+            "duplicate_charge.repeated_test",
+            Subject::Patient(p),
+            Some(p),
+            last,
+            h,
+            Amount::Fen(0),
+            if item == it::XRAY {
+                format!("one follow-up X-ray {gap} days later")
+            } else {
+                "HbA1c at two visits a week apart".into()
+            },
+        );
+    }
+    Ok(())
 }

@@ -101,6 +101,7 @@ catalogue! {
         included_item: IncludedItem,
         period_cap: PeriodCap,
         resubmitted: Resubmitted,
+        repeated_test: RepeatedTest,
     }
     /// 串换项目 / 串换药品 item swapping: billing something other than what was supplied.
     item_swap [] {
