@@ -2513,8 +2513,8 @@ fn test_visit(provider: usize, time: i64, item: usize) -> Visit {
 
 /// Repeated examinations: one patient's CT billed again at 2-3 more outpatient visits within
 /// 2-6 days, at the first hospital or others. Look-alikes: one follow-up X-ray 3-6 days later
-/// (a single repeat, which honest care has too often for the rule to judge); an HbA1c at two
-/// visits a week apart.
+/// (a single repeat, which honest care has too often for the rule to judge); blood counts at two
+/// visits a week apart (monitoring; HbA1c would break its national 15-day cap).
 fn repeated_tests(pl: &mut Planner<'_>) -> Result<(), PlanError> {
     let w = pl.w;
     let (p, _) = pl.take(|p| p.age >= 30)?;
@@ -2560,7 +2560,7 @@ fn repeated_tests(pl: &mut Planner<'_>) -> Result<(), PlanError> {
             places.len()
         ),
     );
-    for (item, gap) in [(it::XRAY, pl.r.range(3, 6)), (it::HBA1C, 7)] {
+    for (item, gap) in [(it::XRAY, pl.r.range(3, 6)), (it::BLOOD, 7)] {
         let (p, _) = pl.take(|p| p.age >= 30)?;
         let h = pl.hospital(LEVEL_SECONDARY);
         let mut last = None;
@@ -2580,7 +2580,7 @@ fn repeated_tests(pl: &mut Planner<'_>) -> Result<(), PlanError> {
             if item == it::XRAY {
                 format!("one follow-up X-ray {gap} days later")
             } else {
-                "HbA1c at two visits a week apart".into()
+                "blood counts at two visits a week apart (monitoring)".into()
             },
         );
     }
