@@ -129,4 +129,11 @@ pub static TUNED: &[Tuned] = &[
          their diagnosis' median, so 5 points here are about 10 points of invented codes; the \
          cases drawn below are given up"
     ),
+    tuned!(
+        "peer_outlier.visits_per_patient",
+        "min_difference",
+        "twice the excess of the follow-up look-alike (a quarter of patients seen again: +0.25, \
+         flagged at 0.1); no honest provider flagged from 0.25. Courses of treatment (dialysis, \
+         physiotherapy) would exceed any margin: a real month needs them told apart by med_type"
+    ),
 ];

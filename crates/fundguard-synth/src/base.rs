@@ -349,6 +349,26 @@ fn doctor_for(w: &World, r: &mut Rng, provider: usize, day: i32) -> usize {
 }
 
 /// An ordinary outpatient visit.
+/// The visit `v` again `after` seconds later, its lines billed again (the same illness, doctor
+/// and prescription: a split-off visit bills the same care twice); `split` marks it as a case's.
+fn repeat_visit(v: &Visit, after: i64, split: bool) -> Visit {
+    let mut again = Visit::new(v.provider, VisitType::Outpatient, v.admit + after);
+    again.discharge = v.discharge.map(|d| d + after);
+    again.diag = v.diag;
+    again.doctor = v.doctor;
+    again.split = split;
+    again.lines = v
+        .lines
+        .iter()
+        .filter(|l| l.qty > 0)
+        .map(|l| Line {
+            time: l.time + after,
+            ..l.clone()
+        })
+        .collect();
+    again
+}
+
 pub(crate) fn outpatient(
     w: &World,
     roles: &Roles,
@@ -554,9 +574,10 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
             out.push(v);
         }
     }
-    let mut free_day = |r: &mut Rng| -> Option<i32> {
+    let nd = w.nd;
+    let free_day = |busy: &mut [bool], r: &mut Rng| -> Option<i32> {
         for _ in 0..8 {
-            let d = r.below(w.nd as u64) as usize;
+            let d = r.below(nd as u64) as usize;
             if !busy[d] {
                 busy[d] = true;
                 return Some(d as i32);
@@ -564,16 +585,40 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
         }
         None
     };
+    // Takes `day` for a visit when it is in the month and free.
+    let take_day = |busy: &mut [bool], day: i32| -> bool {
+        let ok = (0..nd).contains(&day) && !busy[day as usize];
+        if ok {
+            busy[day as usize] = true;
+        }
+        ok
+    };
     let mean_out = if person.age >= 60 { 2.2 } else { 1.4 };
     for _ in 0..r.poisson(mean_out) {
-        let Some(day) = free_day(&mut r) else { break };
+        let Some(day) = free_day(&mut busy, &mut r) else {
+            break;
+        };
         let [hosp, clinics, _] = &w.by_district[person.district];
         let provider = if r.chance(0.5) {
             pick_hospital(w, &mut r, hosp)
         } else {
             *r.pick(clinics)
         };
-        out.push(outpatient(w, roles, &mut r, person, provider, day));
+        let v = outpatient(w, roles, &mut r, person, provider, day);
+        // A provider splitting visits (分解门诊) bills the visit again 1-3 times on the
+        // following days; one practising follow-ups sees the patient
+        // once more a week later. Only people visiting such a provider draw these.
+        let (split, follow) = (roles.split[provider], roles.follow_up[provider]);
+        if split > 0.0 && r.chance(split) {
+            for k in 1..=r.range(1, 3) {
+                if take_day(&mut busy, day + k as i32) {
+                    out.push(repeat_visit(&v, k * DAY, true));
+                }
+            }
+        } else if follow > 0.0 && r.chance(follow) && take_day(&mut busy, day + 7) {
+            out.push(repeat_visit(&v, 7 * DAY, false));
+        }
+        out.push(v);
     }
     let mean_pharm = if person.age >= 60 {
         2.0
@@ -585,7 +630,9 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
     let pharmacies = &w.by_district[person.district][2];
     let home = pharmacies[(p as usize) % pharmacies.len()];
     for _ in 0..r.poisson(mean_pharm) {
-        let Some(day) = free_day(&mut r) else { break };
+        let Some(day) = free_day(&mut busy, &mut r) else {
+            break;
+        };
         let provider = if r.chance(0.8) {
             home
         } else {
@@ -600,7 +647,7 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
     // Elderly people with a chronic disease buy a standard basket at their home pharmacy.
     if person.age >= 60 && r.chance(0.35) {
         let basket = *r.pick(CHRONIC_BASKETS);
-        if let Some(day) = free_day(&mut r) {
+        if let Some(day) = free_day(&mut busy, &mut r) {
             let minute = sale_minute(w, &mut r, home);
             let time = i64::from(w.m0 + day) * DAY + minute * MIN + r.range(0, 59);
             let terminal = r.below(w.providers[home].terminals.len() as u64) as usize;

@@ -44,6 +44,8 @@ pub(crate) enum Amount {
     Unstocked(usize),
     /// Stays given an invented complication.
     Upcoded(usize),
+    /// Split-off outpatient visits.
+    Split(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -442,6 +444,8 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
                 reports_stock: scanning.1,
                 template: FxHashMap::default(),
                 upcode: vec![0.0; n_providers],
+                split: vec![0.0; n_providers],
+                follow_up: vec![0.0; n_providers],
                 complex: vec![0.0; n_providers],
             },
             visits: FxHashMap::default(),
@@ -485,6 +489,7 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
     for round in 0..n_prov {
         admission_standard(&mut pl, round)?;
         upcoding(&mut pl, round);
+        split_visits(&mut pl, round);
     }
     for _ in 0..(n / 20).max(1) {
         let patients = pl.r.range(40, 200) as usize;
@@ -2585,4 +2590,47 @@ fn repeated_tests(pl: &mut Planner<'_>) -> Result<(), PlanError> {
         );
     }
     Ok(())
+}
+
+/// Split outpatient visits (分解门诊): a clinic following 15-100% of its outpatient visits with 1-3
+/// copies of the visit on the next days (about 0.3-2 more visits per patient;
+/// the first round's from 60%), across the rule's margin of half a visit per patient. Look-alike
+/// (first round): a clinic seeing a quarter of its patients again a week later.
+fn split_visits(pl: &mut Planner<'_>, round: usize) {
+    let clinics = pl.w.clinics.clone();
+    let Some(c) = pl.free_provider(&clinics) else {
+        return;
+    };
+    let share = if round == 0 {
+        0.6 + 0.4 * pl.r.unit()
+    } else {
+        0.15 + 0.85 * pl.r.unit()
+    };
+    pl.plan.roles.split[c] = share;
+    pl.provider_case(
+        false,
+        "peer_outlier",
+        "peer_outlier.visits_per_patient",
+        c,
+        Amount::Split(c),
+        format!(
+            "{:.0}% of its outpatient visits followed by 1-3 split-off visits",
+            share * 100.0
+        ),
+    );
+    if round > 0 {
+        return;
+    }
+    let Some(c) = pl.free_provider(&clinics) else {
+        return;
+    };
+    pl.plan.roles.follow_up[c] = 0.25;
+    pl.provider_case(
+        true,
+        "peer_outlier",
+        "peer_outlier.visits_per_patient",
+        c,
+        Amount::Fen(0),
+        "a quarter of its patients seen again a week later".into(),
+    );
 }

@@ -135,6 +135,7 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
         cfg.format,
     )?;
     let mut upcoded: FxHashMap<u32, i64> = FxHashMap::default();
+    let mut split: FxHashMap<u32, i64> = FxHashMap::default();
     let mut intake: Vec<tables::Intake> = Vec::new();
     let mut unstocked: FxHashMap<u32, i64> = FxHashMap::default();
     let mut summary = SynthSummary::default();
@@ -155,12 +156,15 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
                     tables::traces_batch(&w, &chunk),
                     tables::diagnoses_batch(&chunk),
                     intake_of(&w, &plan, &chunk),
-                    (chunk.unstocked_fen, chunk.upcoded_fen),
+                    (chunk.unstocked_fen, chunk.upcoded_fen, chunk.split_fen),
                     chunk.billed,
                 )
             })
             .collect();
-        for (v, l, p, t, g, i, (u, up), b) in built {
+        for (v, l, p, t, g, i, (u, up, sp), b) in built {
+            for (k, f) in sp {
+                *split.entry(k).or_default() += f;
+            }
             for (k, f) in u {
                 *unstocked.entry(k).or_default() += f;
             }
@@ -224,6 +228,7 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
     let amount = |a: inject::Amount| match a {
         inject::Amount::Unstocked(p) => unstocked.get(&(p as u32)).copied().unwrap_or(0),
         inject::Amount::Upcoded(p) => upcoded.get(&(p as u32)).copied().unwrap_or(0),
+        inject::Amount::Split(p) => split.get(&(p as u32)).copied().unwrap_or(0),
         a => label_amount(&billed, &stock, a),
     };
     let seq_of = |r: inject::VisitRef| seq[&r];
@@ -434,7 +439,7 @@ fn label_amount(
             .iter()
             .map(|&i| money(units(p, i), price(i)) / 4)
             .sum(),
-        inject::Amount::Unstocked(_) | inject::Amount::Upcoded(_) => {
+        inject::Amount::Unstocked(_) | inject::Amount::Upcoded(_) | inject::Amount::Split(_) => {
             unreachable!("counted while the chunks are written")
         }
         inject::Amount::Shortfall(p, i) => {

@@ -102,6 +102,8 @@ pub(crate) struct Visit {
     pub scans: Option<Vec<Scan>>,
     /// A stay whose co-payment the hospital waived and billed to the fund.
     pub waived: bool,
+    /// An outpatient visit split off another (分解门诊), written like any visit.
+    pub split: bool,
 }
 
 impl Visit {
@@ -120,6 +122,7 @@ impl Visit {
             lines: Vec::new(),
             scans: None,
             waived: false,
+            split: false,
         }
     }
 
@@ -235,6 +238,8 @@ pub(crate) struct Chunk {
     pub g_main: Vec<bool>,
     /// Fund paid for stays given an invented complication, per provider.
     pub upcoded_fen: FxHashMap<u32, i64>,
+    /// Money of split-off outpatient visits, per provider.
+    pub split_fen: FxHashMap<u32, i64>,
 }
 
 /// Secondary diagnoses that come with age and raise no group: hypertension, diabetes,
@@ -371,6 +376,9 @@ impl Chunk {
         self.v_cash.push(cash);
         self.v_refund.push(v.refund);
         self.v_employee.push(person.employee);
+        if v.split {
+            *self.split_fen.entry(v.provider as u32).or_default() += total;
+        }
         if v.vtype == VisitType::Inpatient && !v.refund {
             if let Some(main) = v.diag {
                 self.settlement_list(w, &id, patient, seq, main, v, roles, fund);
@@ -486,6 +494,10 @@ pub(crate) struct Roles {
     pub template: FxHashMap<(usize, usize), (f64, bool)>,
     /// Share of the provider's stays given an invented complication on the settlement list (高编).
     pub upcode: Vec<f64>,
+    /// Share of the provider's outpatient visits followed by 1-3 split-off visits (分解门诊).
+    pub split: Vec<f64>,
+    /// Share of its outpatient visits followed by one follow-up a week later (a look-alike).
+    pub follow_up: Vec<f64>,
     /// The provider treats complicated patients: a share of its stays of a week or more carry a
     /// real complication (a look-alike of upcoding).
     pub complex: Vec<f64>,

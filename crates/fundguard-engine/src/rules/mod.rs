@@ -164,6 +164,9 @@ catalogue! {
         pharmacy_rate: PharmacyRate,
         category_share: CategoryShare,
         doctor_items: DoctorItems,
+        visits_per_patient: VisitsPerPatient = {
+            visits_per_patient::default_params()
+        },
     }
     /// 住院期间门诊结算 cost shifting: a stay's costs moved to outpatient settlements.
     cost_shifting [] {
