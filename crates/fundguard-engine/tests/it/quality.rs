@@ -181,6 +181,7 @@ fn a_claims_only_month_compares_providers_with_derived_peers() {
         "admission_standard.low_acuity",
         "admission_standard.waived_copay",
         "peer_outlier.drug_cost_per_day",
+        "peer_outlier.visits_per_patient",
         "item_swap.peer_share",
     ] {
         let q = &e.rules[rule];
