@@ -46,6 +46,7 @@ sweep phantom_service.after_discharge grace_days 0,1,2,3,4
 sweep admission_standard.low_acuity peers.min_difference 0.03,0.05,0.08,0.1,0.12,0.15,0.2,0.25,0.3
 sweep admission_standard.low_acuity max_cost_ratio 0.3,0.45,0.6,0.8,1.0,1.5
 sweep admission_standard.waived_copay peers.min_difference 0.03,0.05,0.08,0.1,0.12,0.15,0.2,0.25,0.3
+sweep peer_outlier.test_panels peers.min_difference 0.02,0.05,0.1,0.15,0.2,0.3
 sweep peer_outlier.visits_per_patient min_difference 0.1,0.25,0.5,0.75,1.0,1.25,1.5
 sweep upcoding.complication_share peers.min_difference 0.03,0.05,0.08,0.1,0.12,0.15,0.2,0.25,0.3
 

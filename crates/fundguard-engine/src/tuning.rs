@@ -130,6 +130,12 @@ pub static TUNED: &[Tuned] = &[
          cases drawn below are given up"
     ),
     tuned!(
+        "peer_outlier.test_panels",
+        "peers.min_difference",
+        "the look-alike hospital adding the panel to 8% of its visits is flagged up to 5 points, \
+         no honest provider from 10; 15 points are about twice the look-alike's excess"
+    ),
+    tuned!(
         "peer_outlier.visits_per_patient",
         "min_difference",
         "twice the excess of the follow-up look-alike (a quarter of patients seen again: +0.25, \

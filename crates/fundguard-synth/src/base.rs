@@ -432,6 +432,17 @@ pub(crate) fn outpatient(
     if person.age < 14 && !hospital && r.chance(0.05) {
         v.lines.push(Line::new(it::CHILD_DENTAL, t + 10 * MIN, 1));
     }
+    // A provider ordering a panel of tests for most of its outpatients (a case): a blood count,
+    // liver function, a chest X-ray and an ultrasound, those not already ordered.
+    if roles.panel[provider] > 0.0 && r.chance(roles.panel[provider]) {
+        for item in [it::BLOOD, it::LIVER, it::XRAY, it::US_PLAIN] {
+            if !v.lines.iter().any(|l| l.item == item) {
+                let l = Line::new(item, t + 12 * MIN, 1);
+                v.panel_fen += l.amount();
+                v.lines.push(l);
+            }
+        }
+    }
     // A doctor's template (a case) or a diabetes doctor's own two items (a look-alike).
     if let Some(&(share, diabetes)) = v.doctor.and_then(|d| roles.template.get(&(provider, d))) {
         if r.chance(share) {

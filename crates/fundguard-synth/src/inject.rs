@@ -46,6 +46,8 @@ pub(crate) enum Amount {
     Upcoded(usize),
     /// Split-off outpatient visits.
     Split(usize),
+    /// Tests added by a panel-ordering provider.
+    Panel(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -445,6 +447,7 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
                 template: FxHashMap::default(),
                 upcode: vec![0.0; n_providers],
                 split: vec![0.0; n_providers],
+                panel: vec![0.0; n_providers],
                 follow_up: vec![0.0; n_providers],
                 complex: vec![0.0; n_providers],
             },
@@ -490,6 +493,7 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
         admission_standard(&mut pl, round)?;
         upcoding(&mut pl, round);
         split_visits(&mut pl, round);
+        test_panels(&mut pl, round);
     }
     for _ in 0..(n / 20).max(1) {
         let patients = pl.r.range(40, 200) as usize;
@@ -2632,5 +2636,49 @@ fn split_visits(pl: &mut Planner<'_>, round: usize) {
         c,
         Amount::Fen(0),
         "a quarter of its patients seen again a week later".into(),
+    );
+}
+
+/// Test panels (过度检查): a secondary or tertiary hospital adding a blood count, liver function, a
+/// chest X-ray and an ultrasound to 10-60% of its outpatient visits (the first round's from 35%),
+/// across the rule's 15-point margin. Look-alike (first round): one adding them to 8%.
+fn test_panels(pl: &mut Planner<'_>, round: usize) {
+    let w = pl.w;
+    let mut pool = w.hospitals_of(LEVEL_SECONDARY);
+    pool.extend(w.hospitals_of(LEVEL_TERTIARY));
+    let Some(h) = pl.free_provider(&pool) else {
+        return;
+    };
+    let share = if round == 0 {
+        0.35 + 0.25 * pl.r.unit()
+    } else {
+        0.1 + 0.5 * pl.r.unit()
+    };
+    pl.plan.roles.panel[h] = share;
+    pl.provider_case(
+        false,
+        "peer_outlier",
+        "peer_outlier.test_panels",
+        h,
+        Amount::Panel(h),
+        format!(
+            "a panel of four tests added to {:.0}% of its outpatient visits",
+            share * 100.0
+        ),
+    );
+    if round > 0 {
+        return;
+    }
+    let Some(h) = pl.free_provider(&pool) else {
+        return;
+    };
+    pl.plan.roles.panel[h] = 0.08;
+    pl.provider_case(
+        true,
+        "peer_outlier",
+        "peer_outlier.test_panels",
+        h,
+        Amount::Fen(0),
+        "a panel of four tests on 8% of its outpatient visits".into(),
     );
 }

@@ -104,6 +104,8 @@ pub(crate) struct Visit {
     pub waived: bool,
     /// An outpatient visit split off another (分解门诊), written like any visit.
     pub split: bool,
+    /// Money of the tests a panel-ordering provider added to the visit.
+    pub panel_fen: i64,
 }
 
 impl Visit {
@@ -123,6 +125,7 @@ impl Visit {
             scans: None,
             waived: false,
             split: false,
+            panel_fen: 0,
         }
     }
 
@@ -240,6 +243,8 @@ pub(crate) struct Chunk {
     pub upcoded_fen: FxHashMap<u32, i64>,
     /// Money of split-off outpatient visits, per provider.
     pub split_fen: FxHashMap<u32, i64>,
+    /// Money of the tests added by panels, per provider.
+    pub panel_fen: FxHashMap<u32, i64>,
 }
 
 /// Secondary diagnoses that come with age and raise no group: hypertension, diabetes,
@@ -379,6 +384,9 @@ impl Chunk {
         if v.split {
             *self.split_fen.entry(v.provider as u32).or_default() += total;
         }
+        if v.panel_fen > 0 && !v.refund {
+            *self.panel_fen.entry(v.provider as u32).or_default() += v.panel_fen;
+        }
         if v.vtype == VisitType::Inpatient && !v.refund {
             if let Some(main) = v.diag {
                 self.settlement_list(w, &id, patient, seq, main, v, roles, fund);
@@ -498,6 +506,8 @@ pub(crate) struct Roles {
     pub split: Vec<f64>,
     /// Share of its outpatient visits followed by one follow-up a week later (a look-alike).
     pub follow_up: Vec<f64>,
+    /// Share of its outpatient visits given a panel of four tests (过度检查).
+    pub panel: Vec<f64>,
     /// The provider treats complicated patients: a share of its stays of a week or more carry a
     /// real complication (a look-alike of upcoding).
     pub complex: Vec<f64>,

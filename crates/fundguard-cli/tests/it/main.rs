@@ -385,8 +385,8 @@ fn eval_on_realistic_200k_months_meets_the_quality_bar_at_two_seeds() {
             // A doctor's template is drawn on 40-95% of his patients around the rule's 60%, two
             // a month: half of them are meant to be missed. What it must hold is that every hit
             // of it is about an injected case and no look-alike is flagged (the sum below).
-            // So are split outpatient visits, drawn at 0.3-2 extra visits per patient around the
-            // rule's margin of half a visit.
+            // So are split outpatient visits (0.3-2 extra visits per patient around the rule's
+            // margin of half a visit) and test panels (10-60% of visits around 15 points).
             if f == "peer_outlier" {
                 for rule in [
                     "peer_outlier.doctor_items",

@@ -167,6 +167,7 @@ catalogue! {
         visits_per_patient: VisitsPerPatient = {
             visits_per_patient::default_params()
         },
+        test_panels: TestPanels,
     }
     /// 住院期间门诊结算 cost shifting: a stay's costs moved to outpatient settlements.
     cost_shifting [] {
