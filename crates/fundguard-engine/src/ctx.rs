@@ -607,6 +607,23 @@ impl Ctx<'_> {
         })
     }
 
+    /// Per diagnosis code (dictionary key): does it start with one of `prefixes`?
+    pub fn diagnoses_matching(&self, prefixes: &[String]) -> Vec<bool> {
+        let dict = &self.dump.dicts.diagnoses;
+        (0..dict.len() as u32)
+            .map(|d| {
+                let code = dict.get(d);
+                prefixes.iter().any(|x| code.starts_with(x.as_str()))
+            })
+            .collect()
+    }
+
+    /// Every live stay of the dump, in row order.
+    pub fn all_stays(&self) -> impl Iterator<Item = u32> + '_ {
+        (0..self.visit_live.len() as u32)
+            .filter(|&v| self.visit_live[v as usize] && self.visit_type(v) == VisitType::Inpatient)
+    }
+
     pub fn stays<'s>(&'s self, visits: &'s [u32]) -> impl Iterator<Item = u32> + 's {
         visits
             .iter()

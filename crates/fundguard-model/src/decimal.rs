@@ -28,6 +28,12 @@ impl Fen {
         Fen(i64::try_from(v).unwrap_or_else(|_| panic!("money overflow: {self:?} × {num} / {den}")))
     }
 
+    /// `self × share` for a share that is a statistic (a ratio of floats, 0-1), taken to parts
+    /// per million so that the money it applies to stays exact.
+    pub fn mul_share(self, share: f64) -> Fen {
+        self.mul_div((share * 1_000_000.0).round() as i64, 1_000_000)
+    }
+
     /// Yuan as a float, for statistics (medians, z-scores) and display only.
     pub fn as_f64_yuan(self) -> f64 {
         self.0 as f64 / 100.0

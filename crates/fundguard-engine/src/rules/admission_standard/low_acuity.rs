@@ -9,7 +9,7 @@ use crate::ctx::Ctx;
 use crate::hit::Hit;
 use crate::info::{Family, ParamDoc, RuleInfo};
 use crate::rule::{ensure, Rule, RuleParams};
-use crate::rules::peer_outlier::peers::{hit, outliers, Measure, Peers};
+use crate::rules::peer_outlier::peers::{hit, outliers, stay_shares, Peers};
 use crate::stats::median;
 
 pub static INFO: RuleInfo = RuleInfo {
@@ -140,16 +140,14 @@ impl Rule for LowAcuity {
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
-        use rayon::prelude::*;
         let p = &self.0;
         let v = &ctx.dump.visits;
         let l = &ctx.dump.lines;
-        let all: Vec<u32> = (0..v.patient.len() as u32).collect();
         // Per stay: its live money, whether it bills an operation, and whether it is whole in
         // the dump (finished, and billed from its admission day: a stay admitted before the
         // month keeps only the month's lines).
         let cost: Vec<(u32, Fen, bool, bool)> = ctx
-            .stays(&all)
+            .all_stays()
             .map(|s| {
                 let (mut money, mut surgery, mut first) = (Fen::ZERO, false, i32::MAX);
                 for x in ctx.live_lines(s) {
@@ -171,13 +169,7 @@ impl Rule for LowAcuity {
             return Vec::new();
         }
         let cheap = p.max_cost_ratio * median(&costs);
-        // Diagnosis codes (dictionary keys) that are outpatient-treatable.
-        let treatable: Vec<bool> = (0..ctx.dump.dicts.diagnoses.len() as u32)
-            .map(|d| {
-                let code = ctx.dump.dicts.diagnoses.get(d);
-                p.diagnoses.iter().any(|x| code.starts_with(x.as_str()))
-            })
-            .collect();
+        let treatable = ctx.diagnoses_matching(&p.diagnoses);
         let mut low = vec![false; v.patient.len()];
         for &(s, money, surgery, whole) in &cost {
             let i = s as usize;
@@ -189,25 +181,7 @@ impl Rule for LowAcuity {
                 && v.main_diag[i] != NONE
                 && treatable[v.main_diag[i] as usize];
         }
-        let measures: Vec<Measure> = (0..ctx.provider_visits.keys() as u32)
-            .into_par_iter()
-            .filter_map(|provider| {
-                let (mut stays, mut n, mut money) = (0usize, 0usize, Fen::ZERO);
-                for s in ctx.stays(ctx.provider_visits.get(provider)) {
-                    stays += 1;
-                    if low[s as usize] {
-                        n += 1;
-                        money += Fen(v.fund_paid[s as usize]);
-                    }
-                }
-                (stays > 0).then(|| Measure {
-                    provider,
-                    value: n as f64 / stays as f64,
-                    volume: stays,
-                    money,
-                })
-            })
-            .collect();
+        let measures = stay_shares(ctx, |i| Some(low[i]));
         outliers(ctx, measures, &p.peers)
             .into_iter()
             .map(|o| {

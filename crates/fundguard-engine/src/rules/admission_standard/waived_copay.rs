@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::hit::Hit;
 use crate::info::{Family, ParamDoc, RuleInfo};
 use crate::rule::{ensure, Rule, RuleParams};
-use crate::rules::peer_outlier::peers::{hit, outliers, Measure, Peers};
+use crate::rules::peer_outlier::peers::{hit, outliers, stay_shares, Peers};
 
 pub static INFO: RuleInfo = RuleInfo {
     id: "admission_standard.waived_copay",
@@ -85,71 +85,35 @@ impl RuleParams for Params {
 
 pub struct WaivedCopay(pub Params);
 
-/// How a finished stay was paid.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Paid {
-    /// The patient (account or cash) or another payer carried a share.
-    Shared,
-    /// The fund paid (nearly) the whole bill.
-    Waived,
-}
-
 impl Rule for WaivedCopay {
     fn info(&self) -> &'static RuleInfo {
         &INFO
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
-        use rayon::prelude::*;
         let p = &self.0;
         let v = &ctx.dump.visits;
-        let all: Vec<u32> = (0..v.patient.len() as u32).collect();
-        let allowance = (p.max_self_share * 1_000_000.0).round() as i64;
-        let paid = |s: u32| -> Option<Paid> {
-            let i = s as usize;
+        // A finished stay: waived when the fund paid all but the allowance, `None` when it does
+        // not count (a refund, nothing billed, still open).
+        let waived = |i: usize| -> Option<bool> {
             let total = Fen(v.total[i]);
             if v.is_refund[i] || total <= Fen::ZERO || v.discharge[i] == fundguard_model::NULL_TIME
             {
                 return None;
             }
-            let left = total - Fen(v.fund_paid[i]);
-            Some(if left <= total.mul_div(allowance, 1_000_000) {
-                Paid::Waived
-            } else {
-                Paid::Shared
-            })
+            Some(total - Fen(v.fund_paid[i]) <= total.mul_share(p.max_self_share))
         };
-        let (stays, shared) = ctx.stays(&all).fold((0usize, 0usize), |(n, k), s| match paid(s) {
-            Some(Paid::Shared) => (n + 1, k + 1),
-            Some(Paid::Waived) => (n + 1, k),
-            None => (n, k),
-        });
+        let (stays, shared) = ctx
+            .all_stays()
+            .fold((0usize, 0usize), |(n, k), s| match waived(s as usize) {
+                Some(false) => (n + 1, k + 1),
+                Some(true) => (n + 1, k),
+                None => (n, k),
+            });
         if stays == 0 || (shared as f64) < p.min_copay_share * stays as f64 {
             return Vec::new();
         }
-        let measures: Vec<Measure> = (0..ctx.provider_visits.keys() as u32)
-            .into_par_iter()
-            .filter_map(|provider| {
-                let (mut stays, mut n, mut money) = (0usize, 0usize, Fen::ZERO);
-                for s in ctx.stays(ctx.provider_visits.get(provider)) {
-                    match paid(s) {
-                        Some(Paid::Waived) => {
-                            stays += 1;
-                            n += 1;
-                            money += Fen(v.fund_paid[s as usize]);
-                        }
-                        Some(Paid::Shared) => stays += 1,
-                        None => {}
-                    }
-                }
-                (stays > 0).then(|| Measure {
-                    provider,
-                    value: n as f64 / stays as f64,
-                    volume: stays,
-                    money,
-                })
-            })
-            .collect();
+        let measures = stay_shares(ctx, waived);
         outliers(ctx, measures, &p.peers)
             .into_iter()
             .map(|o| {

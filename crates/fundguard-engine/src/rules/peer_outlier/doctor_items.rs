@@ -231,7 +231,7 @@ impl Rule for DoctorItems {
                 for &(item, share, peer) in &flagged {
                     let (_, money) = &doc.items[&item];
                     let excess = ((share - peer) / share).clamp(0.0, 1.0);
-                    amount += money.mul_div((excess * 1_000_000.0).round() as i64, 1_000_000);
+                    amount += money.mul_share(excess);
                 }
                 let shown: Vec<String> = flagged
                     .iter()

@@ -108,6 +108,47 @@ pub(crate) struct Measure {
     pub money: Fen,
 }
 
+/// The part of `money` beyond what the peer median would give: `money × (value − median) / value`.
+pub(crate) fn excess(money: Fen, value: f64, median: f64) -> Fen {
+    if value <= 0.0 {
+        return Fen::ZERO;
+    }
+    money.mul_share(((value - median) / value).clamp(0.0, 1.0))
+}
+
+/// Per provider with stays: the share of its stays that `flag` marks (`None`: the stay does not
+/// count, `Some(true)`: flagged) and, as the money, what the fund paid for the flagged ones.
+pub(crate) fn stay_shares(
+    ctx: &Ctx<'_>,
+    flag: impl Fn(usize) -> Option<bool> + Sync,
+) -> Vec<Measure> {
+    use rayon::prelude::*;
+    let fund = &ctx.dump.visits.fund_paid;
+    (0..ctx.provider_visits.keys() as u32)
+        .into_par_iter()
+        .filter_map(|provider| {
+            let (mut stays, mut n, mut money) = (0usize, 0usize, Fen::ZERO);
+            for s in ctx.stays(ctx.provider_visits.get(provider)) {
+                match flag(s as usize) {
+                    Some(true) => {
+                        stays += 1;
+                        n += 1;
+                        money += Fen(fund[s as usize]);
+                    }
+                    Some(false) => stays += 1,
+                    None => {}
+                }
+            }
+            (stays > 0).then(|| Measure {
+                provider,
+                value: n as f64 / stays as f64,
+                volume: stays,
+                money,
+            })
+        })
+        .collect()
+}
+
 /// A provider far above its peers.
 pub(crate) struct Outlier {
     pub m: Measure,
@@ -118,14 +159,9 @@ pub(crate) struct Outlier {
 }
 
 impl Outlier {
-    /// The money beyond what the peer median would give: `money × (value − median) / value`.
+    /// The money beyond what the peer median would give ([`excess`]).
     pub fn excess(&self) -> Fen {
-        if self.m.value <= 0.0 {
-            return Fen::ZERO;
-        }
-        // The share is a statistic (a ratio of floats); the money it applies to stays exact.
-        let share = ((self.m.value - self.median) / self.m.value).clamp(0.0, 1.0);
-        self.m.money.mul_div((share * 1_000_000.0).round() as i64, 1_000_000)
+        excess(self.m.money, self.m.value, self.median)
     }
 
     /// Severity from the base and how extreme the z-score is.

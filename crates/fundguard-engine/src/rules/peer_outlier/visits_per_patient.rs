@@ -105,8 +105,7 @@ impl Rule for VisitsPerPatient {
                 // Return visits beyond the peer median's: (value − median) of the (value − 1)
                 // returns per patient.
                 let share = ((o.m.value - o.median) / (o.m.value - 1.0).max(1e-9)).clamp(0.0, 1.0);
-                let amount =
-                    returns[&o.m.provider].mul_div((share * 1_000_000.0).round() as i64, 1_000_000);
+                let amount = returns[&o.m.provider].mul_share(share);
                 hit_with_amount(
                     ctx,
                     &INFO,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use fundguard_model::{day_of, Fen, Table, NONE, NULL_TIME};
+use fundguard_model::{day_of, Table, NONE, NULL_TIME};
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
@@ -11,7 +11,7 @@ use crate::hit::Hit;
 use crate::info::{Family, ParamDoc, RuleInfo};
 use crate::rule::{ensure, Rule, RuleParams};
 use crate::rules::peer_outlier::peers::{
-    self, group, group_medians, hit_with_amount, outliers, Measure, Peers,
+    excess, group, group_medians, hit_with_amount, outliers, stay_shares, Measure, Peers,
 };
 use crate::stats::median;
 
@@ -112,19 +112,13 @@ impl Rule for ComplicationShare {
     }
 
     fn run(&self, ctx: &Ctx<'_>) -> Vec<Hit> {
-        use rayon::prelude::*;
         let p = &self.0;
         let Some(g) = ctx.dump.diagnoses.as_ref() else {
             return Vec::new();
         };
         let v = &ctx.dump.visits;
         let dict = &ctx.dump.dicts.diagnoses;
-        let major: Vec<bool> = (0..dict.len() as u32)
-            .map(|d| {
-                let code = dict.get(d);
-                p.complications.iter().any(|x| code.starts_with(x.as_str()))
-            })
-            .collect();
+        let major = ctx.diagnoses_matching(&p.complications);
         // Per visit: listed at all, and its first major complication (the smallest code).
         let n = v.patient.len();
         let (mut listed, mut complication) = (vec![false; n], vec![NONE; n]);
@@ -138,11 +132,10 @@ impl Rule for ComplicationShare {
                 complication[i] = d;
             }
         }
-        let all: Vec<u32> = (0..n as u32).collect();
         let nights = |i: usize| day_of(v.discharge[i]) - day_of(v.admit[i]);
         // Median nights of each main diagnosis' finished stays without a complication.
         let mut plain: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
-        for s in ctx.stays(&all) {
+        for s in ctx.all_stays() {
             let i = s as usize;
             if listed[i] && v.discharge[i] != NULL_TIME && complication[i] == NONE {
                 plain
@@ -164,47 +157,9 @@ impl Rule for ComplicationShare {
                     .is_some_and(|&m| f64::from(nights(i)) <= m)
         };
         // Per provider: the unsupported share (what is judged) and the share of stays with any
-        // major complication (what the amount is taken from).
-        let (measures, complicated): (Vec<Measure>, Vec<Measure>) = (0..ctx.provider_visits.keys()
-            as u32)
-            .into_par_iter()
-            .filter_map(|provider| {
-                let (mut stays, mut k, mut c) = (0usize, 0usize, 0usize);
-                let (mut money, mut c_money) = (Fen::ZERO, Fen::ZERO);
-                for s in ctx.stays(ctx.provider_visits.get(provider)) {
-                    let i = s as usize;
-                    if !listed[i] {
-                        continue;
-                    }
-                    stays += 1;
-                    if complication[i] != NONE {
-                        c += 1;
-                        c_money += Fen(v.fund_paid[i]);
-                    }
-                    if unsupported(i) {
-                        k += 1;
-                        money += Fen(v.fund_paid[i]);
-                    }
-                }
-                (stays > 0).then(|| {
-                    let share = |x: usize| x as f64 / stays as f64;
-                    (
-                        Measure {
-                            provider,
-                            value: share(k),
-                            volume: stays,
-                            money,
-                        },
-                        Measure {
-                            provider,
-                            value: share(c),
-                            volume: stays,
-                            money: c_money,
-                        },
-                    )
-                })
-            })
-            .unzip();
+        // major complication (what the amount is taken from), over its listed stays.
+        let measures = stay_shares(ctx, |i| listed[i].then(|| unsupported(i)));
+        let complicated = stay_shares(ctx, |i| listed[i].then_some(complication[i] != NONE));
         let medians = group_medians(ctx, &complicated, &p.peers);
         let complicated: BTreeMap<u32, Measure> =
             complicated.into_iter().map(|m| (m.provider, m)).collect();
@@ -231,14 +186,7 @@ impl Rule for ComplicationShare {
                 let median_c = group(ctx, provider)
                     .and_then(|g| medians.get(&g).copied())
                     .unwrap_or(0.0);
-                let excess = peers::Outlier {
-                    m: Measure { ..*c },
-                    median: median_c,
-                    z: o.z,
-                    p: o.p,
-                    peers: o.peers,
-                }
-                .excess();
+                let excess = excess(c.money, c.value, median_c);
                 let mut h = hit_with_amount(
                     ctx,
                     &INFO,
