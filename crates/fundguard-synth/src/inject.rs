@@ -28,6 +28,19 @@ pub(crate) enum Subject {
     Doctor(usize, usize),
 }
 
+/// Money of a provider-level case that only the generation itself sees, counted per provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Tally {
+    /// Sales of boxes the provider never took in.
+    Unstocked,
+    /// Fund paid for stays given an invented complication.
+    Upcoded,
+    /// Split-off outpatient visits.
+    Split,
+    /// Tests added by panels.
+    Panel,
+}
+
 /// Money a case added; some is known only after the honest generation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Amount {
@@ -40,14 +53,8 @@ pub(crate) enum Amount {
     Gouge(usize),
     /// Billed beyond stock of (provider, item).
     Shortfall(usize, usize),
-    /// Sales of boxes a provider never took in.
-    Unstocked(usize),
-    /// Stays given an invented complication.
-    Upcoded(usize),
-    /// Split-off outpatient visits.
-    Split(usize),
-    /// Tests added by a panel-ordering provider.
-    Panel(usize),
+    /// Money counted per provider while the chunks are written.
+    Counted(Tally, usize),
 }
 
 #[derive(Debug, Clone)]
@@ -328,6 +335,14 @@ impl<'w> Planner<'w> {
             los,
             (diag, false),
         )
+    }
+
+    /// The strength of a provider-level case drawn across its rule's margin: uniform from
+    /// `lo` over `width` (`(lo, width)`), the first round's from `first`, above the margin, so
+    /// that a small month still has a case to find, later rounds' from `later`.
+    fn straddling(&mut self, round: usize, first: (f64, f64), later: (f64, f64)) -> f64 {
+        let (lo, width) = if round == 0 { first } else { later };
+        lo + width * self.r.unit()
     }
 
     /// The honest stays planned at hospital `h` (every person's stay plan, counted once).
@@ -2122,7 +2137,7 @@ fn trace_cases(pl: &mut Planner<'_>) -> Result<(), PlanError> {
             "trace_code",
             "trace_code.never_stocked",
             e,
-            Amount::Unstocked(e),
+            Amount::Counted(Tally::Unstocked, e),
             format!(
                 "{:.0}% of the boxes it sells never came in through its stock feed",
                 share * 100.0
@@ -2330,13 +2345,7 @@ fn small_hospital(pl: &mut Planner<'_>) -> Option<usize> {
 /// one whose many assisted patients pay no cash because medical assistance pays their share.
 fn admission_standard(pl: &mut Planner<'_>, round: usize) -> Result<(), PlanError> {
     let w = pl.w;
-    let strength = |pl: &mut Planner<'_>| {
-        if round == 0 {
-            0.25 + 0.15 * pl.r.unit()
-        } else {
-            0.04 + 0.36 * pl.r.unit()
-        }
-    };
+    let strength = |pl: &mut Planner<'_>| pl.straddling(round, (0.25, 0.15), (0.04, 0.36));
     // Cases need hospitals of their own: a round stops when none is left.
     let Some(h) = small_hospital(pl) else {
         return Ok(());
@@ -2477,18 +2486,14 @@ fn upcoding(pl: &mut Planner<'_>, round: usize) {
     let Some(h) = pl.free_provider(&pool) else {
         return;
     };
-    let share = if round == 0 {
-        0.25 + 0.15 * pl.r.unit()
-    } else {
-        0.05 + 0.35 * pl.r.unit()
-    };
+    let share = pl.straddling(round, (0.25, 0.15), (0.05, 0.35));
     pl.plan.roles.upcode[h] = share;
     pl.provider_case(
         false,
         "upcoding",
         "upcoding.complication_share",
         h,
-        Amount::Upcoded(h),
+        Amount::Counted(Tally::Upcoded, h),
         format!(
             "an invented complication on {:.0}% of its stays' settlement lists",
             share * 100.0
@@ -2605,18 +2610,14 @@ fn split_visits(pl: &mut Planner<'_>, round: usize) {
     let Some(c) = pl.free_provider(&clinics) else {
         return;
     };
-    let share = if round == 0 {
-        0.6 + 0.4 * pl.r.unit()
-    } else {
-        0.15 + 0.85 * pl.r.unit()
-    };
+    let share = pl.straddling(round, (0.6, 0.4), (0.15, 0.85));
     pl.plan.roles.split[c] = share;
     pl.provider_case(
         false,
         "peer_outlier",
         "peer_outlier.visits_per_patient",
         c,
-        Amount::Split(c),
+        Amount::Counted(Tally::Split, c),
         format!(
             "{:.0}% of its outpatient visits followed by 1-3 split-off visits",
             share * 100.0
@@ -2649,18 +2650,14 @@ fn test_panels(pl: &mut Planner<'_>, round: usize) {
     let Some(h) = pl.free_provider(&pool) else {
         return;
     };
-    let share = if round == 0 {
-        0.35 + 0.25 * pl.r.unit()
-    } else {
-        0.1 + 0.5 * pl.r.unit()
-    };
+    let share = pl.straddling(round, (0.35, 0.25), (0.1, 0.5));
     pl.plan.roles.panel[h] = share;
     pl.provider_case(
         false,
         "peer_outlier",
         "peer_outlier.test_panels",
         h,
-        Amount::Panel(h),
+        Amount::Counted(Tally::Panel, h),
         format!(
             "a panel of four tests added to {:.0}% of its outpatient visits",
             share * 100.0

@@ -134,11 +134,8 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
         tables::diagnoses_schema(),
         cfg.format,
     )?;
-    let mut upcoded: FxHashMap<u32, i64> = FxHashMap::default();
-    let mut split: FxHashMap<u32, i64> = FxHashMap::default();
-    let mut panel: FxHashMap<u32, i64> = FxHashMap::default();
     let mut intake: Vec<tables::Intake> = Vec::new();
-    let mut unstocked: FxHashMap<u32, i64> = FxHashMap::default();
+    let mut counted: FxHashMap<(inject::Tally, u32), i64> = FxHashMap::default();
     let mut summary = SynthSummary::default();
     let mut billed: FxHashMap<(u32, u16), i64> = FxHashMap::default();
     let chunks: Vec<u32> = (0..cfg.patients.div_ceil(CHUNK)).collect();
@@ -157,28 +154,14 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
                     tables::traces_batch(&w, &chunk),
                     tables::diagnoses_batch(&chunk),
                     intake_of(&w, &plan, &chunk),
-                    (
-                        chunk.unstocked_fen,
-                        chunk.upcoded_fen,
-                        chunk.split_fen,
-                        chunk.panel_fen,
-                    ),
+                    chunk.counted,
                     chunk.billed,
                 )
             })
             .collect();
-        for (v, l, p, t, g, i, (u, up, sp, pa), b) in built {
-            for (k, f) in sp {
-                *split.entry(k).or_default() += f;
-            }
-            for (k, f) in pa {
-                *panel.entry(k).or_default() += f;
-            }
-            for (k, f) in u {
-                *unstocked.entry(k).or_default() += f;
-            }
-            for (k, f) in up {
-                *upcoded.entry(k).or_default() += f;
+        for (v, l, p, t, g, i, c, b) in built {
+            for (k, f) in c {
+                *counted.entry(k).or_default() += f;
             }
             summary.diagnoses += g.num_rows();
             diagnoses_w.write(&g)?;
@@ -235,10 +218,7 @@ pub fn generate(cfg: &SynthConfig, out: &Path) -> Result<SynthSummary, SynthErro
     )?);
 
     let amount = |a: inject::Amount| match a {
-        inject::Amount::Unstocked(p) => unstocked.get(&(p as u32)).copied().unwrap_or(0),
-        inject::Amount::Upcoded(p) => upcoded.get(&(p as u32)).copied().unwrap_or(0),
-        inject::Amount::Split(p) => split.get(&(p as u32)).copied().unwrap_or(0),
-        inject::Amount::Panel(p) => panel.get(&(p as u32)).copied().unwrap_or(0),
+        inject::Amount::Counted(t, p) => counted.get(&(t, p as u32)).copied().unwrap_or(0),
         a => label_amount(&billed, &stock, a),
     };
     let seq_of = |r: inject::VisitRef| seq[&r];
@@ -449,10 +429,7 @@ fn label_amount(
             .iter()
             .map(|&i| money(units(p, i), price(i)) / 4)
             .sum(),
-        inject::Amount::Unstocked(_)
-        | inject::Amount::Upcoded(_)
-        | inject::Amount::Split(_)
-        | inject::Amount::Panel(_) => {
+        inject::Amount::Counted(..) => {
             unreachable!("counted while the chunks are written")
         }
         inject::Amount::Shortfall(p, i) => {

@@ -5,6 +5,7 @@
 use fundguard_model::{line_amount_fen, StrColumn, VisitType, NULL_TIME, QTY_SCALE};
 use rustc_hash::FxHashMap;
 
+use crate::inject::Tally;
 use crate::world::{Cover, Person, World, ITEMS};
 
 /// Minutes and days as timestamps.
@@ -233,18 +234,12 @@ pub(crate) struct Chunk {
     pub t_split: Vec<bool>,
     /// Not written: the box came in through the stock feed.
     pub t_stocked: Vec<bool>,
-    /// Money of the sales of boxes that never came in, per provider.
-    pub unstocked_fen: FxHashMap<u32, i64>,
+    /// Money of provider-level cases counted as the rows are written (see [`Tally`]).
+    pub counted: FxHashMap<(Tally, u32), i64>,
     /// Settlement-list diagnoses: visit, code, main.
     pub g_visit: StrColumn,
     pub g_code: Vec<&'static str>,
     pub g_main: Vec<bool>,
-    /// Fund paid for stays given an invented complication, per provider.
-    pub upcoded_fen: FxHashMap<u32, i64>,
-    /// Money of split-off outpatient visits, per provider.
-    pub split_fen: FxHashMap<u32, i64>,
-    /// Money of the tests added by panels, per provider.
-    pub panel_fen: FxHashMap<u32, i64>,
 }
 
 /// Secondary diagnoses that come with age and raise no group: hypertension, diabetes,
@@ -333,7 +328,7 @@ impl Chunk {
             codes.push(*r.pick(COMPLICATIONS));
         }
         if invented {
-            *self.upcoded_fen.entry(h as u32).or_default() += fund;
+            *self.counted.entry((Tally::Upcoded, h as u32)).or_default() += fund;
         }
         for (k, c) in codes.into_iter().enumerate() {
             self.g_visit.push(id);
@@ -382,10 +377,16 @@ impl Chunk {
         self.v_refund.push(v.refund);
         self.v_employee.push(person.employee);
         if v.split {
-            *self.split_fen.entry(v.provider as u32).or_default() += total;
+            *self
+                .counted
+                .entry((Tally::Split, v.provider as u32))
+                .or_default() += total;
         }
         if v.panel_fen > 0 && !v.refund {
-            *self.panel_fen.entry(v.provider as u32).or_default() += v.panel_fen;
+            *self
+                .counted
+                .entry((Tally::Panel, v.provider as u32))
+                .or_default() += v.panel_fen;
         }
         if v.vtype == VisitType::Inpatient && !v.refund {
             if let Some(main) = v.diag {
@@ -413,7 +414,10 @@ impl Chunk {
                 let l = &v.lines[s.line];
                 let fen =
                     (i128::from(l.amount()) * i128::from(s.qty) / i128::from(l.qty.max(1))) as i64;
-                *this.unstocked_fen.entry(v.provider as u32).or_default() += fen;
+                *this
+                    .counted
+                    .entry((Tally::Unstocked, v.provider as u32))
+                    .or_default() += fen;
             }
             this.t_code.push(&s.code);
             this.t_visit.push(&id);
