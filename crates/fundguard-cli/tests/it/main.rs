@@ -860,19 +860,20 @@ fn sweep_prints_a_curve_and_refuses_an_unknown_parameter() {
     let dir = scratch("sweep");
     let dump = dir.join("dump");
     synth(&dump, "3000", "5", &[]);
-    let sweep = |param: &str, values: &str| {
+    let sweep_rule = |rule: &str, param: &str, values: &str| {
         fundguard(&[
             "sweep",
             "--input",
             dump.to_str().unwrap(),
             "--rule",
-            "card_pooling.ring",
+            rule,
             "--param",
             param,
             "--values",
             values,
         ])
     };
+    let sweep = |param: &str, values: &str| sweep_rule("card_pooling.ring", param, values);
     let (code, stdout, stderr) = sweep("min_days", "2,4,30");
     assert_eq!(code, 0, "{stderr}");
     let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ")).collect();
@@ -899,19 +900,8 @@ fn sweep_prints_a_curve_and_refuses_an_unknown_parameter() {
     assert_eq!(code, 5, "{stderr}");
     assert!(stderr.contains("no such parameter (it has: "), "{stderr}");
     // A parameter of a nested table is named by its path.
-    let nested = |param: &str, values: &str| {
-        fundguard(&[
-            "sweep",
-            "--input",
-            dump.to_str().unwrap(),
-            "--rule",
-            "admission_standard.waived_copay",
-            "--param",
-            param,
-            "--values",
-            values,
-        ])
-    };
+    let nested =
+        |param: &str, values: &str| sweep_rule("admission_standard.waived_copay", param, values);
     let (code, stdout, stderr) = nested("peers.min_difference", "0.15,1.0");
     assert_eq!(code, 0, "{stderr}");
     let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| ")).collect();

@@ -11,11 +11,10 @@ use fundguard_synth::{Rates, SynthConfig};
 
 use crate::{ingest_clean, scratch, shared_rulebase};
 
-#[test]
-fn a_messy_month_keeps_recall_and_flags_almost_no_look_alike() {
-    let dir = scratch("quality");
+/// The messy generated month of `patients` people at the tuning seed, 10 cases per 10,000.
+fn messy_month(dir: &std::path::Path, patients: u32) {
     let cfg = SynthConfig {
-        patients: 30_000,
+        patients,
         seed: 2026,
         rates: Rates {
             per_10k: 10.0,
@@ -23,16 +22,14 @@ fn a_messy_month_keeps_recall_and_flags_almost_no_look_alike() {
         },
         ..Default::default()
     };
-    fundguard_synth::generate(&cfg, &dir).unwrap();
-    let dump = ingest_clean(&dir);
-    let rb = shared_rulebase();
-    let run = fundguard_engine::run(
-        &dump,
-        &RunConfig::default(),
-        &RulesConfig::default(),
-        Some(&rb),
-    );
-    let rows = hit_rows(&dump, &run.hits, Language::En);
+    fundguard_synth::generate(&cfg, dir).unwrap();
+}
+
+/// `rows` measured against the month's truth, every rule of the engine known.
+fn evaluate_month(
+    dir: &std::path::Path,
+    rows: &[fundguard_model::HitRow],
+) -> (EvalConfig, fundguard_scoring::eval::Evaluation) {
     let labels = read_cases(&dir.join("labels.parquet")).unwrap();
     let decoys = read_cases(&dir.join("decoys.parquet")).unwrap();
     let eval_cfg = EvalConfig {
@@ -42,7 +39,24 @@ fn a_messy_month_keeps_recall_and_flags_almost_no_look_alike() {
             .collect(),
         ..EvalConfig::default()
     };
-    let e = evaluate(&rows, &[], &labels, &decoys, &eval_cfg);
+    let e = evaluate(rows, &[], &labels, &decoys, &eval_cfg);
+    (eval_cfg, e)
+}
+
+#[test]
+fn a_messy_month_keeps_recall_and_flags_almost_no_look_alike() {
+    let dir = scratch("quality");
+    messy_month(&dir, 30_000);
+    let dump = ingest_clean(&dir);
+    let rb = shared_rulebase();
+    let run = fundguard_engine::run(
+        &dump,
+        &RunConfig::default(),
+        &RulesConfig::default(),
+        Some(&rb),
+    );
+    let rows = hit_rows(&dump, &run.hits, Language::En);
+    let (eval_cfg, e) = evaluate_month(&dir, &rows);
     assert_eq!(e.families.len(), 15, "{:#?}", e.families);
     for (f, q) in &e.families {
         // Few trace-code, doctor and admission cases, straddling count and share thresholds
@@ -149,16 +163,7 @@ fn results_do_not_depend_on_the_run() {
 #[test]
 fn a_claims_only_month_compares_providers_with_derived_peers() {
     let dir = scratch("claims-only");
-    let cfg = SynthConfig {
-        patients: 60_000,
-        seed: 2026,
-        rates: Rates {
-            per_10k: 10.0,
-            min: 3,
-        },
-        ..Default::default()
-    };
-    fundguard_synth::generate(&cfg, &dir).unwrap();
+    messy_month(&dir, 60_000);
     let mut dump = ingest_clean(&dir);
     dump.providers = None;
     dump.catalog = None;
@@ -167,16 +172,7 @@ fn a_claims_only_month_compares_providers_with_derived_peers() {
     dump.stock = None;
     let run = fundguard_engine::run(&dump, &RunConfig::default(), &RulesConfig::default(), None);
     let rows = hit_rows(&dump, &run.hits, Language::En);
-    let labels = read_cases(&dir.join("labels.parquet")).unwrap();
-    let decoys = read_cases(&dir.join("decoys.parquet")).unwrap();
-    let eval_cfg = EvalConfig {
-        rules: fundguard_engine::infos()
-            .iter()
-            .map(|i| i.id.to_string())
-            .collect(),
-        ..EvalConfig::default()
-    };
-    let e = evaluate(&rows, &[], &labels, &decoys, &eval_cfg);
+    let (_, e) = evaluate_month(&dir, &rows);
     for rule in [
         "admission_standard.low_acuity",
         "admission_standard.waived_copay",
