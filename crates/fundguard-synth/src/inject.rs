@@ -41,6 +41,20 @@ pub(crate) enum Tally {
     Panel,
 }
 
+/// A provider-level case of [`Planner::provider_round`]: its scheme and rule, the strength draws
+/// (`(lo, width)` of the first round and of later ones), the per-provider role it sets, the money
+/// it tallies and its note from the strength; and its look-alike's role, strength and note.
+struct RoundCase {
+    scheme: &'static str,
+    rule: &'static str,
+    first: (f64, f64),
+    later: (f64, f64),
+    role: fn(&mut Roles) -> &mut Vec<f64>,
+    tally: Tally,
+    note: fn(f64) -> String,
+    look_alike: (fn(&mut Roles) -> &mut Vec<f64>, f64, &'static str),
+}
+
 /// Money a case added; some is known only after the honest generation.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Amount {
@@ -343,6 +357,36 @@ impl<'w> Planner<'w> {
     fn straddling(&mut self, round: usize, first: (f64, f64), later: (f64, f64)) -> f64 {
         let (lo, width) = if round == 0 { first } else { later };
         lo + width * self.r.unit()
+    }
+
+    /// One round of a provider-level case drawn across its rule's margin: a free provider of
+    /// `pool` given the case's role at a [`straddling`](Self::straddling) strength, its money
+    /// counted while the month is written; in the first round also the look-alike, a second free
+    /// provider given the look-alike's role and strength. A round stops when `pool` has no free
+    /// provider left.
+    fn provider_round(&mut self, round: usize, pool: &[usize], c: RoundCase) {
+        let Some(p) = self.free_provider(pool) else {
+            return;
+        };
+        let share = self.straddling(round, c.first, c.later);
+        (c.role)(&mut self.plan.roles)[p] = share;
+        self.provider_case(
+            false,
+            c.scheme,
+            c.rule,
+            p,
+            Amount::Counted(c.tally, p),
+            (c.note)(share),
+        );
+        if round > 0 {
+            return;
+        }
+        let Some(p) = self.free_provider(pool) else {
+            return;
+        };
+        let (role, strength, note) = c.look_alike;
+        role(&mut self.plan.roles)[p] = strength;
+        self.provider_case(true, c.scheme, c.rule, p, Amount::Fen(0), note.to_string());
     }
 
     /// The honest stays planned at hospital `h` (every person's stay plan, counted once).
@@ -2483,37 +2527,28 @@ fn upcoding(pl: &mut Planner<'_>, round: usize) {
     let w = pl.w;
     let mut pool = w.hospitals_of(LEVEL_SECONDARY);
     pool.extend(w.hospitals_of(LEVEL_TERTIARY));
-    let Some(h) = pl.free_provider(&pool) else {
-        return;
-    };
-    let share = pl.straddling(round, (0.25, 0.15), (0.05, 0.35));
-    pl.plan.roles.upcode[h] = share;
-    pl.provider_case(
-        false,
-        "upcoding",
-        "upcoding.complication_share",
-        h,
-        Amount::Counted(Tally::Upcoded, h),
-        format!(
-            "an invented complication on {:.0}% of its stays' settlement lists",
-            share * 100.0
-        ),
-    );
-    if round > 0 {
-        return;
-    }
-    let Some(h) = pl.free_provider(&pool) else {
-        return;
-    };
-    pl.plan.roles.complex[h] = 0.5;
-    pl.provider_case(
-        true,
-        "upcoding",
-        "upcoding.complication_share",
-        h,
-        Amount::Fen(0),
-        "complicated patients: half of its stays of a week or more carry a real complication"
-            .into(),
+    pl.provider_round(
+        round,
+        &pool,
+        RoundCase {
+            scheme: "upcoding",
+            rule: "upcoding.complication_share",
+            first: (0.25, 0.15),
+            later: (0.05, 0.35),
+            role: |r| &mut r.upcode,
+            tally: Tally::Upcoded,
+            note: |share| {
+                format!(
+                    "an invented complication on {:.0}% of its stays' settlement lists",
+                    share * 100.0
+                )
+            },
+            look_alike: (
+                |r| &mut r.complex,
+                0.5,
+                "complicated patients: half of its stays of a week or more carry a real complication",
+            ),
+        },
     );
 }
 
@@ -2607,36 +2642,28 @@ fn repeated_tests(pl: &mut Planner<'_>) -> Result<(), PlanError> {
 /// (first round): a clinic seeing a quarter of its patients again a week later.
 fn split_visits(pl: &mut Planner<'_>, round: usize) {
     let clinics = pl.w.clinics.clone();
-    let Some(c) = pl.free_provider(&clinics) else {
-        return;
-    };
-    let share = pl.straddling(round, (0.6, 0.4), (0.15, 0.85));
-    pl.plan.roles.split[c] = share;
-    pl.provider_case(
-        false,
-        "peer_outlier",
-        "peer_outlier.visits_per_patient",
-        c,
-        Amount::Counted(Tally::Split, c),
-        format!(
-            "{:.0}% of its outpatient visits followed by 1-3 split-off visits",
-            share * 100.0
-        ),
-    );
-    if round > 0 {
-        return;
-    }
-    let Some(c) = pl.free_provider(&clinics) else {
-        return;
-    };
-    pl.plan.roles.follow_up[c] = 0.25;
-    pl.provider_case(
-        true,
-        "peer_outlier",
-        "peer_outlier.visits_per_patient",
-        c,
-        Amount::Fen(0),
-        "a quarter of its patients seen again a week later".into(),
+    pl.provider_round(
+        round,
+        &clinics,
+        RoundCase {
+            scheme: "peer_outlier",
+            rule: "peer_outlier.visits_per_patient",
+            first: (0.6, 0.4),
+            later: (0.15, 0.85),
+            role: |r| &mut r.split,
+            tally: Tally::Split,
+            note: |share| {
+                format!(
+                    "{:.0}% of its outpatient visits followed by 1-3 split-off visits",
+                    share * 100.0
+                )
+            },
+            look_alike: (
+                |r| &mut r.follow_up,
+                0.25,
+                "a quarter of its patients seen again a week later",
+            ),
+        },
     );
 }
 
@@ -2647,35 +2674,27 @@ fn test_panels(pl: &mut Planner<'_>, round: usize) {
     let w = pl.w;
     let mut pool = w.hospitals_of(LEVEL_SECONDARY);
     pool.extend(w.hospitals_of(LEVEL_TERTIARY));
-    let Some(h) = pl.free_provider(&pool) else {
-        return;
-    };
-    let share = pl.straddling(round, (0.35, 0.25), (0.1, 0.5));
-    pl.plan.roles.panel[h] = share;
-    pl.provider_case(
-        false,
-        "peer_outlier",
-        "peer_outlier.test_panels",
-        h,
-        Amount::Counted(Tally::Panel, h),
-        format!(
-            "a panel of four tests added to {:.0}% of its outpatient visits",
-            share * 100.0
-        ),
-    );
-    if round > 0 {
-        return;
-    }
-    let Some(h) = pl.free_provider(&pool) else {
-        return;
-    };
-    pl.plan.roles.panel[h] = 0.08;
-    pl.provider_case(
-        true,
-        "peer_outlier",
-        "peer_outlier.test_panels",
-        h,
-        Amount::Fen(0),
-        "a panel of four tests on 8% of its outpatient visits".into(),
+    pl.provider_round(
+        round,
+        &pool,
+        RoundCase {
+            scheme: "peer_outlier",
+            rule: "peer_outlier.test_panels",
+            first: (0.35, 0.25),
+            later: (0.1, 0.5),
+            role: |r| &mut r.panel,
+            tally: Tally::Panel,
+            note: |share| {
+                format!(
+                    "a panel of four tests added to {:.0}% of its outpatient visits",
+                    share * 100.0
+                )
+            },
+            look_alike: (
+                |r| &mut r.panel,
+                0.08,
+                "a panel of four tests on 8% of its outpatient visits",
+            ),
+        },
     );
 }
