@@ -236,8 +236,13 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         Language::Zh => &kept_zh,
         Language::En => &kept_en,
     };
-    let mut leads =
-        fundguard_scoring::leads::build(kept_rows, &cfg.leads, &names, cfg.run.language);
+    let mut leads = fundguard_scoring::leads::build_with(
+        kept_rows,
+        &cfg.leads,
+        &names,
+        cfg.run.language,
+        |h, lead| feedback.as_ref().is_some_and(|f| f.suppresses_in(h, lead)),
+    );
     let feedback_account = feedback.as_ref().map(|f| {
         let all = fundguard_scoring::leads::build(rows, &cfg.leads, &names, cfg.run.language);
         f.account(rows.len() - kept_rows.len(), &all, &leads)

@@ -350,9 +350,13 @@ pub fn evaluate(
         if good {
             r.hits_true += 1;
             true_lead.insert(crate::leads::lead_subject(h));
-            // The doctor's lead holds it too, when he has one.
+            // The doctor's lead holds it too, when he has one, and so does its provider's lead
+            // when that rolls up its patients' evidence.
             if let Some(d) = &h.doctor_id {
                 true_lead.insert(("doctor", d.as_str()));
+            }
+            if let Some(p) = crate::leads::rolled_provider(h) {
+                true_lead.insert(("provider", p));
             }
         } else {
             *unlabelled_hits.entry(h.rule_id.clone()).or_default() += 1;

@@ -131,10 +131,15 @@ impl Feedback {
         Ok(Feedback { entries })
     }
 
-    /// Is this hit whitelisted?
+    /// Is this hit whitelisted (in its own subject's lead)?
     pub fn suppresses(&self, h: &HitRow) -> bool {
         let (t, id) = lead_subject(h);
-        let lead = lead_id(t, id);
+        self.suppresses_in(h, &lead_id(t, id))
+    }
+
+    /// Is this hit whitelisted in the lead `lead`: its own subject's, or a lead it also belongs
+    /// to (its doctor's, its provider's rolling up its people's evidence)?
+    pub fn suppresses_in(&self, h: &HitRow, lead: &str) -> bool {
         self.entries.iter().any(|e| {
             e.verdict == Verdict::Whitelist
                 && e.lead_id.as_ref().is_none_or(|l| *l == lead)

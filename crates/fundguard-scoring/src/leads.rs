@@ -45,6 +45,10 @@ pub struct LeadsConfig {
     /// 医保发〔2024〕23号). The shipped table is a default to adapt to the province's: a
     /// `[leads.doctor_points]` table replaces it whole. Rules not in it make no doctor leads.
     pub doctor_points: BTreeMap<String, u32>,
+    /// A provider's lead also holds the hits about its patients, their visits and its doctors
+    /// once they concern at least this many distinct people (patients and doctors): evidence on
+    /// one person is that person's lead, evidence on several is the institution's too.
+    pub provider_min_people: usize,
 }
 
 /// Points per rule shipped as the default (docs/scoring.md gives the reasons): 10 for services
@@ -99,6 +103,9 @@ impl LeadsConfig {
                 ));
             }
         }
+        if self.provider_min_people == 0 {
+            return Err("leads.provider_min_people: must be at least 1".into());
+        }
         Ok(())
     }
 }
@@ -113,6 +120,7 @@ impl Default for LeadsConfig {
                 .iter()
                 .map(|(r, p)| (r.to_string(), *p))
                 .collect(),
+            provider_min_people: 2,
         }
     }
 }
@@ -161,6 +169,21 @@ pub fn lead_subject(h: &HitRow) -> (&str, &str) {
         ("visit", None, Some(p)) => ("provider", p.as_str()),
         (t, _, _) => (t, h.subject_id.as_str()),
     }
+}
+
+/// The provider whose lead a hit about one of its patients, their visits or its doctors is
+/// rolled up into (when the provider's evidence concerns enough people: `provider_min_people`).
+pub fn rolled_provider(h: &HitRow) -> Option<&str> {
+    match lead_subject(h) {
+        ("provider", _) => None,
+        _ => h.provider_id.as_deref(),
+    }
+}
+
+/// The weight of a rule's evidence rolled up from `people` distinct people: `1 − 0.5^people`
+/// (one person's evidence counts half at his provider, each further person halves the doubt).
+pub fn rolled_weight(people: usize) -> f64 {
+    1.0 - 0.5f64.powi(people.min(60) as i32)
 }
 
 /// The doctor whose lead a hit also belongs to: its doctor, when its rule earns points.
@@ -218,6 +241,19 @@ fn subject_word(t: &str, lang: Language) -> &'static str {
 
 /// Rolls `rows` up into ranked leads.
 pub fn build(rows: &[HitRow], cfg: &LeadsConfig, names: &RuleNames, lang: Language) -> Vec<Lead> {
+    build_with(rows, cfg, names, lang, |_, _| false)
+}
+
+/// [`build`], leaving a hit out of the other leads it belongs to (its doctor's, its provider's)
+/// when `excluded(hit, lead_id)` says so: a whitelisted doctor or provider is not reported from
+/// the evidence it shares with its patients.
+pub fn build_with(
+    rows: &[HitRow],
+    cfg: &LeadsConfig,
+    names: &RuleNames,
+    lang: Language,
+    excluded: impl Fn(&HitRow, &str) -> bool,
+) -> Vec<Lead> {
     let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     for (i, h) in rows.iter().enumerate() {
         let (t, id) = lead_subject(h);
@@ -225,13 +261,31 @@ pub fn build(rows: &[HitRow], cfg: &LeadsConfig, names: &RuleNames, lang: Langua
             .entry((t.to_string(), id.to_string()))
             .or_default()
             .push(i);
-        if let Some(d) = doctor_of(h, cfg) {
+        if let Some(d) = doctor_of(h, cfg).filter(|d| !excluded(h, &lead_id("doctor", d))) {
             if t != "doctor" {
                 groups
                     .entry(("doctor".to_string(), d.to_string()))
                     .or_default()
                     .push(i);
             }
+        }
+    }
+    // Provider leads roll up the evidence on their patients and doctors.
+    let mut rolled: BTreeMap<&str, (Vec<usize>, std::collections::BTreeSet<(&str, &str)>)> =
+        BTreeMap::new();
+    for (i, h) in rows.iter().enumerate() {
+        if let Some(p) = rolled_provider(h).filter(|p| !excluded(h, &lead_id("provider", p))) {
+            let e = rolled.entry(p).or_default();
+            e.0.push(i);
+            e.1.insert(lead_subject(h));
+        }
+    }
+    for (p, (hits, people)) in rolled {
+        if people.len() >= cfg.provider_min_people {
+            groups
+                .entry(("provider".to_string(), p.to_string()))
+                .or_default()
+                .extend(hits);
         }
     }
     let mut leads: Vec<Lead> = groups
@@ -327,10 +381,21 @@ fn lead(
     let mut families: Vec<String> = Vec::new();
     let mut p_min = 1.0f64;
     let mut providers: BTreeMap<&str, usize> = BTreeMap::new();
+    // Rolled-up evidence (a provider's lead holding hits about its patients and doctors): per
+    // rule, the highest severity and the people it concerns.
+    let mut rolled: BTreeMap<&str, (f64, std::collections::BTreeSet<(&str, &str)>)> =
+        BTreeMap::new();
     for &i in &hits {
         let h = &rows[i];
-        let s = severities.entry(h.rule_id.as_str()).or_insert(0.0);
-        *s = s.max(h.severity);
+        let own = lead_subject(h);
+        if subject_type == "provider" && own != ("provider", subject_id.as_str()) {
+            let e = rolled.entry(h.rule_id.as_str()).or_default();
+            e.0 = e.0.max(h.severity);
+            e.1.insert(own);
+        } else {
+            let s = severities.entry(h.rule_id.as_str()).or_insert(0.0);
+            *s = s.max(h.severity);
+        }
         if !families.contains(&h.family) {
             families.push(h.family.clone());
         }
@@ -340,6 +405,12 @@ fn lead(
         if let Some(p) = &h.provider_id {
             *providers.entry(p.as_str()).or_default() += 1;
         }
+    }
+    let mut people: std::collections::BTreeSet<(&str, &str)> = Default::default();
+    for (rule, (severity, who)) in &rolled {
+        let s = severities.entry(rule).or_insert(0.0);
+        *s = s.max(severity * rolled_weight(who.len()));
+        people.extend(who.iter().copied());
     }
     families.sort();
     let amount = amount_once(rows, &hits);
@@ -378,6 +449,7 @@ fn lead(
                 amount,
                 referral,
                 points,
+                people: people.len(),
             },
             names,
             l,
@@ -415,6 +487,8 @@ struct Stated {
     amount: i64,
     referral: bool,
     points: Option<u32>,
+    /// The people (patients, doctors) whose evidence a provider's lead rolls up.
+    people: usize,
 }
 
 fn headline(
@@ -429,7 +503,13 @@ fn headline(
         amount,
         referral,
         points,
+        people,
     } = *stated;
+    let people = |zh: bool| match people {
+        0 => String::new(),
+        n if zh => format!("（涉及 {n} 人）"),
+        n => format!(" (evidence on {n} people)"),
+    };
     let money = fundguard_model::yuan(amount).to_string();
     let points = |zh: bool| match points {
         None | Some(0) => String::new(),
@@ -464,8 +544,9 @@ fn headline(
                 String::new()
             };
             format!(
-                "{who} {subject_id} 涉嫌{}{more}，涉及金额 {money} 元{}{}",
+                "{who} {subject_id} 涉嫌{}{more}{}，涉及金额 {money} 元{}{}",
                 shown.join("、"),
+                people(true),
                 points(true),
                 if referral {
                     "，达到移送标准"
@@ -481,8 +562,9 @@ fn headline(
                 String::new()
             };
             format!(
-                "{who} {subject_id}: {}{more}; {money} yuan at risk{}{}",
+                "{who} {subject_id}: {}{more}{}; {money} yuan at risk{}{}",
                 shown.join(", "),
+                people(false),
                 points(false),
                 if referral {
                     " (referral threshold reached)"
@@ -613,6 +695,104 @@ mod tests {
             .check(&["bed_hanging.hollow_days"])
             .unwrap_err()
             .contains("outside 1-12"));
+    }
+
+    #[test]
+    fn a_providers_lead_rolls_up_evidence_on_several_of_its_people() {
+        let patient = |id: &str, rule: &str, line: &str, fen: i64| {
+            let mut h = hit(rule, "bed_hanging", ("patient", id), &[line], fen, 0.8);
+            h.patient_id = Some(id.into());
+            h
+        };
+        // One patient's evidence at H1 is his lead only.
+        let one = vec![patient("P1", "bed_hanging.overlap", "L1", 10_000)];
+        let cfg = LeadsConfig::default();
+        let leads = build(&one, &cfg, &RuleNames::default(), Language::En);
+        assert_eq!(leads.len(), 1);
+        assert_eq!(leads[0].subject_type, "patient");
+        // Three patients' evidence at H1 is H1's too: their money (each line once), the rule's
+        // severity weighted by the three people (0.8 · (1 − 0.5³)), and the headline says so.
+        let mut three = one.clone();
+        three.push(patient("P2", "bed_hanging.overlap", "L2", 20_000));
+        three.push(patient("P3", "bed_hanging.overlap", "L3", 30_000));
+        let leads = build(&three, &cfg, &RuleNames::default(), Language::En);
+        let h1 = leads
+            .iter()
+            .find(|l| l.subject_type == "provider")
+            .expect("a provider lead");
+        assert_eq!((h1.subject_id.as_str(), h1.hit_count), ("H1", 3));
+        assert_eq!(h1.amount_fen, 60_000);
+        let want = score(
+            &[("bed_hanging.overlap", 0.8 * 0.875)].into(),
+            1,
+            1.0,
+            60_000,
+        );
+        assert_eq!(h1.score, want);
+        assert!(
+            h1.headline.contains("(evidence on 3 people)"),
+            "{}",
+            h1.headline
+        );
+        // Its own evidence keeps its full severity beside the rolled-up one.
+        let mut own = three.clone();
+        own.push(hit(
+            "peer_outlier.length_of_stay",
+            "peer_outlier",
+            ("provider", "H1"),
+            &[],
+            5_000,
+            0.5,
+        ));
+        let leads = build(&own, &cfg, &RuleNames::default(), Language::Zh);
+        let h1 = leads.iter().find(|l| l.subject_type == "provider").unwrap();
+        assert_eq!(h1.amount_fen, 65_000);
+        assert!(h1.headline.contains("（涉及 3 人）"), "{}", h1.headline);
+        // A whitelisted provider is not reported from its patients' evidence; they still are.
+        let h1 = lead_id("provider", "H1");
+        let leads = build_with(&three, &cfg, &RuleNames::default(), Language::En, |_, l| {
+            l == h1
+        });
+        assert_eq!(leads.len(), 3);
+        assert!(leads.iter().all(|l| l.subject_type == "patient"));
+        // A threshold above the people found leaves the provider without a lead.
+        let strict = LeadsConfig {
+            provider_min_people: 4,
+            ..LeadsConfig::default()
+        };
+        let leads = build(&three, &strict, &RuleNames::default(), Language::En);
+        assert!(leads.iter().all(|l| l.subject_type != "provider"));
+        assert!(LeadsConfig {
+            provider_min_people: 0,
+            ..LeadsConfig::default()
+        }
+        .check(&[])
+        .is_err());
+    }
+
+    #[test]
+    fn exposure_ranks_a_large_provider_above_a_small_one_with_the_same_evidence() {
+        let mut big = hit(
+            "peer_outlier.cost_per_day",
+            "peer_outlier",
+            ("provider", "BIG"),
+            &[],
+            50_000_000,
+            0.6,
+        );
+        big.provider_id = Some("BIG".into());
+        let mut small = big.clone();
+        small.subject_id = "SMALL".into();
+        small.provider_id = Some("SMALL".into());
+        small.amount_fen = 500_000;
+        let leads = build(
+            &[small, big],
+            &LeadsConfig::default(),
+            &RuleNames::default(),
+            Language::En,
+        );
+        assert_eq!(leads[0].subject_id, "BIG");
+        assert!(leads[0].score > leads[1].score);
     }
 
     #[test]

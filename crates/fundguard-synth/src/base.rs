@@ -29,6 +29,50 @@ const STAY_DIAGNOSES: &[(&str, bool)] = &[
     ("N39.000", false),
 ];
 
+/// Diagnoses of readmissions: ordinary stays' that no standard treats as an outpatient's.
+const READMISSION_DIAGNOSES: &[&str] = &["J18.900", "K80.200", "S72.000", "J44.100", "N39.000"];
+
+/// Share of honest discharges followed by a readmission to the same hospital within two weeks.
+const HONEST_READMISSION: f64 = 0.04;
+
+/// A readmission after the stay `s` (finished inside the month): honest for 4% of discharges,
+/// and at a hospital with the habit (a case) or with chemotherapy cycles (a look-alike) for its
+/// share, from a stream of its own (the person's other draws do not move). The second stay starts
+/// 2-12 days after discharge with another diagnosis (the cycle's Z51.1 at an oncology hospital),
+/// lasts 2-6 nights and ends in the month.
+fn readmission(w: &World, roles: &Roles, p: u32, s: &StayPlan) -> Option<Visit> {
+    if s.open || s.day_surgery || s.care.is_some() {
+        return None;
+    }
+    let h = s.hospital;
+    let mut r = Rng::new(w.seed, 0x2EAD_0000_0000_0000 | u64::from(p));
+    let honest = r.chance(HONEST_READMISSION);
+    let habit = !honest && roles.readmit[h] > 0.0 && r.chance(roles.readmit[h]);
+    let cycle = !honest && !habit && roles.cycles[h] > 0.0 && r.chance(roles.cycles[h]);
+    if !(honest || habit || cycle) {
+        return None;
+    }
+    let day = s.day + s.los + r.range(2, 12) as i32;
+    let los = r.range(2, 6) as i32;
+    if day + los >= w.nd - 1 {
+        return None;
+    }
+    let diag = if cycle {
+        "Z51.100"
+    } else {
+        let first = &s.diagnosis.0[..3];
+        let others: Vec<&'static str> = READMISSION_DIAGNOSES
+            .iter()
+            .copied()
+            .filter(|d| !d.starts_with(first))
+            .collect();
+        *r.pick(&others)
+    };
+    let mut v = stay(w, roles, &mut r, h, day, los, (diag, false));
+    v.readmitted = habit;
+    Some(v)
+}
+
 /// One of the ordinary stays' diagnoses (not the stroke protocol's).
 pub(crate) fn ordinary_diagnosis(r: &mut Rng) -> &'static str {
     loop {
@@ -458,6 +502,22 @@ pub(crate) fn outpatient(
             }
         }
     }
+    // An upselling provider (a case) adds an infusion course: ceftriaxone and saline with the
+    // infusion, for 3-5 days.
+    if roles.upsell[provider] > 0.0 && r.chance(roles.upsell[provider]) {
+        let days = r.range(3, 5);
+        for (item, n) in [
+            (it::CEFTRIAXONE, 2 * days),
+            (it::SALINE, 2 * days),
+            (it::INFUSION, days),
+        ] {
+            if !v.lines.iter().any(|l| l.item == item) {
+                let l = Line::new(item, t + 25 * MIN, n);
+                v.upsell_fen += l.amount();
+                v.lines.push(l);
+            }
+        }
+    }
     if r.chance(0.05) {
         tail(w, r, &mut v, provider, Kind::Treatment, t + 25 * MIN, 1);
         tail(w, r, &mut v, provider, Kind::Consumable, t + 25 * MIN, 1);
@@ -485,6 +545,25 @@ pub(crate) fn outpatient(
             ..l
         });
     }
+    // A provider filling in its template claim (a case) replaces the visit by it; one giving the
+    // free elderly check-up (a look-alike) replaces an elderly patient's visit by the package.
+    if roles.cloning[provider] > 0.0 && r.chance(roles.cloning[provider]) {
+        template_claim(&mut v, provider, admit);
+    } else if roles.package[provider] > 0.0 && person.age >= 60 && r.chance(roles.package[provider])
+    {
+        v.diag = Some("Z00.000");
+        v.lines = [
+            it::REGISTRATION,
+            it::GENERAL,
+            it::BLOOD,
+            it::LIVER,
+            it::HBA1C,
+            it::US_PLAIN,
+        ]
+        .iter()
+        .map(|&item| Line::new(item, admit + 10 * MIN, 1))
+        .collect();
+    }
     if p.stamps {
         // The provider's system stamps every line with the settlement time.
         let settle = v.discharge.expect("an outpatient visit ends");
@@ -493,6 +572,27 @@ pub(crate) fn outpatient(
         }
     }
     v
+}
+
+/// Replaces `v` by provider `provider`'s template claim: one diagnosis and eight items in the same
+/// quantities for every patient, the diagnosis and the doses following the provider (two
+/// templating providers never bill the same claim).
+fn template_claim(v: &mut Visit, provider: usize, admit: i64) {
+    let diag = OUTPATIENT_DIAGNOSES[provider % OUTPATIENT_DIAGNOSES.len()];
+    let dose = 2 + (provider / OUTPATIENT_DIAGNOSES.len()) as i64 % 5;
+    let t = admit + 10 * MIN;
+    v.diag = Some(diag);
+    v.cloned = true;
+    v.lines = vec![
+        Line::new(it::REGISTRATION, admit, 1),
+        Line::new(it::GENERAL, t, 1),
+        Line::new(it::BLOOD, t, 1),
+        Line::new(it::LIVER, t, 1),
+        Line::new(it::INFUSION, t, dose),
+        Line::new(it::CEFTRIAXONE, t, 2 * dose),
+        Line::new(it::SALINE, t, 2 * dose),
+        Line::new(it::INFUSION_SET, t, dose),
+    ];
 }
 
 /// Minute of the day of an honest purchase at pharmacy `provider`.
@@ -530,8 +630,21 @@ pub(crate) fn pharmacy(w: &World, roles: &Roles, r: &mut Rng, provider: usize, d
         v.lines
             .push(Line::priced(drug, admit, per_day * days, fen).supply(days));
     }
+    // Some customers add goods (protein powder, shampoo …) and pay them in cash, from a stream of
+    // their own (the month's other draws do not move).
+    let mut g = Rng::new(
+        w.seed,
+        0x600D_0000_0000_0000 ^ crate::rng::mix(((provider as u64) << 40) ^ admit as u64),
+    );
+    if g.chance(HONEST_GOODS) {
+        let item = *g.pick(&it::GOODS);
+        v.lines.push(Line::new(item, admit, g.range(1, 2)));
+    }
     v
 }
+
+/// Share of honest purchases that add goods outside the catalogue, paid in cash.
+const HONEST_GOODS: f64 = 0.05;
 
 /// A purchase of basket `basket` at `time` on terminal `terminal`.
 fn basket_purchase(provider: usize, time: i64, terminal: usize, basket: &[(usize, i64)]) -> Visit {
@@ -583,6 +696,14 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
         }
         if !v.lines.is_empty() {
             out.push(v);
+        }
+        if let Some(again) = readmission(w, roles, p, &s) {
+            let from = ((again.admit / DAY) - i64::from(w.m0)) as usize;
+            let to = ((again.discharge.expect("a finished stay") / DAY) - i64::from(w.m0)) as usize;
+            for b in &mut busy[from..=to.min(w.nd as usize - 1)] {
+                *b = true;
+            }
+            out.push(again);
         }
     }
     let nd = w.nd;

@@ -39,6 +39,12 @@ pub(crate) enum Tally {
     Split,
     /// Tests added by panels.
     Panel,
+    /// Template claims replacing outpatient visits.
+    Cloned,
+    /// Infusion courses added to outpatient visits.
+    Upsold,
+    /// Fund paid for readmissions a provider added.
+    Readmitted,
 }
 
 /// A provider-level case of [`Planner::provider_round`]: its scheme and rule, the strength draws
@@ -509,6 +515,11 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
                 panel: vec![0.0; n_providers],
                 follow_up: vec![0.0; n_providers],
                 complex: vec![0.0; n_providers],
+                cloning: vec![0.0; n_providers],
+                package: vec![0.0; n_providers],
+                upsell: vec![0.0; n_providers],
+                readmit: vec![0.0; n_providers],
+                cycles: vec![0.0; n_providers],
             },
             visits: FxHashMap::default(),
             labels: Vec::new(),
@@ -530,7 +541,8 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
     // round of them takes a dozen hospitals (roles, group admissions and their look-alikes).
     let n_prov = (n / 10).min(w.hospitals.len() / 12).max(1);
     provider_roles(&mut pl, n_prov)?;
-    for _ in 0..n_prov {
+    for round in 0..n_prov {
+        account_misuse(&mut pl, round)?;
         pharmacy_cases(&mut pl)?;
         group_admission(&mut pl)?;
         trace_cases(&mut pl)?;
@@ -549,10 +561,15 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
         repeated_tests(&mut pl)?;
     }
     for round in 0..n_prov {
+        // Readmissions first: hospitals run out in a small month, and this case has no other rule
+        // to be found by.
+        readmissions(&mut pl, round);
         admission_standard(&mut pl, round)?;
         upcoding(&mut pl, round);
         split_visits(&mut pl, round);
         test_panels(&mut pl, round);
+        cloned_claims(&mut pl, round);
+        upselling(&mut pl, round);
     }
     for _ in 0..(n / 20).max(1) {
         let patients = pl.r.range(40, 200) as usize;
@@ -2697,4 +2714,146 @@ fn test_panels(pl: &mut Planner<'_>, round: usize) {
             ),
         },
     );
+}
+
+/// Cloned claims (套用模板虚开): a clinic replacing 2-22% of its outpatient visits (the first
+/// round's from 15%) by one template claim — the same diagnosis and the same eight items in the
+/// same quantities, whoever the patient — across the rule's 5-point margin. Each clinic's template
+/// differs (its diagnosis and doses follow the clinic), so that two such clinics never look like a
+/// standard of care. Look-alike (first round): a clinic giving the free elderly check-up package
+/// (Z00, the same six items for everyone) to 30% of its outpatients aged 60 or more.
+fn cloned_claims(pl: &mut Planner<'_>, round: usize) {
+    let clinics = pl.w.clinics.clone();
+    pl.provider_round(
+        round,
+        &clinics,
+        RoundCase {
+            scheme: "phantom_service",
+            rule: "phantom_service.cloned_claims",
+            first: (0.15, 0.15),
+            later: (0.02, 0.2),
+            role: |r| &mut r.cloning,
+            tally: Tally::Cloned,
+            note: |share| {
+                format!(
+                    "{:.0}% of its outpatient visits replaced by one template claim (same diagnosis, items and quantities)",
+                    share * 100.0
+                )
+            },
+            look_alike: (
+                |r| &mut r.package,
+                0.3,
+                "the free check-up package (Z00) for 30% of its outpatients aged 60 or more",
+            ),
+        },
+    );
+}
+
+/// Upselling (过度诊疗): a clinic adding an infusion course (ceftriaxone and saline with the
+/// infusion, 3-5 days' worth) to 5-60% of its outpatient visits (the first round's from 40%),
+/// raising its money per patient across the rule's margin. Look-alike (first round): a clinic
+/// adding it to 5%.
+fn upselling(pl: &mut Planner<'_>, round: usize) {
+    let clinics = pl.w.clinics.clone();
+    pl.provider_round(
+        round,
+        &clinics,
+        RoundCase {
+            scheme: "peer_outlier",
+            rule: "peer_outlier.money_per_patient",
+            first: (0.4, 0.2),
+            later: (0.05, 0.55),
+            role: |r| &mut r.upsell,
+            tally: Tally::Upsold,
+            note: |share| {
+                format!(
+                    "an infusion course added to {:.0}% of its outpatient visits",
+                    share * 100.0
+                )
+            },
+            look_alike: (
+                |r| &mut r.upsell,
+                0.05,
+                "an infusion course added to 5% of its outpatient visits",
+            ),
+        },
+    );
+}
+
+/// Readmissions (分解住院 with a new diagnosis): a hospital readmitting 6-40% of the patients it
+/// discharges (the first round's from 30%) within 2-12 days with another diagnosis, across the
+/// rule's 5-point margin over the honest 4%. Look-alike (first round): an oncology hospital
+/// readmitting 30% for the next planned chemotherapy cycle (Z51.1).
+fn readmissions(pl: &mut Planner<'_>, round: usize) {
+    let hospitals = pl.w.hospitals.clone();
+    pl.provider_round(
+        round,
+        &hospitals,
+        RoundCase {
+            scheme: "split_admission",
+            rule: "split_admission.readmission_share",
+            first: (0.3, 0.1),
+            later: (0.06, 0.34),
+            role: |r| &mut r.readmit,
+            tally: Tally::Readmitted,
+            note: |share| {
+                format!(
+                    "{:.0}% of its discharged patients readmitted within 2-12 days with another diagnosis",
+                    share * 100.0
+                )
+            },
+            look_alike: (
+                |r| &mut r.cycles,
+                0.3,
+                "a third of its discharged patients readmitted for the next chemotherapy cycle (Z51.1)",
+            ),
+        },
+    );
+}
+
+/// Personal accounts paying for goods (扩大个人账户刷卡范围): a pharmacy letting 1-8 employees'
+/// cards (the first round's 4-8) pay protein powder, shampoo or goji boxes from their personal
+/// accounts, with a drug beside them, across the rule's margin of 3 cards. Look-alike (first
+/// round): a pharmacy where 8 cards buy the same goods and pay them in cash.
+fn account_misuse(pl: &mut Planner<'_>, round: usize) -> Result<(), PlanError> {
+    let w = pl.w;
+    let cards = if round == 0 {
+        pl.r.range(4, 8)
+    } else {
+        pl.r.range(1, 8)
+    };
+    for (decoy, cards) in [(false, cards), (true, 8)] {
+        if decoy && round > 0 {
+            break;
+        }
+        let ph = pl.free_pharmacy();
+        let mut goods = 0;
+        for _ in 0..cards {
+            let (p, _) = pl.take(|p| p.employee)?;
+            let day = pl.r.range(0, i64::from(w.nd) - 1) as i32;
+            let time = t(w, day, 10, pl.r.range(0, 420));
+            let mut v = Visit::at_pharmacy(ph, time);
+            v.lines.push(Line::new(it::AMLODIPINE, time, 30).supply(30));
+            let item = *pl.r.pick(&it::GOODS);
+            v.lines.push(Line::new(item, time, pl.r.range(1, 2)));
+            v.account_goods = !decoy;
+            goods += v.goods_fen();
+            pl.add(p, v);
+        }
+        pl.provider_case(
+            decoy,
+            "item_swap",
+            "item_swap.account_misuse",
+            ph,
+            Amount::Fen(if decoy { 0 } else { goods }),
+            if decoy {
+                "8 cards buying goods outside the catalogue and paying them in cash".into()
+            } else {
+                format!(
+                    "{cards} employees' personal accounts paying for goods outside the catalogue"
+                )
+            },
+        );
+    }
+    Ok(())
 }

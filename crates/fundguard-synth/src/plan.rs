@@ -107,6 +107,15 @@ pub(crate) struct Visit {
     pub split: bool,
     /// Money of the tests a panel-ordering provider added to the visit.
     pub panel_fen: i64,
+    /// An outpatient visit replaced by its provider's template claim (a cloned claim).
+    pub cloned: bool,
+    /// Money of the treatment an upselling provider added to the visit.
+    pub upsell_fen: i64,
+    /// A stay a readmitting provider added after the patient's discharge (a case).
+    pub readmitted: bool,
+    /// The personal account paid for the visit's goods (items outside the catalogue, a case);
+    /// otherwise the customer pays them in cash.
+    pub account_goods: bool,
 }
 
 impl Visit {
@@ -127,6 +136,10 @@ impl Visit {
             waived: false,
             split: false,
             panel_fen: 0,
+            cloned: false,
+            upsell_fen: 0,
+            readmitted: false,
+            account_goods: false,
         }
     }
 
@@ -145,7 +158,28 @@ impl Visit {
 
     /// What the pooled fund and the personal account pay (fen), by insurance and visit type.
     pub(crate) fn payments(&self, person: &Person) -> (i64, i64, i64) {
-        let total = self.total();
+        // Goods are no medical cost: the fund never pays them; the customer pays cash, or his
+        // personal account where the pharmacy lets it (a case).
+        let goods = self.goods_fen();
+        let (fund, account, cash) = self.medical_payments(person, self.total() - goods);
+        if self.account_goods {
+            (fund, account + goods, cash)
+        } else {
+            (fund, account, cash + goods)
+        }
+    }
+
+    /// The money of the visit's goods lines.
+    pub(crate) fn goods_fen(&self) -> i64 {
+        self.lines
+            .iter()
+            .filter(|l| crate::world::it::GOODS.contains(&l.item))
+            .map(Line::amount)
+            .sum()
+    }
+
+    /// What the fund, the account and the customer pay of `total`, the visit's medical money.
+    fn medical_payments(&self, person: &Person, total: i64) -> (i64, i64, i64) {
         let inpatient = self.vtype == VisitType::Inpatient;
         if inpatient && (self.waived || person.cover == Cover::Full) {
             return (total, 0, 0);
@@ -382,6 +416,24 @@ impl Chunk {
                 .entry((Tally::Split, v.provider as u32))
                 .or_default() += total;
         }
+        if v.readmitted && !v.refund {
+            *self
+                .counted
+                .entry((Tally::Readmitted, v.provider as u32))
+                .or_default() += fund;
+        }
+        if v.cloned && !v.refund {
+            *self
+                .counted
+                .entry((Tally::Cloned, v.provider as u32))
+                .or_default() += total;
+        }
+        if v.upsell_fen > 0 && !v.refund {
+            *self
+                .counted
+                .entry((Tally::Upsold, v.provider as u32))
+                .or_default() += v.upsell_fen;
+        }
         if v.panel_fen > 0 && !v.refund {
             *self
                 .counted
@@ -515,6 +567,19 @@ pub(crate) struct Roles {
     /// The provider treats complicated patients: a share of its stays of a week or more carry a
     /// real complication (a look-alike of upcoding).
     pub complex: Vec<f64>,
+    /// Share of its outpatient visits replaced by one template claim (套用模板虚开).
+    pub cloning: Vec<f64>,
+    /// Share of its elderly outpatients given the free check-up package, diagnosis Z00 (a
+    /// look-alike of cloned claims).
+    pub package: Vec<f64>,
+    /// Share of its outpatient visits given an added infusion course (过度诊疗).
+    pub upsell: Vec<f64>,
+    /// Share of its discharged patients it readmits within two weeks with another diagnosis
+    /// (分解住院 disguised).
+    pub readmit: Vec<f64>,
+    /// Share of its discharged patients it readmits for a planned chemotherapy cycle, Z51.1 (a
+    /// look-alike of readmissions).
+    pub cycles: Vec<f64>,
 }
 
 /// The honest share of the expensive item of an interchangeable pair.

@@ -79,6 +79,9 @@ pub(crate) mod it {
     pub const LIANHUA: usize = 38;
     pub const LIUWEI: usize = 39;
     pub const FACE_CREAM: usize = 40;
+    /// Goods pharmacies sell besides drugs, outside the catalogue: protein powder, shampoo, a
+    /// goji gift box.
+    pub const GOODS: [usize; 3] = [41, 42, 43];
 }
 
 /// The items of the synthetic catalogue. National codes and names are real where the national rule
@@ -137,7 +140,22 @@ pub(crate) const ITEMS: &[Item] = &[
         max_per_day: None,
         listed: false,
     },
+    goods("XX99ZZZ000A000000000002", "蛋白粉", 12_800),
+    goods("XX99ZZZ000A000000000003", "洗发水", 4_500),
+    goods("XX99ZZZ000A000000000004", "枸杞礼盒", 9_800),
 ];
+
+/// Goods a pharmacy sells besides drugs (category 14, other): outside the catalogue.
+const fn goods(code: &'static str, name: &'static str, price_fen: i64) -> Item {
+    Item {
+        code,
+        name,
+        category: 14,
+        price_fen,
+        max_per_day: None,
+        listed: false,
+    }
+}
 
 /// Oral drugs a pharmacy or an outpatient visit dispenses, with typical units per day.
 pub(crate) const ORAL_DRUGS: &[(usize, i64)] = &[

@@ -108,6 +108,7 @@ catalogue! {
         inventory: Inventory,
         peer_share: PeerShare,
         disguised_goods: DisguisedGoods,
+        account_misuse: AccountMisuse,
     }
     /// 聚敛盗刷社保卡 card pooling: many insured people's cards collected and swiped at a pharmacy.
     card_pooling [swipes] {
@@ -120,6 +121,7 @@ catalogue! {
     /// 分解住院 split admissions: one illness billed as several stays.
     split_admission [] {
         readmission: Readmission,
+        readmission_share: ReadmissionShare,
     }
     /// 冒名就医 impersonation: someone other than the card holder receives the care.
     impersonation [] {
@@ -143,6 +145,7 @@ catalogue! {
     phantom_service [] {
         after_discharge: AfterDischarge,
         doctor_volume: DoctorVolume,
+        cloned_claims: ClonedClaims,
     }
     /// 超量开药 excessive supply: more days of a drug than the days that pass.
     excessive_supply [] {
@@ -168,6 +171,7 @@ catalogue! {
             visits_per_patient::default_params()
         },
         test_panels: TestPanels,
+        money_per_patient: MoneyPerPatient,
     }
     /// 住院期间门诊结算 cost shifting: a stay's costs moved to outpatient settlements.
     cost_shifting [] {

@@ -158,7 +158,7 @@ fn results_do_not_depend_on_the_run() {
 }
 
 /// A claims-only copy of the messy month (visits, lines and people: no providers table, catalogue,
-/// purchases, trace scans or rule base) still runs the peer rules, on peer groups derived from the
+/// purchases, trace scans, settlement lists or rule base) still runs the peer rules, on peer groups derived from the
 /// claims, finds their provider-level cases and flags no look-alike and no honest provider.
 #[test]
 fn a_claims_only_month_compares_providers_with_derived_peers() {
@@ -170,6 +170,7 @@ fn a_claims_only_month_compares_providers_with_derived_peers() {
     dump.purchases = None;
     dump.traces = None;
     dump.stock = None;
+    dump.diagnoses = None;
     let run = fundguard_engine::run(&dump, &RunConfig::default(), &RulesConfig::default(), None);
     let rows = hit_rows(&dump, &run.hits, Language::En);
     let (_, e) = evaluate_month(&dir, &rows);
@@ -179,6 +180,8 @@ fn a_claims_only_month_compares_providers_with_derived_peers() {
         "peer_outlier.drug_cost_per_day",
         "peer_outlier.visits_per_patient",
         "item_swap.peer_share",
+        "phantom_service.cloned_claims",
+        "split_admission.readmission_share",
     ] {
         let q = &e.rules[rule];
         assert!(q.cases > 0 && q.found == q.cases, "{rule}: {q:#?}");
