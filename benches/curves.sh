@@ -49,6 +49,14 @@ sweep admission_standard.waived_copay peers.min_difference 0.03,0.05,0.08,0.1,0.
 sweep peer_outlier.test_panels peers.min_difference 0.02,0.05,0.1,0.15,0.2,0.3
 sweep peer_outlier.visits_per_patient min_difference 0.1,0.25,0.5,0.75,1.0,1.25,1.5
 sweep upcoding.complication_share peers.min_difference 0.03,0.05,0.08,0.1,0.12,0.15,0.2,0.25,0.3
+sweep phantom_service.cloned_claims peers.min_difference 0.01,0.02,0.03,0.05,0.08,0.1,0.15
+sweep phantom_service.cloned_claims min_items 3,4,5,6,8
+sweep phantom_service.cloned_claims min_patients 2,3,4,5,8
+sweep phantom_service.cloned_claims standard_providers 0,1,2,3,4,5,8
+sweep peer_outlier.money_per_patient min_z 2.5,3,3.5,4,5,6,8
+sweep split_admission.readmission_share peers.min_difference 0.01,0.02,0.03,0.05,0.08,0.1
+sweep split_admission.readmission_share min_rate 0.005,0.01,0.02,0.03,0.05,0.08
+sweep item_swap.account_misuse min_cards 1,2,3,4,5,6
 
 if [ "$SEED" = 2026 ]; then
   # The reference includes the curves at build time.

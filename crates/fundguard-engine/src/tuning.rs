@@ -142,4 +142,58 @@ pub static TUNED: &[Tuned] = &[
          flagged at 0.1); no honest provider flagged from 0.25. Courses of treatment (dialysis, \
          physiotherapy) would exceed any margin: a real month needs them told apart by med_type"
     ),
+    tuned!(
+        "phantom_service.cloned_claims",
+        "peers.min_difference",
+        "no honest provider flagged at any margin (honest claims vary in items and doses); the \
+         cases drawn at 2-22% of a clinic's visits are missed below about 5 points, which is \
+         kept as room for a real month's order sets at single providers"
+    ),
+    tuned!(
+        "phantom_service.cloned_claims",
+        "standard_providers",
+        "the hospital group sharing an order set (six hospitals: five others) is flagged from 5; \
+         clinics' templates coincide at two or three providers (the generator draws 25 \
+         variants), so 0-1 lose cases; 2 is the smallest value that keeps them"
+    ),
+    tuned!(
+        "phantom_service.cloned_claims",
+        "min_items",
+        "flat from 3 to 8 on the generator (its templates have eight items, honest claims never \
+         repeat); 5 keeps a registration, a consultation and one drug — short claims real \
+         months repeat honestly — out"
+    ),
+    tuned!(
+        "phantom_service.cloned_claims",
+        "min_patients",
+        "flat from 2 to 8 on the generator; 5 patients on one claim is the least that a \
+         coincidence of two or three look-alike visits cannot make"
+    ),
+    tuned!(
+        "peer_outlier.money_per_patient",
+        "min_z",
+        "no honest provider flagged from 2.5 (every hit is about an injected provider: the \
+         upselling cases and the split-visit, cloned-claim and panel providers whose money per \
+         patient those schemes raise); 4, as the other peer rules, finds 16 of the 20 upselling \
+         cases drawn at 5-60% of visits"
+    ),
+    tuned!(
+        "split_admission.readmission_share",
+        "peers.min_difference",
+        "no honest hospital flagged from 1 point (honest readmissions: 4% of discharges); 5 \
+         points keep recall at the cases drawn above the margin"
+    ),
+    tuned!(
+        "split_admission.readmission_share",
+        "min_rate",
+        "recall falls from 5% (8 of 9 cases found from 0.5% to 3%, nothing honest flagged); 3% \
+         is near the honest share and keeps the 3-4 readmissions of a hospital with 30-40 \
+         discharges (the DE-SynPUF samples) from counting as improbable"
+    ),
+    tuned!(
+        "item_swap.account_misuse",
+        "min_cards",
+        "no honest pharmacy flagged even at 1 card (honest goods are paid in cash); 3 cards, as \
+         disguised_goods, so that one family's purchase is not a pharmacy's practice"
+    ),
 ];

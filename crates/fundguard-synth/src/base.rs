@@ -545,6 +545,27 @@ pub(crate) fn outpatient(
             ..l
         });
     }
+    // The hospital group's standard order set for upper respiratory infections (an honest
+    // template, the same for every patient at six hospitals), from a stream of its own.
+    if v.diag == Some("J06.900")
+        && roles.order_set[provider]
+        && Rng::new(
+            w.seed,
+            0x05E7_0000_0000_0000 ^ crate::rng::mix(admit as u64 ^ provider as u64),
+        )
+        .chance(ORDER_SET_SHARE)
+    {
+        let t = admit + 10 * MIN;
+        v.lines = vec![
+            Line::new(it::REGISTRATION, admit, 1),
+            Line::new(it::OUT_CONSULT, t, 1),
+            Line::new(it::BLOOD, t, 1),
+            Line::new(it::INFUSION, t, 1),
+            Line::new(it::CEFTRIAXONE, t, 2),
+            Line::new(it::SALINE, t, 2),
+            Line::new(it::INFUSION_SET, t, 1),
+        ];
+    }
     // A provider filling in its template claim (a case) replaces the visit by it; one giving the
     // free elderly check-up (a look-alike) replaces an elderly patient's visit by the package.
     if roles.cloning[provider] > 0.0 && r.chance(roles.cloning[provider]) {
@@ -642,6 +663,10 @@ pub(crate) fn pharmacy(w: &World, roles: &Roles, r: &mut Rng, provider: usize, d
     }
     v
 }
+
+/// Share of the upper respiratory infections seen at the order-set group's hospitals that get
+/// the group's standard order set.
+const ORDER_SET_SHARE: f64 = 0.4;
 
 /// Share of honest purchases that add goods outside the catalogue, paid in cash.
 const HONEST_GOODS: f64 = 0.05;

@@ -518,6 +518,13 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
                 cloning: vec![0.0; n_providers],
                 package: vec![0.0; n_providers],
                 upsell: vec![0.0; n_providers],
+                order_set: {
+                    let mut g = vec![false; n_providers];
+                    for h in w.order_set_group() {
+                        g[h] = true;
+                    }
+                    g
+                },
                 readmit: vec![0.0; n_providers],
                 cycles: vec![0.0; n_providers],
             },
@@ -535,6 +542,21 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
             pl.busy_providers.insert(i);
             pl.avoid.insert(i);
         }
+    }
+    // The hospital group sharing a standard order set is a look-alike of cloned claims: no case
+    // is placed there (a case's lines would be replaced by the order set).
+    for h in w.order_set_group() {
+        pl.busy_providers.insert(h);
+        pl.provider_case(
+            true,
+            "phantom_service",
+            "phantom_service.cloned_claims",
+            h,
+            Amount::Fen(0),
+            "one of six group hospitals sharing a standard infusion order set for upper \
+             respiratory infections (40% of those visits)"
+                .into(),
+        );
     }
     let n = ((f64::from(w.patients) / 10_000.0 * rates.per_10k).round() as usize).max(rates.min);
     // Provider-level cases are fewer: a city has far fewer providers than people, and each

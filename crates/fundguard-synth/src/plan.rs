@@ -574,6 +574,8 @@ pub(crate) struct Roles {
     pub package: Vec<f64>,
     /// Share of its outpatient visits given an added infusion course (过度诊疗).
     pub upsell: Vec<f64>,
+    /// The provider belongs to the hospital group that shares a standard order set (honest).
+    pub order_set: Vec<bool>,
     /// Share of its discharged patients it readmits within two weeks with another diagnosis
     /// (分解住院 disguised).
     pub readmit: Vec<f64>,

@@ -171,6 +171,9 @@ pub(crate) const ORAL_DRUGS: &[(usize, i64)] = &[
 /// hosp_lv codes by tier.
 pub(crate) const LEVEL_TERTIARY: &str = "02"; // 三级甲等
 pub(crate) const LEVEL_SECONDARY: &str = "05"; // 二级甲等
+
+/// Secondary hospitals of one group (医联体) sharing a standard infusion order set.
+pub(crate) const ORDER_SET_GROUP: usize = 6;
 pub(crate) const LEVEL_PRIMARY: &str = "08"; // 一级甲等
 
 pub(crate) const DISTRICTS: &[(&str, &str)] = &[
@@ -411,6 +414,14 @@ impl World {
     }
 
     /// The hospitals of one `hosp_lv` level.
+    /// The hospital group (医联体) sharing one standard order set: the first
+    /// [`ORDER_SET_GROUP`] secondary hospitals.
+    pub(crate) fn order_set_group(&self) -> Vec<usize> {
+        let mut g = self.hospitals_of(LEVEL_SECONDARY);
+        g.truncate(ORDER_SET_GROUP);
+        g
+    }
+
     pub(crate) fn hospitals_of(&self, level: &str) -> Vec<usize> {
         self.hospitals
             .iter()
