@@ -57,6 +57,9 @@ sweep peer_outlier.money_per_patient min_z 2.5,3,3.5,4,5,6,8
 sweep split_admission.readmission_share peers.min_difference 0.01,0.02,0.03,0.05,0.08,0.1
 sweep split_admission.readmission_share min_rate 0.005,0.01,0.02,0.03,0.05,0.08
 sweep item_swap.account_misuse min_cards 1,2,3,4,5,6
+sweep upcoding.main_diagnosis peers.min_difference 0.01,0.02,0.03,0.05,0.08,0.1,0.15
+sweep upcoding.main_diagnosis marker_share 0.5,0.6,0.7,0.8,0.9,0.95
+sweep upcoding.main_diagnosis min_rate 0,0.005,0.01,0.02,0.05,0.1
 
 if [ "$SEED" = 2026 ]; then
   # The reference includes the curves at build time.

@@ -153,15 +153,16 @@ pub static TUNED: &[Tuned] = &[
         "phantom_service.cloned_claims",
         "standard_providers",
         "the hospital group sharing an order set (six hospitals: five others) is flagged from 5; \
-         clinics' templates coincide at two or three providers (the generator draws 25 \
-         variants), so 0-1 lose cases; 2 is the smallest value that keeps them"
+         the cases' templates are each clinic's own and found at any value; 2 keeps a template \
+         shared by up to three providers (one owner's clinics) a clone, and a claim billed at \
+         four or more a standard of care"
     ),
     tuned!(
         "phantom_service.cloned_claims",
         "min_items",
-        "flat from 3 to 8 on the generator (its templates have eight items, honest claims never \
-         repeat); 5 keeps a registration, a consultation and one drug — short claims real \
-         months repeat honestly — out"
+        "flat from 3 to 8 on the generator (its templates have eight items, the order set seven, \
+         other honest claims never repeat); 5 keeps a registration, a consultation and one drug \
+         — short claims real months repeat honestly — out"
     ),
     tuned!(
         "phantom_service.cloned_claims",
@@ -174,7 +175,7 @@ pub static TUNED: &[Tuned] = &[
         "min_z",
         "no honest provider flagged from 2.5 (every hit is about an injected provider: the \
          upselling cases and the split-visit, cloned-claim and panel providers whose money per \
-         patient those schemes raise); 4, as the other peer rules, finds 16 of the 20 upselling \
+         patient those schemes raise); 4, as the other peer rules, finds 17 of the 20 upselling \
          cases drawn at 5-60% of visits"
     ),
     tuned!(
@@ -186,9 +187,22 @@ pub static TUNED: &[Tuned] = &[
     tuned!(
         "split_admission.readmission_share",
         "min_rate",
-        "recall falls from 5% (8 of 9 cases found from 0.5% to 3%, nothing honest flagged); 3% \
-         is near the honest share and keeps the 3-4 readmissions of a hospital with 30-40 \
+        "8 of 9 cases found from 0.5% to 5%, 4 at 8%, nothing honest flagged; 3% is near the \
+         honest share and keeps the 3-4 readmissions of a hospital with 30-40 \
          discharges (the DE-SynPUF samples) from counting as improbable"
+    ),
+    tuned!(
+        "upcoding.main_diagnosis",
+        "min_rate",
+        "without the binomial test (0) honest hospitals are flagged for one or two odd stays among \
+         a few dozen judged; from 0.5% none is; 2% leaves room for a real month's stays that lack \
+         their markers for reasons the bill does not show"
+    ),
+    tuned!(
+        "upcoding.main_diagnosis",
+        "marker_share",
+        "flat on the generator (its one marked diagnosis, stroke, bills the protocol on every \
+         whole stay); 0.8 asks a marker to be on most of a diagnosis' stays in a real month too"
     ),
     tuned!(
         "item_swap.account_misuse",

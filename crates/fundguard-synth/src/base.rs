@@ -596,11 +596,15 @@ pub(crate) fn outpatient(
 }
 
 /// Replaces `v` by provider `provider`'s template claim: one diagnosis and eight items in the same
-/// quantities for every patient, the diagnosis and the doses following the provider (two
-/// templating providers never bill the same claim).
+/// quantities for every patient, the diagnosis and the doses following the provider (1,000
+/// variants, so that templating providers rarely bill the same claim; a fraud's template is its
+/// own, not a standard of care).
 fn template_claim(v: &mut Visit, provider: usize, admit: i64) {
-    let diag = OUTPATIENT_DIAGNOSES[provider % OUTPATIENT_DIAGNOSES.len()];
-    let dose = 2 + (provider / OUTPATIENT_DIAGNOSES.len()) as i64 % 5;
+    let h = crate::rng::mix(0x7E4A_0000_0000_0000 ^ provider as u64);
+    let diag = OUTPATIENT_DIAGNOSES[(h % 5) as usize];
+    let dose = 2 + (h / 5 % 5) as i64;
+    let saline = 2 * dose + (h / 25 % 8) as i64;
+    let sets = 1 + (h / 200 % 5) as i64;
     let t = admit + 10 * MIN;
     v.diag = Some(diag);
     v.cloned = true;
@@ -611,8 +615,8 @@ fn template_claim(v: &mut Visit, provider: usize, admit: i64) {
         Line::new(it::LIVER, t, 1),
         Line::new(it::INFUSION, t, dose),
         Line::new(it::CEFTRIAXONE, t, 2 * dose),
-        Line::new(it::SALINE, t, 2 * dose),
-        Line::new(it::INFUSION_SET, t, dose),
+        Line::new(it::SALINE, t, saline),
+        Line::new(it::INFUSION_SET, t, sets),
     ];
 }
 
@@ -709,8 +713,21 @@ pub(crate) fn month_of(w: &World, roles: &Roles, p: u32, person: &Person) -> Vec
     }
     // Days taken by a stay or another visit: one visit a day, none during a stay.
     let mut busy = vec![false; w.nd as usize];
-    if let Some(s) = stay_plan(w, p, person) {
-        let v = honest_stay(w, roles, &mut r, &s);
+    if let Some(mut s) = stay_plan(w, p, person) {
+        // A stroke centre's patients (a look-alike) and a recoding hospital's diagnoses (a
+        // case), from a stream of their own.
+        let mut c = Rng::new(w.seed, 0xD1A9_0000_0000_0000 | u64::from(p));
+        let ordinary = !s.day_surgery && s.care.is_none() && !s.diagnosis.1;
+        let h = s.hospital;
+        if ordinary && roles.stroke[h] > 0.0 && c.chance(roles.stroke[h]) {
+            s.diagnosis = ("I63.900", true);
+        }
+        let recoded = ordinary && roles.recode[h] > 0.0 && c.chance(roles.recode[h]);
+        let mut v = honest_stay(w, roles, &mut r, &s);
+        if recoded {
+            v.diag = Some("I63.900");
+            v.recoded = true;
+        }
         let last = if s.open {
             w.nd - 1
         } else {

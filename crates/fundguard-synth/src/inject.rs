@@ -45,6 +45,8 @@ pub(crate) enum Tally {
     Upsold,
     /// Fund paid for readmissions a provider added.
     Readmitted,
+    /// Fund paid for stays whose main diagnosis a provider recoded.
+    Recoded,
 }
 
 /// A provider-level case of [`Planner::provider_round`]: its scheme and rule, the strength draws
@@ -344,7 +346,8 @@ impl<'w> Planner<'w> {
         self.stay(h, day, los, diag)
     }
 
-    /// A stay for a case with main diagnosis `diag`.
+    /// A stay for a case with main diagnosis `diag`; a stroke (I63) is treated by the stroke
+    /// protocol, as honest strokes are.
     fn stay(&mut self, h: usize, day: i32, los: i32, diag: &'static str) -> Visit {
         base::stay(
             self.w,
@@ -353,7 +356,7 @@ impl<'w> Planner<'w> {
             h,
             day,
             los,
-            (diag, false),
+            (diag, diag.starts_with("I63")),
         )
     }
 
@@ -526,6 +529,8 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
                     g
                 },
                 readmit: vec![0.0; n_providers],
+                recode: vec![0.0; n_providers],
+                stroke: vec![0.0; n_providers],
                 cycles: vec![0.0; n_providers],
             },
             visits: FxHashMap::default(),
@@ -588,6 +593,7 @@ pub(crate) fn plan(w: &World, rates: Rates) -> Result<Plan, PlanError> {
         readmissions(&mut pl, round);
         admission_standard(&mut pl, round)?;
         upcoding(&mut pl, round);
+        recoding(&mut pl, round);
         split_visits(&mut pl, round);
         test_panels(&mut pl, round);
         cloned_claims(&mut pl, round);
@@ -2878,4 +2884,37 @@ fn account_misuse(pl: &mut Planner<'_>, round: usize) -> Result<(), PlanError> {
         );
     }
     Ok(())
+}
+
+/// Recoded main diagnoses (高套诊断): a secondary or tertiary hospital coding 5-40% of its ordinary
+/// stays (the first round's from 25%) as strokes (I63.900), the care and length unchanged, across
+/// the rule's 5-point margin. Look-alike (first round): a stroke centre, a third of whose stays
+/// are real strokes treated by the protocol.
+fn recoding(pl: &mut Planner<'_>, round: usize) {
+    let w = pl.w;
+    let mut pool = w.hospitals_of(LEVEL_SECONDARY);
+    pool.extend(w.hospitals_of(LEVEL_TERTIARY));
+    pl.provider_round(
+        round,
+        &pool,
+        RoundCase {
+            scheme: "upcoding",
+            rule: "upcoding.main_diagnosis",
+            first: (0.25, 0.15),
+            later: (0.05, 0.35),
+            role: |r| &mut r.recode,
+            tally: Tally::Recoded,
+            note: |share| {
+                format!(
+                    "{:.0}% of its ordinary stays coded as strokes, their care unchanged",
+                    share * 100.0
+                )
+            },
+            look_alike: (
+                |r| &mut r.stroke,
+                0.33,
+                "a stroke centre: a third of its stays are strokes treated by the protocol",
+            ),
+        },
+    );
 }

@@ -116,6 +116,8 @@ pub(crate) struct Visit {
     /// The personal account paid for the visit's goods (items outside the catalogue, a case);
     /// otherwise the customer pays them in cash.
     pub account_goods: bool,
+    /// A stay whose main diagnosis a recoding provider changed (a case).
+    pub recoded: bool,
 }
 
 impl Visit {
@@ -140,6 +142,7 @@ impl Visit {
             upsell_fen: 0,
             readmitted: false,
             account_goods: false,
+            recoded: false,
         }
     }
 
@@ -416,6 +419,12 @@ impl Chunk {
                 .entry((Tally::Split, v.provider as u32))
                 .or_default() += total;
         }
+        if v.recoded && !v.refund {
+            *self
+                .counted
+                .entry((Tally::Recoded, v.provider as u32))
+                .or_default() += fund;
+        }
         if v.readmitted && !v.refund {
             *self
                 .counted
@@ -576,6 +585,12 @@ pub(crate) struct Roles {
     pub upsell: Vec<f64>,
     /// The provider belongs to the hospital group that shares a standard order set (honest).
     pub order_set: Vec<bool>,
+    /// Share of its ordinary stays whose main diagnosis is coded as a stroke, the care unchanged
+    /// (高套诊断).
+    pub recode: Vec<f64>,
+    /// Share of its stays that are real strokes, treated by the protocol (a stroke centre: a
+    /// look-alike of recoded diagnoses).
+    pub stroke: Vec<f64>,
     /// Share of its discharged patients it readmits within two weeks with another diagnosis
     /// (分解住院 disguised).
     pub readmit: Vec<f64>,

@@ -198,6 +198,7 @@ catalogue! {
     /// than the care given.
     upcoding [] {
         complication_share: ComplicationShare,
+        main_diagnosis: MainDiagnosis,
     }
 }
 

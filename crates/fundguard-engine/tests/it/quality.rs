@@ -181,7 +181,6 @@ fn a_claims_only_month_compares_providers_with_derived_peers() {
         "peer_outlier.visits_per_patient",
         "item_swap.peer_share",
         "phantom_service.cloned_claims",
-        "split_admission.readmission_share",
     ] {
         let q = &e.rules[rule];
         assert!(q.cases > 0 && q.found == q.cases, "{rule}: {q:#?}");

@@ -149,6 +149,19 @@ pub(crate) fn stay_shares(
         .collect()
 }
 
+/// The upper tail `P(X >= k)` of a binomial count of `n` trials at share `p` (clamped into
+/// (0, 1)): how improbable `k` flagged of `n` are for a provider at the expected share. Shares of a
+/// few dozen stays jump with one or two of them; a robust z against peers at 0% cannot tell.
+pub(crate) fn binomial_tail(k: usize, n: usize, p: f64) -> f64 {
+    use statrs::distribution::{Binomial, DiscreteCDF};
+    if k == 0 {
+        return 1.0;
+    }
+    Binomial::new(p.clamp(1e-9, 1.0 - 1e-9), n as u64)
+        .map(|b| b.sf(k as u64 - 1))
+        .unwrap_or(1.0)
+}
+
 /// A provider far above its peers.
 pub(crate) struct Outlier {
     pub m: Measure,

@@ -132,45 +132,68 @@ impl Rule for ClonedClaims {
         let v = &ctx.dump.visits;
         let l = &ctx.dump.lines;
         let exempt = ctx.diagnoses_matching(&p.exempt);
-        let signature = |x: u32| -> Option<Signature> {
+        // A claim's signature into `buf`: its diagnosis, then its (item, net quantity) pairs by
+        // item, one item billed on several lines once with its quantities added.
+        let signature = |x: u32, buf: &mut Vec<(u32, i64)>| -> Option<u32> {
             let d = v.main_diag[x as usize];
             if !is_claim(ctx, x) || (d != NONE && exempt[d as usize]) {
                 return None;
             }
-            let mut items: Vec<(u32, i64)> = ctx
-                .live_lines(x)
-                .map(|y| (l.item[y as usize], ctx.net_qty[y as usize]))
-                .collect();
-            items.sort_unstable();
-            // One item billed on several lines counts once, with its quantities added.
-            items.dedup_by(|b, a| {
+            buf.clear();
+            buf.extend(
+                ctx.live_lines(x)
+                    .map(|y| (l.item[y as usize], ctx.net_qty[y as usize])),
+            );
+            if buf.len() < p.min_items {
+                return None;
+            }
+            buf.sort_unstable();
+            buf.dedup_by(|b, a| {
                 let same = a.0 == b.0;
                 if same {
                     a.1 += b.1;
                 }
                 same
             });
-            (items.len() >= p.min_items).then_some((d, items))
+            (buf.len() >= p.min_items).then_some(d)
         };
-        let signed: Vec<Option<Signature>> = (0..v.patient.len() as u32)
+        // One pass keeps a hash of each signature only (no allocation per claim); claims are
+        // grouped by hash, and only groups large enough to be clones are rebuilt and compared
+        // exactly (a collision splits there).
+        let mut hashed: Vec<(u64, u32)> = (0..v.patient.len() as u32)
             .into_par_iter()
-            .map(signature)
+            .map_init(Vec::new, |buf, x| {
+                signature(x, buf).map(|d| {
+                    use std::hash::{Hash, Hasher};
+                    let mut h = rustc_hash::FxHasher::default();
+                    d.hash(&mut h);
+                    buf.hash(&mut h);
+                    (h.finish(), x)
+                })
+            })
+            .flatten()
             .collect();
-        // Signature -> (provider, patient, visit) of its claims.
-        let mut by_sig: FxHashMap<&Signature, Vec<(u32, u32, u32)>> = FxHashMap::default();
-        for (x, s) in signed.iter().enumerate() {
-            if let Some(s) = s {
+        hashed.par_sort_unstable();
+        let mut by_sig: FxHashMap<Signature, Vec<(u32, u32, u32)>> = FxHashMap::default();
+        let mut buf = Vec::new();
+        for run in hashed.chunk_by(|a, b| a.0 == b.0) {
+            if run.len() < p.min_patients {
+                continue;
+            }
+            for &(_, x) in run {
+                let d = signature(x, &mut buf).expect("hashed claims have a signature");
                 by_sig
-                    .entry(s)
+                    .entry((d, buf.clone()))
                     .or_default()
-                    .push((v.provider[x], v.patient[x], x as u32));
+                    .push((v.provider[x as usize], v.patient[x as usize], x));
             }
         }
         // Per provider: its cloned claims, and its largest clone (patients, the text id of its
         // first claim, signature): ties never depend on hashing or dictionary order.
         type Largest<'s> = Option<(usize, &'s str, &'s Signature)>;
         let mut cloned: BTreeMap<u32, (Vec<u32>, Largest<'_>)> = BTreeMap::new();
-        for (sig, mut claims) in by_sig {
+        for (sig, claims) in &by_sig {
+            let mut claims = claims.clone();
             if claims.len() < p.min_patients {
                 continue;
             }

@@ -3,14 +3,13 @@
 
 use fundguard_model::{day_of, Fen, NONE, NULL_TIME};
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{Binomial, DiscreteCDF};
 
 use crate::ctx::Ctx;
 use crate::hit::Hit;
 use crate::icd;
 use crate::info::{Family, ParamDoc, RuleInfo};
 use crate::rule::{ensure, Rule, RuleParams};
-use crate::rules::peer_outlier::peers::{hit, outliers, Measure, Peers};
+use crate::rules::peer_outlier::peers::{binomial_tail, hit, outliers, Measure, Peers};
 
 pub static INFO: RuleInfo = RuleInfo {
     id: "split_admission.readmission_share",
@@ -181,10 +180,8 @@ impl Rule for ReadmissionShare {
             .filter_map(|o| {
                 let (discharges, readmitted, _, same) = tally[o.m.provider as usize];
                 // The count's upper tail under the expected share.
-                let expected = o.median.max(p.min_rate).clamp(1e-9, 1.0 - 1e-9);
-                let tail = Binomial::new(expected, discharges as u64)
-                    .map(|b| b.sf(readmitted.saturating_sub(1) as u64))
-                    .unwrap_or(1.0);
+                let expected = o.median.max(p.min_rate);
+                let tail = binomial_tail(readmitted, discharges, expected);
                 if tail > p.peers.max_p {
                     return None;
                 }
