@@ -89,6 +89,11 @@ enum Command {
         /// platform's (see docs/mapping.md, mappings/desynpuf.toml).
         #[arg(long)]
         mapping: Option<PathBuf>,
+        /// Extra spellings of a missing value in text inputs, comma-separated (`NA,-,9999-12-31`):
+        /// read as empty in every column. The common ones (`NA`, `NULL`, `\N`, `-` …) are read as
+        /// empty anyway in time, date, number and flag columns.
+        #[arg(long, value_name = "MARKERS", value_delimiter = ',')]
+        null_values: Vec<String>,
         /// When a rule fails, still put the outputs in place and exit 0 (the manifest names the
         /// failure). Without it the previous outputs stay and this run's go to OUT.failed.
         #[arg(long)]
@@ -125,6 +130,11 @@ enum Command {
         /// A mapping file (TOML) for a foreign layout (see docs/mapping.md).
         #[arg(long)]
         mapping: Option<PathBuf>,
+        /// Extra spellings of a missing value in text inputs, comma-separated (`NA,-,9999-12-31`):
+        /// read as empty in every column. The common ones (`NA`, `NULL`, `\N`, `-` …) are read as
+        /// empty anyway in time, date, number and flag columns.
+        #[arg(long, value_name = "MARKERS", value_delimiter = ',')]
+        null_values: Vec<String>,
     },
     /// Measures a run against a generated dump's truth: recall per family, look-alikes flagged,
     /// precision of the top leads.
@@ -263,6 +273,7 @@ fn main() -> ExitCode {
             feedback,
             baseline,
             mapping,
+            null_values,
             keep_going,
             pseudonymize,
         } => run::run(&run::RunArgs {
@@ -273,6 +284,7 @@ fn main() -> ExitCode {
             feedback: feedback.as_deref(),
             baseline: baseline.as_deref(),
             mapping: mapping.as_deref(),
+            null_values: &null_values,
             keep_going,
             pseudonymize: pseudonymize.as_deref(),
             quiet: false,
@@ -295,7 +307,15 @@ fn main() -> ExitCode {
             out,
             show,
             mapping,
-        } => validate(&input, out.as_deref(), show, mapping.as_deref()).map(|_| ()),
+            null_values,
+        } => validate(
+            &input,
+            out.as_deref(),
+            show,
+            mapping.as_deref(),
+            &null_values,
+        )
+        .map(|_| ()),
         Command::Sweep {
             input,
             rule,
@@ -396,9 +416,13 @@ fn validate(
     out: Option<&Path>,
     show: usize,
     mapping: Option<&Path>,
+    null_values: &[String],
 ) -> Result<Ingested, Failure> {
     let options = IngestOptions {
         mapping: run::load_mapping(mapping)?,
+        nulls: fundguard_ingest::NullMarkers {
+            declared: null_values.to_vec(),
+        },
         ..IngestOptions::default()
     };
     run::check_memory(input)?;
@@ -469,6 +493,13 @@ fn print_report(ing: &Ingested, secs: f64, show: usize) {
                     "note: {} has columns the contract does not name (ignored): {}",
                     f.path.display(),
                     f.ignored_columns.join(", ")
+                );
+            }
+            if f.null_cells > 0 {
+                println!(
+                    "note: {}: {} cells spelling a missing value (NA, NULL, \\N, - …) read as empty",
+                    f.path.display(),
+                    f.null_cells
                 );
             }
         }
@@ -660,6 +691,7 @@ fn demo(out: &Path, patients: u32, rulebase: Option<&Path>) -> Result<(), Failur
         feedback: None,
         baseline: None,
         mapping: None,
+        null_values: &[],
         keep_going: false,
         pseudonymize: None,
         quiet: false,

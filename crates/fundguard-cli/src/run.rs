@@ -26,6 +26,8 @@ pub struct RunArgs<'a> {
     pub baseline: Option<&'a Path>,
     /// A mapping file for a foreign layout.
     pub mapping: Option<&'a Path>,
+    /// Extra spellings of a missing value in text inputs.
+    pub null_values: &'a [String],
     /// Commit the outputs and exit 0 even when a rule failed (the manifest still says so).
     pub keep_going: bool,
     /// A key file: patient ids in every output become keyed hashes.
@@ -168,6 +170,9 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     }
     let options = IngestOptions {
         mapping: load_mapping(a.mapping)?,
+        nulls: fundguard_ingest::NullMarkers {
+            declared: a.null_values.to_vec(),
+        },
         ..IngestOptions::default()
     };
     let key = a
@@ -624,9 +629,15 @@ fn print_summary(
     out: &Path,
 ) {
     let read: usize = ingested.report.tables.iter().map(|t| t.read).sum();
+    let nulls = ingested.report.null_cells();
     println!(
-        "read {read} rows ({} rejected); {} reversal lines netted, {} refund settlements",
+        "read {read} rows ({} rejected){}; {} reversal lines netted, {} refund settlements",
         ingested.report.total_rejected(),
+        if nulls > 0 {
+            format!("; {nulls} cells spelling a missing value (NA, NULL …) read as empty")
+        } else {
+            String::new()
+        },
         result.netting.reversal_lines,
         result.netting.refund_visits
     );

@@ -249,6 +249,7 @@ fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
         ignored_columns: Vec::new(),
         skipped_invalid: skipped,
         superseded: 0,
+        null_cells: 0,
     };
     Ok(Extract {
         path: path.to_path_buf(),

@@ -10,7 +10,7 @@
 //! Only this crate touches input files.
 
 pub use error::IngestError;
-pub use read::{FileReport, Format};
+pub use read::{FileReport, Format, NullMarkers, COMMON_NULLS};
 pub use rejects::write_rejects;
 
 use std::path::{Path, PathBuf};
@@ -39,6 +39,8 @@ pub struct IngestOptions {
     /// Visits and line items are read from Parquet in pieces of whole row groups of about this
     /// many rows, so that only one piece's raw columns are in memory at a time.
     pub piece_rows: usize,
+    /// How text files write missing values besides the empty cell (`--null-values`).
+    pub nulls: NullMarkers,
 }
 
 impl Default for IngestOptions {
@@ -47,6 +49,7 @@ impl Default for IngestOptions {
             amount_tolerance_fen: 1,
             mapping: None,
             piece_rows: read::PIECE_ROWS,
+            nulls: NullMarkers::default(),
         }
     }
 }
@@ -98,6 +101,15 @@ impl IngestReport {
 
     pub fn total_rejected(&self) -> usize {
         self.tables.iter().map(|t| t.rejected).sum()
+    }
+
+    /// Text cells read as missing because they spell it (`NA`, `NULL` …), over every file.
+    pub fn null_cells(&self) -> usize {
+        self.tables
+            .iter()
+            .flat_map(|t| &t.files)
+            .map(|f| f.null_cells)
+            .sum()
     }
 }
 
@@ -166,12 +178,18 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
     let mut translated = if extracts.is_empty() {
         Table::ALL.iter().map(|_| None).collect()
     } else {
-        extract::read(&extracts)?
+        let mut tables = extract::read(&extracts)?;
+        for raw in tables.iter_mut().flatten() {
+            raw.blank_nulls(&opts.nulls);
+        }
+        tables
     };
     let mut found = Vec::new();
     for t in Table::ALL {
         if let Some(tm) = opts.mapping.as_ref().and_then(|m| m.table(t)) {
-            translated[t as usize] = Some(mapping::read(dir, t, tm)?);
+            let mut raw = mapping::read(dir, t, tm, &opts.nulls)?;
+            raw.blank_nulls(&mapping::markers(tm, &opts.nulls));
+            translated[t as usize] = Some(raw);
             found.push((t, Vec::new()));
             continue;
         }
@@ -198,10 +216,13 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
             if files.is_empty() {
                 Ok(None)
             } else if big(*t) {
-                read::TableReader::files(*t, files, opts.piece_rows.max(1))
+                read::TableReader::files(*t, files, opts.piece_rows.max(1), &opts.nulls)
                     .map(|r| Some(Source::Pieces(Box::new(r))))
             } else {
-                read::read_table(*t, files).map(|r| Some(Source::Whole(r)))
+                read::read_table(*t, files).map(|mut r| {
+                    r.blank_nulls(&opts.nulls);
+                    Some(Source::Whole(r))
+                })
             }
         })
         .collect::<Vec<_>>()

@@ -26,7 +26,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::IngestError;
-use crate::read::{csv_reader, hex, FileReport, Format, RawTable, TextPart};
+use crate::read::{csv_reader, hex, FileReport, Format, NullMarkers, RawTable, TextPart};
 
 /// How one contract column is made.
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
@@ -85,6 +85,19 @@ pub struct TableMap {
     /// CSV delimiter (default `,`).
     #[serde(default)]
     pub delimiter: Option<char>,
+    /// How the files write a missing value besides the empty cell (`["NA", "-"]`): read as
+    /// empty in every column, before the column is made. The common markers (`NA`, `NULL`, `\N`,
+    /// `-` …) are read as empty anyway where the contract column cannot hold them (times, dates,
+    /// numbers, flags).
+    #[serde(default)]
+    pub null_values: Vec<String>,
+}
+
+/// The null markers of a mapped table: its own and the run's.
+pub(crate) fn markers(tm: &TableMap, run: &NullMarkers) -> NullMarkers {
+    let mut declared = run.declared.clone();
+    declared.extend(tm.null_values.iter().cloned());
+    NullMarkers { declared }
 }
 
 /// A whole mapping file: contract table name → its mapping.
@@ -182,7 +195,13 @@ fn matches(pattern: &str, name: &str) -> bool {
 }
 
 /// Reads the mapped table `t` from `dir`.
-pub(crate) fn read(dir: &Path, t: Table, tm: &TableMap) -> Result<RawTable, IngestError> {
+pub(crate) fn read(
+    dir: &Path,
+    t: Table,
+    tm: &TableMap,
+    nulls: &NullMarkers,
+) -> Result<RawTable, IngestError> {
+    let nulls = markers(tm, nulls);
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| IngestError::io(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -202,7 +221,7 @@ pub(crate) fn read(dir: &Path, t: Table, tm: &TableMap) -> Result<RawTable, Inge
     }
     let mut parts = Vec::new();
     for path in &paths {
-        parts.push(read_file(path, t, tm)?);
+        parts.push(read_file(path, t, tm, &nulls)?);
     }
     if tm.latest {
         keep_latest(t, &mut parts);
@@ -210,7 +229,12 @@ pub(crate) fn read(dir: &Path, t: Table, tm: &TableMap) -> Result<RawTable, Inge
     Ok(RawTable::from_text(t, parts))
 }
 
-fn read_file(path: &Path, t: Table, tm: &TableMap) -> Result<TextPart, IngestError> {
+fn read_file(
+    path: &Path,
+    t: Table,
+    tm: &TableMap,
+    nulls: &NullMarkers,
+) -> Result<TextPart, IngestError> {
     let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
     let sha256 = hex(&Sha256::digest(&bytes));
     let fundguard_model::Decoded { text, encoding, .. } = fundguard_model::decode_bytes(&bytes);
@@ -233,12 +257,13 @@ fn read_file(path: &Path, t: Table, tm: &TableMap) -> Result<TextPart, IngestErr
         });
     }
     let width = header.len();
-    let mut cols: Vec<(&'static str, StrColumn)> = t
+    let mut cols: Vec<(&'static str, fundguard_model::Kind, StrColumn)> = t
         .columns()
         .iter()
         .filter(|c| tm.columns.contains_key(c.name))
-        .map(|c| (c.name, StrColumn::default()))
+        .map(|c| (c.name, c.kind, StrColumn::default()))
         .collect();
+    let mut null_cells = 0usize;
     let mut lines = Vec::new();
     let mut broken = Vec::new();
     let mut rows = 0;
@@ -254,8 +279,24 @@ fn read_file(path: &Path, t: Table, tm: &TableMap) -> Result<TextPart, IngestErr
                 format!("expected {width} fields, found {}", record.len()),
             ));
         }
-        let get = |c: &str| pos(c).and_then(|i| record.get(i)).map_or("", str::trim);
-        for (name, col) in cols.iter_mut() {
+        for (name, kind, col) in cols.iter_mut() {
+            // A source cell spelling a missing value is empty before the column is made.
+            let get = |c: &str| {
+                let v = pos(c).and_then(|i| record.get(i)).map_or("", str::trim);
+                if nulls.is_null(*kind, v) {
+                    ""
+                } else {
+                    v
+                }
+            };
+            null_cells += tm.columns[*name]
+                .columns()
+                .into_iter()
+                .filter(|c| {
+                    let v = pos(c).and_then(|i| record.get(i)).map_or("", str::trim);
+                    nulls.is_null(*kind, v)
+                })
+                .count();
             let value = match &tm.columns[*name] {
                 Source::Column(c) => get(c).to_string(),
                 Source::Value { value } => value.clone(),
@@ -297,8 +338,9 @@ fn read_file(path: &Path, t: Table, tm: &TableMap) -> Result<TextPart, IngestErr
             ignored_columns: Vec::new(),
             skipped_invalid: 0,
             superseded: 0,
+            null_cells,
         },
-        columns: cols,
+        columns: cols.into_iter().map(|(n, _, c)| (n, c)).collect(),
         rows,
         lines,
         broken,

@@ -36,6 +36,35 @@ pub struct FileReport {
     /// Rows replaced by a later file's row of the same key (`latest = true` in a mapping).
     #[serde(skip_serializing_if = "is_zero")]
     pub superseded: usize,
+    /// Text cells read as missing because they spell it (`NA`, `NULL`, `\N`, `-` … or a declared
+    /// marker; [`NullMarkers`]).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub null_cells: usize,
+}
+
+/// The common spellings of a missing value in exports from databases and statistics tools.
+pub const COMMON_NULLS: &[&str] = &[
+    "NA", "N/A", "n/a", "#N/A", "NULL", "null", "Null", "\\N", "-", "None", "NaN", "nan",
+];
+
+/// How a text file writes missing values besides the empty cell: the `declared` markers
+/// (`--null-values`, a mapping table's `null_values`) in every column, and [`COMMON_NULLS`] in the
+/// columns whose kind cannot hold them as a value (times, dates, numbers, flags), as DuckDB's
+/// `nullstr` and polars' `null_values` do. Identifiers and names keep `NA` or `-` as text unless
+/// declared.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct NullMarkers {
+    pub declared: Vec<String>,
+}
+
+impl NullMarkers {
+    /// Is the (trimmed) `cell` a missing value in a column of `kind`?
+    pub fn is_null(&self, kind: fundguard_model::Kind, cell: &str) -> bool {
+        use fundguard_model::Kind;
+        !cell.is_empty()
+            && (self.declared.iter().any(|d| d == cell)
+                || (!matches!(kind, Kind::Id | Kind::Text) && COMMON_NULLS.contains(&cell)))
+    }
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -344,6 +373,49 @@ impl RawTable {
         out.finish()
     }
 
+    /// Blanks the text cells that `markers` read as missing (they become empty: null), counting
+    /// them in their files' reports; returns how many there were. Typed Parquet columns hold
+    /// nulls as nulls and are left alone.
+    pub(crate) fn blank_nulls(&mut self, markers: &NullMarkers) -> usize {
+        let mut total = 0;
+        for (spec, col) in self.table.columns().iter().zip(self.columns.iter_mut()) {
+            let Some(col) = col else { continue };
+            let text = matches!(
+                spec.kind,
+                fundguard_model::Kind::Id | fundguard_model::Kind::Text
+            );
+            if text && markers.declared.is_empty() {
+                continue;
+            }
+            let mut start = 0;
+            for chunk in col.chunks.iter_mut() {
+                let len = chunk.len();
+                if let Chunk::Text(c) = chunk {
+                    let hits = c
+                        .iter()
+                        .filter(|v| markers.is_null(spec.kind, v.trim()))
+                        .count();
+                    if hits > 0 {
+                        let mut out = StrColumn::with_capacity(c.len(), c.heap_bytes());
+                        for v in c.iter() {
+                            out.push(if markers.is_null(spec.kind, v.trim()) {
+                                ""
+                            } else {
+                                v
+                            });
+                        }
+                        *c = out;
+                        let f = self.file_starts.partition_point(|s| *s <= start) - 1;
+                        self.files[f].null_cells += hits;
+                        total += hits;
+                    }
+                }
+                start += len;
+            }
+        }
+        total
+    }
+
     pub(crate) fn column(&self, name: &str) -> Option<&RawColumn> {
         let i = self.table.columns().iter().position(|c| c.name == name)?;
         self.columns[i].as_ref()
@@ -383,6 +455,7 @@ pub(crate) struct TableReader {
     open: Option<OpenParquet>,
     ready: Option<RawTable>,
     piece_rows: usize,
+    markers: NullMarkers,
     pub meta: RawTable,
 }
 
@@ -401,6 +474,7 @@ impl TableReader {
         table: Table,
         paths: &[PathBuf],
         piece_rows: usize,
+        markers: &NullMarkers,
     ) -> Result<Self, IngestError> {
         for path in paths.iter().filter(|p| is_parquet(p)) {
             let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
@@ -422,11 +496,12 @@ impl TableReader {
             open: None,
             ready: None,
             piece_rows,
+            markers: markers.clone(),
             meta: RawTable::empty(table),
         })
     }
 
-    /// A table read already, handed out as one piece.
+    /// A table read already (its null markers blanked), handed out as one piece.
     pub(crate) fn ready(raw: RawTable) -> Self {
         Self {
             table: raw.table,
@@ -434,6 +509,7 @@ impl TableReader {
             next_file: 0,
             open: None,
             piece_rows: PIECE_ROWS,
+            markers: NullMarkers::default(),
             meta: raw.meta(),
             ready: Some(raw),
         }
@@ -487,15 +563,14 @@ impl TableReader {
             if !is_parquet(&path) {
                 let file = read_csv(self.table, &path, &bytes, self.table.columns())?;
                 let report = file_report(&path, &file, sha256);
-                self.meta.push_file(
-                    report.clone(),
-                    Vec::new(),
-                    Vec::new(),
-                    file.csv_lines.clone(),
-                );
                 let mut piece = RawTable::empty(self.table);
-                piece.push_file(report, file.chunks, file.broken, file.csv_lines);
-                return Ok(Some(piece.finish()));
+                piece.push_file(report, file.chunks, file.broken, file.csv_lines.clone());
+                let mut piece = piece.finish();
+                piece.blank_nulls(&self.markers);
+                let report = piece.files[0].clone();
+                self.meta
+                    .push_file(report, Vec::new(), Vec::new(), file.csv_lines);
+                return Ok(Some(piece));
             }
             let bad = |e: polars::prelude::PolarsError| IngestError::Unreadable {
                 file: path.clone(),
@@ -533,6 +608,7 @@ impl TableReader {
                     .collect(),
                 skipped_invalid: 0,
                 superseded: 0,
+                null_cells: 0,
             };
             self.meta.push_file(report, Vec::new(), Vec::new(), None);
             self.open = Some(OpenParquet {
@@ -568,6 +644,7 @@ fn file_report(path: &Path, file: &FileColumns, sha256: String) -> FileReport {
         ignored_columns: file.ignored.clone(),
         skipped_invalid: 0,
         superseded: 0,
+        null_cells: 0,
     }
 }
 

@@ -593,3 +593,122 @@ fn one_bad_byte_in_a_utf8_file_rejects_its_row_and_leaves_the_rest_utf8() {
         assert!(names.contains(&name), "{name} in {names:?}");
     }
 }
+
+/// Exports from databases and statistics tools write missing values as `NA`, `NULL`, `\N` or `-`:
+/// in columns that cannot hold them (times, money, dates) they are read as empty, identifiers keep
+/// them as text unless declared, and the account counts the cells.
+#[test]
+fn null_markers_are_read_as_empty_where_a_column_cannot_hold_them() {
+    let dir = scratch("nulls");
+    std::fs::write(
+        dir.join("visits.csv"),
+        "visit_id,patient_id,provider_id,visit_type,admit_time,discharge_time,total_amount,fund_paid,doctor_id\n\
+         V1,P1,H1,outpatient,2026-03-01 09:00:00,NULL,10.00,NA,D1\n\
+         V2,P2,H1,outpatient,2026-03-02 09:00:00,\\N,10.00,-,NA\n\
+         V3,P3,H1,outpatient,2026-03-03 09:00:00,2026-03-03 09:30:00,10.00,10.00,-\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("line_items.csv"),
+        "line_id,visit_id,item_code,item_name,charge_category,charge_time,quantity,unit_price,amount\n\
+         L1,V1,A,挂号费,13,2026-03-01 09:00:00,1,10,10.00\n\
+         L2,V2,A,挂号费,13,2026-03-02 09:00:00,1,10,10.00\n\
+         L3,V3,A,挂号费,13,2026-03-03 09:00:00,1,10,10.00\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("patients.csv"),
+        "patient_id,sex,birth_date,death_date\nP1,1,1950-01-01,NA\nP2,2,NULL,\\N\nP3,1,1960-05-05,-\n",
+    )
+    .unwrap();
+    let i = ingest(&dir, &IngestOptions::default()).unwrap();
+    check_balance(&i);
+    assert_eq!(i.report.total_rejected(), 0, "{}", render(&i.rejects));
+    // discharge NULL, \N; fund NA, -; birth NULL; deaths NA, \N, -: 8 cells. The doctor ids `NA`
+    // and `-` are identifiers and stay text.
+    assert_eq!(i.report.null_cells(), 8);
+    assert_eq!(i.report.table(Table::Patients).files[0].null_cells, 4);
+    let p = i.dump.patients.as_ref().unwrap();
+    assert!(p.death.iter().all(|&d| d == fundguard_model::NULL_DATE));
+    let v = &i.dump.visits;
+    assert_eq!(v.discharge[0], fundguard_model::NULL_TIME);
+    // A missing fund payment defaults to the total, as an absent one does.
+    assert_eq!(v.fund_paid[1], 1000);
+    assert_eq!(i.dump.dicts.doctors.get(v.doctor[1]), "NA");
+
+    // Declared, the doctor ids' `-` and `NA` are missing too.
+    let declared = IngestOptions {
+        nulls: fundguard_ingest::NullMarkers {
+            declared: vec!["NA".into(), "-".into()],
+        },
+        ..IngestOptions::default()
+    };
+    let i = ingest(&dir, &declared).unwrap();
+    assert_eq!(i.report.null_cells(), 10);
+    assert_eq!(i.dump.visits.doctor[1], fundguard_model::NONE);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A mapping reads the markers in its source cells before it makes the column: an `NA` death
+/// date is no date (the claims file of the issue had 137,135 of 138,556 people rejected for it).
+#[test]
+fn a_mapping_reads_null_markers_in_its_source_cells() {
+    let dir = scratch("mapping-nulls");
+    std::fs::write(
+        dir.join("claims.csv"),
+        "CLM,PERSON,PRV,FROM,THRU,PAID\nC1,B1,P1,20260301,20260305,100.00\nC2,B2,P1,20260302,NA,50.00\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("people.csv"),
+        "PERSON,SEX,BIRTH,DEATH\nB1,1,19500101,NA\nB2,2,19600505,n/a\n",
+    )
+    .unwrap();
+    let toml = r#"
+[visits]
+files = ["claims.csv"]
+[visits.columns]
+visit_id = "CLM"
+patient_id = "PERSON"
+provider_id = "PRV"
+visit_type = { value = "inpatient" }
+admit_time = "FROM"
+discharge_time = "THRU"
+total_amount = "PAID"
+
+[line_items]
+files = ["claims.csv"]
+[line_items.columns]
+line_id = "CLM"
+visit_id = "CLM"
+item_code = { value = "DRG" }
+charge_category = { value = "14" }
+charge_time = "FROM"
+quantity = { value = "1" }
+unit_price = "PAID"
+amount = "PAID"
+
+[patients]
+files = ["people.csv"]
+null_values = ["n/a"]
+[patients.columns]
+patient_id = "PERSON"
+sex = "SEX"
+birth_date = { date = "BIRTH", format = "%Y%m%d" }
+death_date = { date = "DEATH", format = "%Y%m%d" }
+"#;
+    let path = dir.join("map.toml");
+    std::fs::write(&path, toml).unwrap();
+    let opts = IngestOptions {
+        mapping: Some(fundguard_ingest::mapping::Mapping::load(&path).unwrap()),
+        ..IngestOptions::default()
+    };
+    let i = ingest(&dir, &opts).unwrap();
+    check_balance(&i);
+    assert_eq!(i.report.total_rejected(), 0, "{}", render(&i.rejects));
+    let p = i.dump.patients.as_ref().unwrap();
+    assert!(p.death.iter().all(|&d| d == fundguard_model::NULL_DATE));
+    // `NA` twice (a date, a time) and the declared `n/a`.
+    assert_eq!(i.report.null_cells(), 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
