@@ -118,6 +118,9 @@ pub struct Ctx<'a> {
     /// Peer groups derived from the claims when the dump has no providers table, built by the
     /// first peer rule that asks (`rules::peer_outlier::peers::derive_groups`).
     pub derived_groups: std::sync::OnceLock<Vec<Option<crate::rules::peer_outlier::peers::Group>>>,
+    /// The still-billed money of each visit ([`Ctx::visit_money`]), summed once in one pass over
+    /// the lines for the rules that ask.
+    visit_money: std::sync::OnceLock<Vec<Fen>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -210,6 +213,7 @@ impl<'a> Ctx<'a> {
             netting,
             trace_groups: std::sync::OnceLock::new(),
             derived_groups: std::sync::OnceLock::new(),
+            visit_money: std::sync::OnceLock::new(),
         }
     }
 
@@ -254,6 +258,21 @@ impl<'a> Ctx<'a> {
                 panic!("money overflow adding line {} to {sum:?}", self.line_id(x))
             })
         })
+    }
+
+    /// The money of a visit's still-billed lines ([`Ctx::money`] summed), whether or not the
+    /// visit is live.
+    pub fn visit_money(&self, visit: u32) -> Fen {
+        self.visit_money.get_or_init(|| {
+            let l = &self.dump.lines;
+            let mut out = vec![Fen::ZERO; self.visit_live.len()];
+            for (i, &v) in l.visit.iter().enumerate() {
+                if self.net_qty[i] > 0 {
+                    out[v as usize] += self.money(i as u32);
+                }
+            }
+            out
+        })[visit as usize]
     }
 
     /// The still-billed lines of a visit, by time.

@@ -1,6 +1,6 @@
 //! bed_hanging.elsewhere — settlements at other providers during an inpatient stay.
 
-use fundguard_model::{category, day_of, Days, Fen};
+use fundguard_model::{category, day_of, Days};
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::Ctx;
@@ -88,7 +88,7 @@ impl Rule for Elsewhere {
                     .collect();
                 let mut amount = ctx.money_sum(&lines);
                 if lines.is_empty() {
-                    let total: Fen = ctx.live_lines(stay).map(|l| ctx.money(l)).sum();
+                    let total = ctx.visit_money(stay);
                     amount = total.mul_div(days.len() as i64, i64::from((d - a).max(1)));
                 }
                 let places: Vec<String> = inside

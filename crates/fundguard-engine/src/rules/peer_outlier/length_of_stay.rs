@@ -77,7 +77,7 @@ impl Rule for LengthOfStay {
                     };
                     actual += days(s);
                     expected += typical[c];
-                    money += ctx.live_lines(s).map(|x| ctx.money(x)).sum::<Fen>();
+                    money += ctx.visit_money(s);
                     stays += 1;
                 }
                 (stays > 0 && expected > 0.0).then(|| Measure {

@@ -59,7 +59,7 @@ impl Rule for MoneyPerPatient {
                         continue;
                     }
                     people.push(patient[x as usize]);
-                    money += ctx.live_lines(x).map(|y| ctx.money(y)).sum::<Fen>();
+                    money += ctx.visit_money(x);
                 }
                 people.sort_unstable();
                 people.dedup();

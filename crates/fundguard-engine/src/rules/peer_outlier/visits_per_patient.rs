@@ -77,7 +77,7 @@ impl Rule for VisitsPerPatient {
                 seen.sort_unstable();
                 let (mut patients, mut money, mut returns) = (0usize, Fen::ZERO, Fen::ZERO);
                 for (k, &(patient, _, x)) in seen.iter().enumerate() {
-                    let m: Fen = ctx.live_lines(x).map(|y| ctx.money(y)).sum();
+                    let m = ctx.visit_money(x);
                     money += m;
                     if k == 0 || seen[k - 1].0 != patient {
                         patients += 1;
