@@ -331,7 +331,6 @@ pub(crate) fn read(
                 national::FEE_LIST_D,
                 &[
                     "line_id",
-                    "visit_id",
                     "item_code",
                     "charge_category",
                     "charge_time",
@@ -341,12 +340,11 @@ pub(crate) fn read(
                 ],
             ),
         )?;
-        out[Table::LineItems as usize] = Some(whole(
-            &e,
-            Table::LineItems,
-            national::FEE_LIST_D,
-            Vec::new(),
-        ));
+        // Some platforms key the fee lines by settlement (`setl_id`, beside a `smdtrt_id`) and
+        // leave `mdtrt_id` out: they are linked to their visits through SETL_D.
+        let derived = visit_by_settlement(&e, p, "FEE_LIST_D", settlements.as_ref())?;
+        out[Table::LineItems as usize] =
+            Some(whole(&e, Table::LineItems, national::FEE_LIST_D, derived));
     }
     if let Some(p) = files.get("PSN_INFO_B") {
         let e = parse(p, &required(national::PSN_INFO_B, &["patient_id"]))?;

@@ -48,7 +48,8 @@ pub const SETL_D: &[Field] = &[
     f("is_refund", &["refd_setl_flag"]),
 ];
 
-/// 费用明细: one row per billed item.
+/// 费用明细: one row per billed item. Lines keyed by `setl_id` without `mdtrt_id` (some provinces'
+/// layout, beside a `smdtrt_id`) are linked to their visits through `SETL_D`.
 pub const FEE_LIST_D: &[Field] = &[
     f("line_id", &["feedetl_sn", "bkkp_sn"]),
     f("visit_id", &["mdtrt_id"]),

@@ -329,6 +329,77 @@ mod extracts {
         }
     }
 
+    /// Fee lines keyed by settlement (`setl_id` beside `smdtrt_id`, no `mdtrt_id`), as some
+    /// provinces' loaders define FEE_LIST_D: linked to their visits through SETL_D, the same
+    /// lines as the `mdtrt_id` layout gives; a line of an unknown settlement is rejected.
+    #[test]
+    fn fee_lines_keyed_by_settlement_link_through_setl_d() {
+        let by_visit = scratch("fee-by-visit");
+        write(
+            &by_visit,
+            &[
+                ("MDTRT_D.txt", MDTRT),
+                ("SETL_D.txt", SETL),
+                ("FEE_LIST_D.txt", FEE),
+            ],
+            false,
+        );
+        let by_setl = scratch("fee-by-setl");
+        let fee = FEE
+            .replace("bkkp_sn|mdtrt_id|", "bkkp_sn|setl_id|smdtrt_id|")
+            .replace("|M1|", "|S1|SM1|")
+            .replace("L3|M2|", "L3|S2|SM2|")
+            .replace("L4|M2|", "L4|S2R|SM2|")
+            .replace("|M4|", "|S4|SM4|");
+        let fee = format!(
+            "{fee}L6|S7|SM7|001102000010000|普通门诊诊查费|2|2026-03-03 09:05:00|1|40|40.00||D2|1\r\n"
+        );
+        write(
+            &by_setl,
+            &[
+                ("MDTRT_D.txt", MDTRT),
+                ("SETL_D.txt", SETL),
+                ("FEE_LIST_D.txt", &fee),
+            ],
+            false,
+        );
+        let a = ingest(&by_visit, &IngestOptions::default()).unwrap();
+        let b = ingest(&by_setl, &IngestOptions::default()).unwrap();
+        check_balance(&b);
+        assert_eq!(a.dump.lines.visit, b.dump.lines.visit);
+        assert_eq!(a.dump.lines.amount, b.dump.lines.amount);
+        let orphan: Vec<&Reject> = b
+            .rejects
+            .iter()
+            .filter(|r| r.table == Table::LineItems)
+            .collect();
+        assert_eq!(orphan.len(), 1, "{:#?}", b.rejects);
+        assert!(orphan[0].reason.contains("S7"), "{}", orphan[0].reason);
+        // Neither key: the file is named.
+        let neither = scratch("fee-no-key");
+        let fee = FEE.replace("bkkp_sn|mdtrt_id|", "bkkp_sn|smdtrt_id|");
+        write(
+            &neither,
+            &[
+                ("MDTRT_D.txt", MDTRT),
+                ("SETL_D.txt", SETL),
+                ("FEE_LIST_D.txt", &fee),
+            ],
+            false,
+        );
+        let e = ingest(&neither, &IngestOptions::default())
+            .err()
+            .expect("an error");
+        assert!(
+            e.to_string()
+                .contains("FEE_LIST_D has neither mdtrt_id nor setl_id"),
+            "{e}"
+        );
+        for d in [by_visit, by_setl, neither] {
+            std::fs::remove_dir_all(&d).unwrap();
+        }
+    }
+
     #[test]
     fn extracts_translate_join_settlements_and_skip_invalid_rows() {
         let dir = scratch("extract");
