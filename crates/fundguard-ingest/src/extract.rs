@@ -250,6 +250,7 @@ fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
         skipped_invalid: skipped,
         superseded: 0,
         null_cells: 0,
+        derived: false,
     };
     Ok(Extract {
         path: path.to_path_buf(),
@@ -322,6 +323,9 @@ pub(crate) fn read(
             }
         };
         out[Table::Visits as usize] = Some(visits(&m, &s));
+        if !files.contains_key("PSN_INFO_B") {
+            out[Table::Patients as usize] = patients_from_visits(&m);
+        }
         settlements = Some(s);
     }
     if let Some(p) = files.get("FEE_LIST_D") {
@@ -470,6 +474,58 @@ fn part(
         lines: rows.iter().map(|&r| e.lines[r]).collect(),
         broken,
     }
+}
+
+/// Patients made from MDTRT_D when PSN_INFO_B is not exported but the visits carry the person's
+/// fields (`gend`, `brdy`, `die_date`, `insu_admdvs` …): one row per person (`psn_no`, in order of
+/// first visit), each field the first non-empty value among his visits. `None` when the visits
+/// carry none of them. The account lists MDTRT_D under patients, marked `derived`.
+fn patients_from_visits(m: &Extract) -> Option<RawTable> {
+    let id = m.position(&["psn_no"])?;
+    let fields: Vec<(&'static str, usize)> = national::PSN_INFO_B
+        .iter()
+        .filter(|f| f.column != "patient_id")
+        .filter_map(|f| m.position(f.names).map(|p| (f.column, p)))
+        .collect();
+    if fields.is_empty() {
+        return None;
+    }
+    // Person -> (first row, the first non-empty value of each field).
+    let mut index: rustc_hash::FxHashMap<&str, usize> = Default::default();
+    let mut people: Vec<(usize, Vec<&str>)> = Vec::new();
+    for r in 0..m.rows() {
+        if m.is_broken(r) {
+            continue;
+        }
+        let k = *index.entry(m.get(r, Some(id))).or_insert_with(|| {
+            people.push((r, vec![""; fields.len()]));
+            people.len() - 1
+        });
+        for (slot, &(_, p)) in people[k].1.iter_mut().zip(&fields) {
+            if slot.is_empty() {
+                *slot = m.get(r, Some(p));
+            }
+        }
+    }
+    let rows: Vec<usize> = people.iter().map(|p| p.0).collect();
+    let mut cols = vec![("patient_id", {
+        let mut c = StrColumn::default();
+        for &r in &rows {
+            c.push(m.get(r, Some(id)));
+        }
+        c
+    })];
+    for (k, &(column, _)) in fields.iter().enumerate() {
+        let mut c = StrColumn::default();
+        for p in &people {
+            c.push(p.1[k]);
+        }
+        cols.push((column, c));
+    }
+    let mut p = part(m, cols, &rows, Vec::new());
+    p.report.derived = true;
+    p.report.skipped_invalid = 0;
+    Some(RawTable::from_text(Table::Patients, vec![p]))
 }
 
 /// Every row of an extract as a whole table: its mapped fields plus `derived` columns.

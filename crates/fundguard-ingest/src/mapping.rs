@@ -339,6 +339,7 @@ fn read_file(
             skipped_invalid: 0,
             superseded: 0,
             null_cells,
+            derived: false,
         },
         columns: cols.into_iter().map(|(n, _, c)| (n, c)).collect(),
         rows,

@@ -40,6 +40,10 @@ pub struct FileReport {
     /// marker; [`NullMarkers`]).
     #[serde(skip_serializing_if = "is_zero")]
     pub null_cells: usize,
+    /// The table was made from this file's columns of another table (patients from MDTRT_D
+    /// when PSN_INFO_B is not exported).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub derived: bool,
 }
 
 /// The common spellings of a missing value in exports from databases and statistics tools.
@@ -609,6 +613,7 @@ impl TableReader {
                 skipped_invalid: 0,
                 superseded: 0,
                 null_cells: 0,
+                derived: false,
             };
             self.meta.push_file(report, Vec::new(), Vec::new(), None);
             self.open = Some(OpenParquet {
@@ -645,6 +650,7 @@ fn file_report(path: &Path, file: &FileColumns, sha256: String) -> FileReport {
         skipped_invalid: 0,
         superseded: 0,
         null_cells: 0,
+        derived: false,
     }
 }
 

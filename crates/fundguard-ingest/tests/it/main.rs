@@ -400,6 +400,72 @@ mod extracts {
         }
     }
 
+    /// Without PSN_INFO_B, the person's fields MDTRT_D carries (`gend`, `brdy`, `die_date`,
+    /// `insu_admdvs`) make the patients table: one row per person, each field the first value his
+    /// visits give; the account lists MDTRT_D under patients, marked derived. Without them, no
+    /// patients table (the rules that need one say so).
+    #[test]
+    fn patients_are_derived_from_visits_when_psn_info_b_is_missing() {
+        let dir = scratch("patients-from-visits");
+        let mdtrt = "mdtrt_id|psn_no|fixmedins_code|med_type|begntime|endtime|gend|brdy|die_date|insu_admdvs|psn_name|vali_flag\r\n\
+            M1|P1|H1|21|2026-03-01 09:00:00|2026-03-05 10:00:00|1|1950-01-01||330102|张三|1\r\n\
+            M2|P2|H1|11|2026-03-02 09:00:00|2026-03-02 09:30:00|2|1960-05-05||330103|李四|1\r\n\
+            M4|P1|D1|41|2026-03-03 10:00:00|2026-03-03 10:00:00|1|1950-01-01|2026-03-20|330102|张三|1\r\n";
+        let setl = "setl_id|mdtrt_id|setl_time|medfee_sumamt|hifp_pay|acct_pay|cash_payamt|refd_setl_flag|vali_flag\r\n\
+            S1|M1|2026-03-05 10:00:00|500.00|400.00|0|100.00|0|1\r\n\
+            S2|M2|2026-03-02 09:30:00|40.00|30.00|0|10.00|0|1\r\n\
+            S4|M4|2026-03-03 10:00:00|30.00|0|30.00|0|0|1\r\n";
+        let fee = "bkkp_sn|mdtrt_id|hilist_code|hilist_name|med_chrgitm_type|fee_ocur_time|cnt|pric|det_item_fee_sumamt|vali_flag\r\n\
+            L1|M1|001109000010000|普通病房床位费|1|2026-03-01 12:00:00|10|50|500.00|1\r\n\
+            L3|M2|001102000010000|普通门诊诊查费|2|2026-03-02 09:05:00|1|40|40.00|1\r\n\
+            L5|M4|XA02BCA211A001010100483|奥美拉唑肠溶胶囊|09|2026-03-03 10:00:00|20|1.5|30.00|1\r\n";
+        write(
+            &dir,
+            &[
+                ("MDTRT_D.txt", mdtrt),
+                ("SETL_D.txt", setl),
+                ("FEE_LIST_D.txt", fee),
+            ],
+            false,
+        );
+        let i = ingest(&dir, &IngestOptions::default()).unwrap();
+        check_balance(&i);
+        assert_eq!(i.report.total_rejected(), 0, "{:#?}", i.rejects);
+        let t = i.report.table(Table::Patients);
+        assert!(t.present && t.files[0].derived, "{t:#?}");
+        assert_eq!((t.read, t.accepted), (2, 2));
+        let p = i.dump.patients.as_ref().unwrap();
+        let row = |id: &str| {
+            p.patient
+                .iter()
+                .position(|&x| i.dump.dicts.patients.get(x) == id)
+                .unwrap()
+        };
+        // P1's death date is on his second visit only.
+        assert_ne!(p.death[row("P1")], fundguard_model::NULL_DATE);
+        assert_eq!(p.death[row("P2")], fundguard_model::NULL_DATE);
+        assert_eq!(p.sex[row("P2")], fundguard_model::Sex::Female);
+        // The name is read nowhere.
+        assert!(!format!("{:?}", i.report).contains("张三"));
+
+        // Visits without the person's fields: no patients table.
+        let bare = scratch("no-person-fields");
+        write(
+            &bare,
+            &[
+                ("MDTRT_D.txt", MDTRT),
+                ("SETL_D.txt", SETL),
+                ("FEE_LIST_D.txt", FEE),
+            ],
+            false,
+        );
+        let i = ingest(&bare, &IngestOptions::default()).unwrap();
+        assert!(!i.report.table(Table::Patients).present);
+        for d in [dir, bare] {
+            std::fs::remove_dir_all(&d).unwrap();
+        }
+    }
+
     #[test]
     fn extracts_translate_join_settlements_and_skip_invalid_rows() {
         let dir = scratch("extract");
