@@ -326,6 +326,9 @@ pub(crate) fn read(
         if !files.contains_key("PSN_INFO_B") {
             out[Table::Patients as usize] = patients_from_visits(&m);
         }
+        if !files.contains_key("FIXMEDINS_B") {
+            out[Table::Providers as usize] = providers_from_visits(&m);
+        }
         settlements = Some(s);
     }
     if let Some(p) = files.get("FEE_LIST_D") {
@@ -476,6 +479,54 @@ fn part(
     }
 }
 
+/// One row per distinct value of the field at `key` (in order of first appearance) and, per
+/// `fields` position, the first non-empty value among that key's rows: a reference table made
+/// from the rows that carry its fields.
+fn first_values<'e>(
+    m: &'e Extract,
+    key: usize,
+    fields: &[usize],
+) -> (Vec<usize>, Vec<Vec<&'e str>>) {
+    let mut index: rustc_hash::FxHashMap<&str, usize> = Default::default();
+    let (mut rows, mut values): (Vec<usize>, Vec<Vec<&str>>) = (Vec::new(), Vec::new());
+    for r in 0..m.rows() {
+        if m.is_broken(r) {
+            continue;
+        }
+        let k = *index.entry(m.get(r, Some(key))).or_insert_with(|| {
+            rows.push(r);
+            values.push(vec![""; fields.len()]);
+            rows.len() - 1
+        });
+        for (slot, &p) in values[k].iter_mut().zip(fields) {
+            if slot.is_empty() {
+                *slot = m.get(r, Some(p));
+            }
+        }
+    }
+    (rows, values)
+}
+
+/// A table made from MDTRT_D: its key column and the given columns, marked derived.
+fn derived_table(
+    m: &Extract,
+    table: Table,
+    key: (&'static str, usize),
+    rows: &[usize],
+    columns: Vec<(&'static str, StrColumn)>,
+) -> RawTable {
+    let mut id = StrColumn::default();
+    for &r in rows {
+        id.push(m.get(r, Some(key.1)));
+    }
+    let mut cols = vec![(key.0, id)];
+    cols.extend(columns);
+    let mut p = part(m, cols, rows, Vec::new());
+    p.report.derived = true;
+    p.report.skipped_invalid = 0;
+    RawTable::from_text(table, vec![p])
+}
+
 /// Patients made from MDTRT_D when PSN_INFO_B is not exported but the visits carry the person's
 /// fields (`gend`, `brdy`, `die_date`, `insu_admdvs` …): one row per person (`psn_no`, in order of
 /// first visit), each field the first non-empty value among his visits. `None` when the visits
@@ -490,42 +541,104 @@ fn patients_from_visits(m: &Extract) -> Option<RawTable> {
     if fields.is_empty() {
         return None;
     }
-    // Person -> (first row, the first non-empty value of each field).
-    let mut index: rustc_hash::FxHashMap<&str, usize> = Default::default();
-    let mut people: Vec<(usize, Vec<&str>)> = Vec::new();
+    let pos: Vec<usize> = fields.iter().map(|f| f.1).collect();
+    let (rows, values) = first_values(m, id, &pos);
+    let columns = fields
+        .iter()
+        .enumerate()
+        .map(|(k, &(column, _))| {
+            let mut c = StrColumn::default();
+            for v in &values {
+                c.push(v[k]);
+            }
+            (column, c)
+        })
+        .collect();
+    Some(derived_table(
+        m,
+        Table::Patients,
+        ("patient_id", id),
+        &rows,
+        columns,
+    ))
+}
+
+/// Providers made from MDTRT_D when FIXMEDINS_B is not exported but the visits carry the
+/// institution's fields (`fixmedins_name`, `hosp_lv`, `fixmedins_type`, `medins_type`): one row
+/// per `fixmedins_code`. Its `provider_type` is read as from FIXMEDINS_B when the type fields are
+/// there, else from its visits as derived peer groups do: a pharmacy when at least half are
+/// pharmacy purchases (`med_type` 41), a hospital when it has at least 5 stays making at least 1%
+/// of its visits, a clinic otherwise. `None` when the visits carry none of the fields.
+fn providers_from_visits(m: &Extract) -> Option<RawTable> {
+    let id = m.position(&["fixmedins_code"])?;
+    let fields: Vec<(&'static str, usize)> = national::FIXMEDINS_B
+        .iter()
+        .filter(|f| f.column != "provider_id")
+        .filter_map(|f| m.position(f.names).map(|p| (f.column, p)))
+        .collect();
+    if fields.is_empty() {
+        return None;
+    }
+    let pos: Vec<usize> = fields.iter().map(|f| f.1).collect();
+    let (rows, values) = first_values(m, id, &pos);
+    let at = |name: &str| fields.iter().position(|f| f.0 == name);
+    let (ft, mt) = (at("fixmedins_type"), at("medins_type"));
+    // Visits, stays and purchases per provider, for the type when the table does not say it.
+    let med = m.position(&["med_type"]);
+    let mut mix: rustc_hash::FxHashMap<&str, (usize, usize, usize)> = Default::default();
     for r in 0..m.rows() {
         if m.is_broken(r) {
             continue;
         }
-        let k = *index.entry(m.get(r, Some(id))).or_insert_with(|| {
-            people.push((r, vec![""; fields.len()]));
-            people.len() - 1
-        });
-        for (slot, &(_, p)) in people[k].1.iter_mut().zip(&fields) {
-            if slot.is_empty() {
-                *slot = m.get(r, Some(p));
-            }
+        let e = mix.entry(m.get(r, Some(id))).or_default();
+        e.0 += 1;
+        match national::visit_type_of(m.get(r, med)) {
+            "inpatient" => e.1 += 1,
+            "pharmacy" => e.2 += 1,
+            _ => {}
         }
     }
-    let rows: Vec<usize> = people.iter().map(|p| p.0).collect();
-    let mut cols = vec![("patient_id", {
-        let mut c = StrColumn::default();
-        for &r in &rows {
-            c.push(m.get(r, Some(id)));
-        }
-        c
-    })];
+    let mut columns: Vec<(&'static str, StrColumn)> = Vec::new();
     for (k, &(column, _)) in fields.iter().enumerate() {
-        let mut c = StrColumn::default();
-        for p in &people {
-            c.push(p.1[k]);
+        if matches!(column, "fixmedins_type" | "medins_type") {
+            continue;
         }
-        cols.push((column, c));
+        let mut c = StrColumn::default();
+        for v in &values {
+            c.push(&match column {
+                "level" => national::pad_code(v[k], 2),
+                _ => v[k].to_string(),
+            });
+        }
+        columns.push((column, c));
     }
-    let mut p = part(m, cols, &rows, Vec::new());
-    p.report.derived = true;
-    p.report.skipped_invalid = 0;
-    Some(RawTable::from_text(Table::Patients, vec![p]))
+    let mut kind = StrColumn::default();
+    for (r, v) in rows.iter().zip(&values) {
+        let get = |p: Option<usize>| p.map_or("", |k| v[k]);
+        kind.push(match (get(ft), get(mt)) {
+            ("2", _) => "pharmacy",
+            (_, m) if m.starts_with('D') => "clinic",
+            ("", "") => {
+                let (visits, stays, purchases) = mix[m.get(*r, Some(id))];
+                if purchases * 2 >= visits {
+                    "pharmacy"
+                } else if stays >= 5 && stays * 100 >= visits {
+                    "hospital"
+                } else {
+                    "clinic"
+                }
+            }
+            _ => "hospital",
+        });
+    }
+    columns.push(("provider_type", kind));
+    Some(derived_table(
+        m,
+        Table::Providers,
+        ("provider_id", id),
+        &rows,
+        columns,
+    ))
 }
 
 /// Every row of an extract as a whole table: its mapped fields plus `derived` columns.

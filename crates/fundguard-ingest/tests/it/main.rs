@@ -400,17 +400,17 @@ mod extracts {
         }
     }
 
-    /// Without PSN_INFO_B, the person's fields MDTRT_D carries (`gend`, `brdy`, `die_date`,
-    /// `insu_admdvs`) make the patients table: one row per person, each field the first value his
-    /// visits give; the account lists MDTRT_D under patients, marked derived. Without them, no
-    /// patients table (the rules that need one say so).
+    /// Without PSN_INFO_B and FIXMEDINS_B, the person's and the institution's fields MDTRT_D
+    /// carries make the patients and providers tables: one row per person or institution, each
+    /// field the first value its visits give; the account lists MDTRT_D under them, marked
+    /// derived. Without such fields, no such table (the rules that need one say so).
     #[test]
-    fn patients_are_derived_from_visits_when_psn_info_b_is_missing() {
+    fn visits_fields_make_patients_and_providers_when_their_tables_are_missing() {
         let dir = scratch("patients-from-visits");
-        let mdtrt = "mdtrt_id|psn_no|fixmedins_code|med_type|begntime|endtime|gend|brdy|die_date|insu_admdvs|psn_name|vali_flag\r\n\
-            M1|P1|H1|21|2026-03-01 09:00:00|2026-03-05 10:00:00|1|1950-01-01||330102|张三|1\r\n\
-            M2|P2|H1|11|2026-03-02 09:00:00|2026-03-02 09:30:00|2|1960-05-05||330103|李四|1\r\n\
-            M4|P1|D1|41|2026-03-03 10:00:00|2026-03-03 10:00:00|1|1950-01-01|2026-03-20|330102|张三|1\r\n";
+        let mdtrt = "mdtrt_id|psn_no|fixmedins_code|med_type|begntime|endtime|gend|brdy|die_date|insu_admdvs|psn_name|fixmedins_name|hosp_lv|vali_flag\r\n\
+            M1|P1|H1|21|2026-03-01 09:00:00|2026-03-05 10:00:00|1|1950-01-01||330102|张三|某医院|5|1\r\n\
+            M2|P2|H1|11|2026-03-02 09:00:00|2026-03-02 09:30:00|2|1960-05-05||330103|李四|某医院|5|1\r\n\
+            M4|P1|D1|41|2026-03-03 10:00:00|2026-03-03 10:00:00|1|1950-01-01|2026-03-20|330102|张三|某药店||1\r\n";
         let setl = "setl_id|mdtrt_id|setl_time|medfee_sumamt|hifp_pay|acct_pay|cash_payamt|refd_setl_flag|vali_flag\r\n\
             S1|M1|2026-03-05 10:00:00|500.00|400.00|0|100.00|0|1\r\n\
             S2|M2|2026-03-02 09:30:00|40.00|30.00|0|10.00|0|1\r\n\
@@ -447,6 +447,26 @@ mod extracts {
         assert_eq!(p.sex[row("P2")], fundguard_model::Sex::Female);
         // The name is read nowhere.
         assert!(!format!("{:?}", i.report).contains("张三"));
+        // The institution's fields make the providers table; its type from the visit mix (one
+        // stay is no hospital's case mix: a clinic; purchases: a pharmacy), its level padded.
+        let t = i.report.table(Table::Providers);
+        assert!(t.present && t.files[0].derived, "{t:#?}");
+        let pr = i.dump.providers.as_ref().unwrap();
+        let row = |id: &str| {
+            pr.provider
+                .iter()
+                .position(|&x| i.dump.dicts.providers.get(x) == id)
+                .unwrap()
+        };
+        assert_eq!(
+            pr.provider_type[row("D1")],
+            fundguard_model::ProviderType::Pharmacy
+        );
+        assert_eq!(
+            pr.provider_type[row("H1")],
+            fundguard_model::ProviderType::Clinic
+        );
+        assert_eq!(i.dump.dicts.codes.get(pr.level[row("H1")]), "05");
 
         // Visits without the person's fields: no patients table.
         let bare = scratch("no-person-fields");
@@ -461,6 +481,7 @@ mod extracts {
         );
         let i = ingest(&bare, &IngestOptions::default()).unwrap();
         assert!(!i.report.table(Table::Patients).present);
+        assert!(!i.report.table(Table::Providers).present);
         for d in [dir, bare] {
             std::fs::remove_dir_all(&d).unwrap();
         }
