@@ -495,6 +495,13 @@ fn print_report(ing: &Ingested, secs: f64, show: usize) {
                     f.ignored_columns.join(", ")
                 );
             }
+            if f.derived {
+                println!(
+                    "note: {} made from {} (its own table was not exported)",
+                    t.table.name(),
+                    f.path.display()
+                );
+            }
             if f.null_cells > 0 {
                 println!(
                     "note: {}: {} cells spelling a missing value (NA, NULL, \\N, - …) read as empty",

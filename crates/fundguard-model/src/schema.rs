@@ -99,12 +99,13 @@ impl Table {
                 "over_standard_price (price caps)",
                 "duplicate_charge 2 (catalog max_per_day; national caps still apply)",
                 "item_swap 3 (items outside the drug catalogue)",
+                "item_swap.account_misuse (personal accounts paying for items outside the catalogue)",
             ],
             Table::Purchases => &["item_swap 1 (inventory mismatch)"],
             Table::DrugTraces => &["trace_code (drug trace codes sold twice, under two drugs, in two regions, missing)"],
             Table::DrugStock => &["trace_code.never_stocked (codes sold but never taken in)"],
             Table::SettlementDiagnoses => {
-                &["upcoding (secondary diagnoses that raise the group, above peers)"]
+                &["upcoding.complication_share (secondary diagnoses that raise the group, above peers)"]
             }
         }
     }
