@@ -23,9 +23,22 @@ pub struct Config {
     pub rules: RulesConfig,
     /// Scoring and reporting of leads.
     pub leads: LeadsConfig,
+    /// Who the reports are for.
+    pub report: ReportConfig,
     /// Analysts' SQL rules (`[[custom]]`), see `fundguard_custom`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub custom: Vec<CustomRule>,
+}
+
+/// `[report]`: the bureau the case dossiers are written for (their title line in the national
+/// exposure-case format); left empty, the title keeps the format's blanks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Province, autonomous region, municipality or 兵团, as written in the title: `浙江省`.
+    pub province: String,
+    /// City, prefecture or league: `杭州市`.
+    pub city: String,
 }
 
 /// A configuration that cannot be used.
@@ -121,7 +134,7 @@ mod tests {
     //! The configuration parser answers every text with a configuration or an error, never a panic.
     use proptest::prelude::*;
 
-    const VALID: &str = "[run]\nlanguage = \"en\"\ndisable = [\"card_pooling.ring\"]\n[rules.card_pooling.burst]\nmin_cards = 9\n[leads]\nreferral_yuan = 3000\n[[custom]]\nid = \"custom.x\"\nseverity = 0.5\nsubject = \"provider\"\nevidence = \"{provider_id}\"\nsql = \"SELECT provider_id AS subject_id, provider_id FROM visits\"\n";
+    const VALID: &str = "[run]\nlanguage = \"en\"\ndisable = [\"card_pooling.ring\"]\n[rules.card_pooling.burst]\nmin_cards = 9\n[leads]\nreferral_yuan = 3000\n[report]\nprovince = \"浙江省\"\ncity = \"杭州市\"\n[[custom]]\nid = \"custom.x\"\nseverity = 0.5\nsubject = \"provider\"\nevidence = \"{provider_id}\"\nsql = \"SELECT provider_id AS subject_id, provider_id FROM visits\"\n";
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]

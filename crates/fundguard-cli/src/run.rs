@@ -274,6 +274,12 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     let effective = cfg.to_toml();
     write_file(&out("config.toml"), &effective)?;
     let provider_types = provider_types(&ingested.dump);
+    let providers = provider_facts(&ingested.dump);
+    let period = format!(
+        "{} 至 {}",
+        fundguard_model::Date(fundguard_model::day_of(result.period.0)),
+        fundguard_model::Date(fundguard_model::day_of(result.period.1))
+    );
     let report = fundguard_report::Report {
         run_id: &run_id,
         version: env!("CARGO_PKG_VERSION"),
@@ -285,6 +291,9 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         hits_zh: &kept_zh,
         hits_en: &kept_en,
         provider_types: &provider_types,
+        providers: &providers,
+        place: (&cfg.report.province, &cfg.report.city),
+        period: &period,
         names: &names,
         top: cfg.leads.report_top,
         dossiers: cfg.leads.dossiers,
@@ -470,6 +479,27 @@ fn provider_types(dump: &fundguard_model::Dump) -> std::collections::BTreeMap<St
             out.insert(
                 dump.dicts.providers.get(p).to_string(),
                 t.provider_type[i].as_str().to_string(),
+            );
+        }
+    }
+    out
+}
+
+/// Name, level and beds of each provider the providers table lists.
+fn provider_facts(
+    dump: &fundguard_model::Dump,
+) -> std::collections::BTreeMap<String, fundguard_report::ProviderFacts> {
+    let mut out = std::collections::BTreeMap::new();
+    if let Some(t) = &dump.providers {
+        let d = &dump.dicts;
+        for (i, &p) in t.provider.iter().enumerate() {
+            out.insert(
+                d.providers.get(p).to_string(),
+                fundguard_report::ProviderFacts {
+                    name: d.provider_names.get_opt(t.name[i]).map(str::to_string),
+                    level: d.codes.get_opt(t.level[i]).map(str::to_string),
+                    beds: (t.beds[i] != fundguard_model::NULL_I64).then_some(t.beds[i]),
+                },
             );
         }
     }

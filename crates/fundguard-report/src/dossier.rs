@@ -1,6 +1,8 @@
-//! Case dossiers (案件材料) in the national exposure-case format (国家医疗保障局曝光台案例格式):
-//! 涉案基本情况 and 违法违规事实与涉嫌金额 filled from the data; the inspector's sections left as
-//! headed blanks.
+//! Case dossiers (案件材料) in the national exposure-case format (国家医疗保障局曝光台曝光案例格式,
+//! 医保函〔2020〕8号): the title line `____省…____市…____骗取医保基金案` and its six sections in
+//! order — （一）涉案基本情况, （二）案件查办的主要过程, （三）违法违规事实与涉嫌金额,
+//! （四）部门协作与移送情况, （五）作出处理的部门、处理依据与处理结果, （六）被处理单位（个人）意见 —
+//! filled with what the data knows, with labelled blanks for what only the inquiry can.
 
 use std::fmt::Write;
 
@@ -22,11 +24,33 @@ fn subject_zh(t: &str) -> &'static str {
 pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
     let hits = &r.hits_zh;
     let mut s = String::new();
-    let _ = writeln!(s, "# 案件材料：线索 {}\n", l.lead_id);
+    let blank = |v: &str, suffix: &str| -> String {
+        if v.is_empty() {
+            format!("____{suffix}")
+        } else {
+            v.to_string()
+        }
+    };
+    let facts = l.provider_id.as_ref().and_then(|p| r.providers.get(p));
+    let who = match (
+        l.subject_type.as_str(),
+        facts.and_then(|f| f.name.as_deref()),
+    ) {
+        ("provider", Some(name)) => name.to_string(),
+        _ => l.subject_id.clone(),
+    };
+    let _ = writeln!(
+        s,
+        "# {}{}{}骗取医保基金案\n",
+        blank(r.place.0, "省（自治区、直辖市）/兵团"),
+        blank(r.place.1, "市（地、州、盟）"),
+        who
+    );
     let _ = writeln!(s, "> {}\n", l.headlines[0]);
     let _ = writeln!(
         s,
-        "排名 {} · 评分 {:.3} · 涉及金额 {} 元 · {} · 运行 {}\n",
+        "线索 {} · 排名 {} · 评分 {:.3} · 涉及金额 {} 元 · {} · 运行 {}\n",
+        l.lead_id,
         l.rank,
         l.score,
         money(l.amount_fen),
@@ -38,7 +62,7 @@ pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
         r.run_id
     );
 
-    s.push_str("## 一、涉案基本情况\n\n");
+    s.push_str("## （一）涉案基本情况\n\n");
     let _ = writeln!(
         s,
         "- 涉案对象：{} `{}`",
@@ -47,7 +71,29 @@ pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
     );
     if let Some(p) = &l.provider_id {
         let kind = r.provider_types.get(p).map_or("unknown", String::as_str);
-        let _ = writeln!(s, "- 涉及定点医药机构：`{p}`（{}）", kind_zh(kind));
+        let name = facts.and_then(|f| f.name.as_deref()).unwrap_or("______");
+        let _ = writeln!(s, "- 定点医药机构全称：{name}（`{p}`）");
+        let _ = writeln!(s, "- 机构类别：{}", kind_zh(kind));
+        let level = facts.and_then(|f| f.level.as_deref());
+        let _ = writeln!(
+            s,
+            "- 医院等级（hosp_lv）：{}",
+            level.map_or("______".to_string(), |v| format!("`{v}`"))
+        );
+        let beds = facts.and_then(|f| f.beds);
+        let _ = writeln!(
+            s,
+            "- 床位数：{}",
+            beds.map_or("______".to_string(), |b| b.to_string())
+        );
+        s.push_str(
+            "- 机构性质：______ · 登记注册类型：______ · 主办单位：______ · 经营性质：______ · \
+             年出入院人次：______\n",
+        );
+    }
+    if l.subject_type == "patient" {
+        // Pseudonymised runs never show names or raw ids: the inquiry fills them in.
+        s.push_str("- 姓名：______ · 性别：______ · 年龄：______ · 单位：______ · 参保人员参保类型：______\n");
     }
     if l.subject_type == "doctor" {
         // The dump has no register of doctors: what it cannot know is left for the inquiry.
@@ -109,7 +155,23 @@ pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
         l.hit_count
     );
 
-    s.push_str("## 二、违法违规事实与涉嫌金额\n\n");
+    s.push_str("## （二）案件查办的主要过程\n\n");
+    let rules: Vec<String> = l
+        .rule_ids
+        .iter()
+        .map(|id| format!("{}（`{id}`）", r.names.get(id, Language::Zh)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "- 线索来源：医保基金智能监管筛查（fundguard {}，运行 {}），数据期间 {}，命中规则：{}。",
+        r.version,
+        r.run_id,
+        r.period,
+        rules.join("、")
+    );
+    s.push_str("- 调查过程：______（现场检查、病历与进销存核查、询问笔录等，由检查人员填写）\n\n");
+
+    s.push_str("## （三）违法违规事实与涉嫌金额\n\n");
     for (n, &i) in l.hits.iter().enumerate() {
         let h = &hits[i];
         let _ = write!(
@@ -146,22 +208,80 @@ pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
         money(l.amount_fen)
     );
 
-    for (title, hint) in [
-        (
-            "三、调查核实情况",
-            "（由检查人员填写：现场检查、病历与进销存核查、询问笔录等。）",
-        ),
-        (
-            "四、定性与处理依据",
-            "（由检查人员填写：《医疗保障基金使用监督管理条例》等相关条款。）",
-        ),
-        (
-            "五、处理结果",
-            "（由检查人员填写：追回基金、罚款、暂停或解除协议、移送等。）",
-        ),
-        ("六、整改落实情况", "（由检查人员填写。）"),
-    ] {
-        let _ = writeln!(s, "## {title}\n\n{hint}\n");
+    s.push_str("## （四）部门协作与移送情况\n\n");
+    let _ = writeln!(
+        s,
+        "- {}\n- 协作部门与移送情况：______\n",
+        if l.referral {
+            format!(
+                "涉嫌金额 {} 元，达到移送标准（≥{} 元），建议按规定移送。",
+                money(l.amount_fen),
+                r.referral_yuan
+            )
+        } else {
+            format!("涉嫌金额未达移送标准（{} 元）。", r.referral_yuan)
+        }
+    );
+
+    s.push_str("## （五）作出处理的部门、处理依据与处理结果\n\n");
+    s.push_str("- 作出处理的部门：______医疗保障局\n");
+    let mut bases: Vec<&str> = Vec::new();
+    for f in &l.families {
+        for b in legal_bases(f) {
+            if !bases.contains(b) {
+                bases.push(b);
+            }
+        }
     }
+    let _ = writeln!(
+        s,
+        "- 处理依据（按命中规则建议，以本地规定和服务协议核定）：{}",
+        bases.join("；")
+    );
+    s.push_str("- 处理结果：______（追回基金、罚款、暂停或解除服务协议、移送等）\n\n");
+
+    s.push_str("## （六）被处理单位（个人）意见\n\n______\n");
     s
+}
+
+/// The articles a family's violations fall under, suggested to the inspector: 《医疗保障基金使用
+/// 监督管理条例》(国务院令第735号) 第十五条 lists what 定点医药机构 must not do, 第三十八条 its
+/// penalties (（一）分解住院、挂床住院 … （七）其他造成基金损失的行为), 第四十条 骗取 by an
+/// institution, 第四十一条 by a person; and the service agreement (服务协议).
+fn legal_bases(family: &str) -> &'static [&'static str] {
+    match family {
+        "bed_hanging" | "split_admission" => &[
+            "《医疗保障基金使用监督管理条例》第十五条、第三十八条第（一）项",
+            "定点医药机构服务协议",
+        ],
+        "duplicate_charge" | "over_standard_price" => &[
+            "《医疗保障基金使用监督管理条例》第十五条、第三十八条第（三）项",
+            "定点医药机构服务协议",
+        ],
+        "item_swap" => &[
+            "《医疗保障基金使用监督管理条例》第十五条、第三十八条第（四）项、第（六）项",
+            "定点医药机构服务协议",
+        ],
+        "restricted_item" => &[
+            "《医疗保障基金使用监督管理条例》第三十八条第（六）项",
+            "定点医药机构服务协议",
+        ],
+        "peer_outlier" | "excessive_supply" | "admission_standard" => &[
+            "《医疗保障基金使用监督管理条例》第十五条、第三十八条第（二）项",
+            "定点医药机构服务协议",
+        ],
+        "phantom_service" => &["《医疗保障基金使用监督管理条例》第四十条第（三）项"],
+        "card_pooling" | "impersonation" => &[
+            "《医疗保障基金使用监督管理条例》第四十条第（一）项",
+            "《医疗保障基金使用监督管理条例》第四十一条",
+        ],
+        "trace_code" => &[
+            "《医疗保障基金使用监督管理条例》第三十八条第（五）项",
+            "《医疗保障基金使用监督管理条例》第四十一条",
+        ],
+        _ => &[
+            "《医疗保障基金使用监督管理条例》第三十八条第（七）项",
+            "定点医药机构服务协议",
+        ],
+    }
 }

@@ -46,6 +46,15 @@ pub struct InstitutionKind {
     pub amount_fen: i64,
 }
 
+/// What the providers table says of one provider.
+#[derive(Debug, Clone, Default)]
+pub struct ProviderFacts {
+    pub name: Option<String>,
+    /// `hosp_lv` code.
+    pub level: Option<String>,
+    pub beds: Option<i64>,
+}
+
 /// Everything a report shows.
 pub struct Report<'a> {
     pub run_id: &'a str,
@@ -61,6 +70,12 @@ pub struct Report<'a> {
     pub hits_en: &'a [HitRow],
     /// `hospital`, `clinic`, `pharmacy` or `unknown` per provider id.
     pub provider_types: &'a BTreeMap<String, String>,
+    /// What the providers table says of each provider (for the dossiers).
+    pub providers: &'a BTreeMap<String, ProviderFacts>,
+    /// The bureau's province and city (`[report]`), empty when not configured.
+    pub place: (&'a str, &'a str),
+    /// The period the dump covers, `2026-03-01 至 2026-03-31`.
+    pub period: &'a str,
     pub names: &'a RuleNames,
     /// Leads shown in the report.
     pub top: usize,

@@ -306,13 +306,28 @@ fn the_report_renders_offline_with_the_top_lead_visible_and_the_exports_hold() {
 
     // The top lead's dossier, in the exposure-case format.
     let dossier = std::fs::read_to_string(run.join("cases").join(format!("{top}.md"))).unwrap();
-    for heading in [
-        "## 一、涉案基本情况",
-        "## 二、违法违规事实与涉嫌金额",
-        "## 三、调查核实情况",
-    ] {
-        assert!(dossier.contains(heading), "{dossier}");
-    }
+    // The title line, then exactly the format's six sections, in order.
+    assert!(
+        dossier.starts_with("# ____省（自治区、直辖市）/兵团____市（地、州、盟）")
+            && dossier.lines().next().unwrap().ends_with("骗取医保基金案"),
+        "{dossier}"
+    );
+    let headings: Vec<&str> = dossier.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(
+        headings,
+        [
+            "## （一）涉案基本情况",
+            "## （二）案件查办的主要过程",
+            "## （三）违法违规事实与涉嫌金额",
+            "## （四）部门协作与移送情况",
+            "## （五）作出处理的部门、处理依据与处理结果",
+            "## （六）被处理单位（个人）意见",
+        ]
+    );
+    assert!(
+        dossier.contains("《医疗保障基金使用监督管理条例》"),
+        "{dossier}"
+    );
 
     // leads.xlsx: every id is a text cell, exactly as in leads.parquet.
     let book =
