@@ -302,10 +302,13 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     write_file(&out("report.html"), &fundguard_report::html(&report))?;
     let cases = out("cases");
     for l in leads.iter().take(cfg.leads.dossiers) {
-        write_file(
-            &cases.join(format!("{}.md", l.lead_id)),
-            &fundguard_report::dossier(&report, l),
-        )?;
+        let md = fundguard_report::dossier(&report, l);
+        write_file(&cases.join(format!("{}.md", l.lead_id)), &md)?;
+        let path = cases.join(format!("{}.docx", l.lead_id));
+        fundguard_report::docx(&md)
+            .and_then(|b| std::fs::write(&path, b))
+            .with_context(|| format!("writing {}", path.display()))
+            .map_err(Failure::Output)?;
     }
     let book = fundguard_report::xlsx(&report)
         .map_err(|e| Failure::Output(anyhow::anyhow!("building leads.xlsx: {e}")))?;

@@ -13,11 +13,13 @@ use std::collections::BTreeMap;
 use fundguard_model::{yuan, Fen, HitRow, Language};
 use fundguard_scoring::{Lead, RuleNames};
 
+mod docx;
 mod dossier;
 mod html;
 mod parquet;
 mod xlsx;
 
+pub use docx::docx;
 pub use dossier::dossier;
 pub use html::html;
 pub use parquet::{write_batch, write_hits, write_leads, Meta};

@@ -328,6 +328,28 @@ fn the_report_renders_offline_with_the_top_lead_visible_and_the_exports_hold() {
         dossier.contains("《医疗保障基金使用监督管理条例》"),
         "{dossier}"
     );
+    // Its Word copy: a docx package whose document has the same title and sections as Word
+    // headings, and the lead's amount.
+    let docx = std::fs::File::open(run.join("cases").join(format!("{top}.docx"))).unwrap();
+    let mut zip = zip::ZipArchive::new(docx).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
+        .unwrap();
+    assert!(zip.by_name("word/styles.xml").is_ok());
+    let h2 = r#"<w:pStyle w:val="Heading2"/></w:pPr><w:r><w:t xml:space="preserve">"#;
+    for heading in &headings {
+        assert!(
+            xml.contains(&format!("{h2}{}", &heading[3..])),
+            "{heading} missing from the docx"
+        );
+    }
+    let amount = dossier
+        .lines()
+        .find(|l| l.starts_with("合计涉嫌金额"))
+        .and_then(|l| l.split("**").nth(1))
+        .unwrap()
+        .to_string();
+    assert!(xml.contains(&amount), "{amount}");
 
     // leads.xlsx: every id is a text cell, exactly as in leads.parquet.
     let book =
