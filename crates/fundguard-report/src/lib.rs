@@ -112,14 +112,25 @@ impl Report<'_> {
         for t in self.provider_types.values() {
             out.entry(t.clone()).or_default().total += 1;
         }
-        let mut flagged: BTreeMap<&str, Fen> = BTreeMap::new();
-        // A doctor's lead repeats hits of his institution's and his patients' leads.
+        // Institutions named by a lead (a doctor's lead repeats hits of his institution's and his
+        // patients' leads, a provider's lead rolls up its patients': neither adds one); the money
+        // is that of the hits at each, each line once.
+        let mut named: std::collections::BTreeSet<&str> = Default::default();
         for l in self.leads.iter().filter(|l| l.subject_type != "doctor") {
             if let Some(p) = &l.provider_id {
-                *flagged.entry(p.as_str()).or_default() += Fen(l.amount_fen);
+                named.insert(p.as_str());
             }
         }
-        for (p, amount) in flagged {
+        let mut at: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, h) in self.hits_zh.iter().enumerate() {
+            if let Some(p) = h.provider_id.as_deref().filter(|p| named.contains(p)) {
+                at.entry(p).or_default().push(i);
+            }
+        }
+        for p in named {
+            let amount = at.get(p).map_or(Fen::ZERO, |hits| {
+                Fen(fundguard_scoring::amount_once(self.hits_zh, hits))
+            });
             let t = self
                 .provider_types
                 .get(p)

@@ -184,7 +184,49 @@ const HITS: [(&str, f64); 14] = [
     ("证据", 80.0),
 ];
 
-/// leads.xlsx: a sheet of leads (线索) and one of their hits (命中明细).
+/// The bureau's monthly 监督检查情况统计表: what the run knows filled (institutions in the dump, with
+/// leads, the money at risk), the inspection outcome columns left for the inspectors.
+const SUPERVISION: [(&str, f64); 14] = [
+    ("统计期间", 26.0),
+    ("定点医药机构数：总数", 12.0),
+    ("其中：医疗机构", 12.0),
+    ("其中：零售药店", 12.0),
+    ("筛查出线索的机构数", 12.0),
+    ("其中：医疗机构", 12.0),
+    ("其中：零售药店", 12.0),
+    ("线索涉及金额（元）", 16.0),
+    ("已检查机构数", 12.0),
+    ("存在问题机构数", 12.0),
+    ("追回医保基金（万元）", 14.0),
+    ("行政处罚金额（万元）", 14.0),
+    ("暂停或解除服务协议机构数", 14.0),
+    ("移送司法机关机构数", 14.0),
+];
+
+fn supervision_row(r: &Report<'_>) -> Vec<Cell> {
+    let kinds = r.institutions();
+    let of = |k: &str| kinds.get(k).cloned().unwrap_or_default();
+    let (hospital, clinic, pharmacy) = (of("hospital"), of("clinic"), of("pharmacy"));
+    let total: usize = kinds.values().map(|k| k.total).sum();
+    let flagged: usize = kinds.values().map(|k| k.flagged).sum();
+    let amount: i64 = kinds.values().map(|k| k.amount_fen).sum();
+    let mut row = vec![
+        text(r.period),
+        Cell::Int(total as i64),
+        Cell::Int((hospital.total + clinic.total) as i64),
+        Cell::Int(pharmacy.total as i64),
+        Cell::Int(flagged as i64),
+        Cell::Int((hospital.flagged + clinic.flagged) as i64),
+        Cell::Int(pharmacy.flagged as i64),
+        Cell::Yuan(amount),
+    ];
+    // What only the inspection knows.
+    row.extend((0..6).map(|_| text("")));
+    row
+}
+
+/// leads.xlsx: a sheet of leads (线索), one of their hits (命中明细) and the month's
+/// 监督检查情况统计表.
 pub fn xlsx(r: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
     let mut leads = Vec::with_capacity(r.leads.len());
     let mut hits = Vec::new();
@@ -234,6 +276,11 @@ pub fn xlsx(r: &Report<'_>) -> Result<Vec<u8>, XlsxError> {
             name: "命中明细".into(),
             header: &HITS,
             rows: hits,
+        },
+        Sheet {
+            name: "监督检查情况统计表".into(),
+            header: &SUPERVISION,
+            rows: vec![supervision_row(r)],
         },
     ])
 }

@@ -357,6 +357,17 @@ fn the_report_renders_offline_with_the_top_lead_visible_and_the_exports_hold() {
             .unwrap();
     assert_eq!(book[0].name, "线索");
     assert_eq!(book[1].name, "命中明细");
+    // The bureau's monthly statistics: institutions in the dump and with leads filled, the
+    // inspection's columns left empty.
+    let stats = book
+        .iter()
+        .find(|s| s.name == "监督检查情况统计表")
+        .expect("the statistics sheet");
+    assert_eq!(stats.rows[0].1[0], "统计期间");
+    assert_eq!(stats.rows[0].1[10], "追回医保基金（万元）");
+    let institutions: i64 = stats.rows[1].1[1].parse().unwrap();
+    let flagged: i64 = stats.rows[1].1[4].parse().unwrap();
+    assert!(institutions > flagged && flagged > 0, "{:?}", stats.rows[1]);
     assert_eq!(book[0].rows[0].1[1], "线索编号");
     assert_eq!(book[0].rows[1].1[1], top);
     // A long digit id stored as a number would come back rounded (3.30100053800000e19).
