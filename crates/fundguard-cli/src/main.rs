@@ -102,6 +102,10 @@ enum Command {
         /// (HMAC-SHA256, `PSN-` + 16 hex digits), stable for one key.
         #[arg(long, value_name = "KEYFILE")]
         pseudonymize: Option<PathBuf>,
+        /// Print nothing but errors: no summary on stdout, no progress on stderr (progress is
+        /// shown only when stderr is a terminal anyway).
+        #[arg(long)]
+        quiet: bool,
     },
     /// Lists the rules with their names, family and parameters.
     Rules {
@@ -276,6 +280,7 @@ fn main() -> ExitCode {
             null_values,
             keep_going,
             pseudonymize,
+            quiet,
         } => run::run(&run::RunArgs {
             input: &input,
             out: &out,
@@ -287,7 +292,7 @@ fn main() -> ExitCode {
             null_values: &null_values,
             keep_going,
             pseudonymize: pseudonymize.as_deref(),
-            quiet: false,
+            quiet,
         })
         .map(|_| ()),
         Command::Rules {

@@ -181,15 +181,35 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         .transpose()
         .map_err(|e| Failure::Config(anyhow::anyhow!("pseudonymize: {e}")))?;
     check_memory(a.input)?;
+    // Progress on stderr, for a person watching: only when it is a terminal and not --quiet.
+    let progress = !a.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let say = |text: String| {
+        if progress {
+            eprint!("\r\x1b[2K{text}");
+        }
+    };
     let mut stages = Vec::new();
     let t = Instant::now();
+    say(format!("reading {} …", a.input.display()));
     let mut ingested = ingest(a.input, &options).map_err(|e| Failure::Input(e.into()))?;
     stages.push(Stage {
         stage: "ingest",
         millis: t.elapsed().as_millis() as u64,
     });
+    let read: usize = ingested.report.tables.iter().map(|t| t.read).sum();
+    say(format!(
+        "read {read} rows in {:.1} s; building indexes …",
+        t.elapsed().as_secs_f64()
+    ));
     let t = Instant::now();
-    let mut result = fundguard_engine::run(&ingested.dump, &cfg.run, &cfg.rules, rulebase.as_ref());
+    let mut result = fundguard_engine::run_with_progress(
+        &ingested.dump,
+        &cfg.run,
+        &cfg.rules,
+        rulebase.as_ref(),
+        &|done, total, rule| say(format!("rules {done}/{total} done (last: {rule})")),
+    );
+    say("scoring and writing the outputs …".to_string());
     let custom = fundguard_custom::run_all(
         &ingested.dump,
         &cfg.custom,
@@ -374,6 +394,9 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         )));
     }
     staging.commit()?;
+    if progress {
+        eprint!("\r\x1b[2K");
+    }
 
     if !a.quiet {
         print_summary(&ingested, &result, &manifest, a.out);

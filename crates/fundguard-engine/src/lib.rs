@@ -133,52 +133,71 @@ pub fn run(
     rules: &RulesConfig,
     rulebase: Option<&RuleBase>,
 ) -> RuleRun {
+    run_with_progress(dump, cfg, rules, rulebase, &|_, _, _| {})
+}
+
+/// [`run`], calling `progress(done, total, rule id)` as each rule finishes (from the worker that
+/// ran it, in completion order: for a progress display only, never for results).
+pub fn run_with_progress(
+    dump: &Dump,
+    cfg: &RunConfig,
+    rules: &RulesConfig,
+    rulebase: Option<&RuleBase>,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+) -> RuleRun {
     let started = Instant::now();
     let ctx = Ctx::new(dump, rulebase);
     let index_millis = started.elapsed().as_millis() as u64;
     let all = catalogue(rules);
+    let run_one = |rule: &dyn Rule| {
+        let info = rule.info();
+        let outcome = |outcome| RuleOutcome {
+            rule_id: info.id.to_string(),
+            family: info.family,
+            outcome,
+        };
+        if let Some(reason) = skip_reason(info, cfg, dump, rulebase) {
+            return (outcome(Outcome::Skipped { reason }), Vec::new());
+        }
+        let t = Instant::now();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.run(&ctx))) {
+            Ok(mut hits) => {
+                if let Some(&s) = cfg.severity.get(info.id) {
+                    let base = info.severity.max(1e-9);
+                    for h in &mut hits {
+                        h.severity = (h.severity * s / base).clamp(0.0, 1.0);
+                    }
+                }
+                let amount_fen = hits
+                    .iter()
+                    .map(|h| h.amount)
+                    .sum::<fundguard_model::Fen>()
+                    .0;
+                let o = Outcome::Ran {
+                    hits: hits.len(),
+                    amount_fen,
+                    millis: t.elapsed().as_millis() as u64,
+                };
+                (outcome(o), hits)
+            }
+            Err(panic) => {
+                let error = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "the rule panicked".into());
+                (outcome(Outcome::Failed { error }), Vec::new())
+            }
+        }
+    };
+    let done = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<(RuleOutcome, Vec<Hit>)> = all
         .par_iter()
         .map(|rule| {
-            let info = rule.info();
-            let outcome = |outcome| RuleOutcome {
-                rule_id: info.id.to_string(),
-                family: info.family,
-                outcome,
-            };
-            if let Some(reason) = skip_reason(info, cfg, dump, rulebase) {
-                return (outcome(Outcome::Skipped { reason }), Vec::new());
-            }
-            let t = Instant::now();
-            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.run(&ctx))) {
-                Ok(mut hits) => {
-                    if let Some(&s) = cfg.severity.get(info.id) {
-                        let base = info.severity.max(1e-9);
-                        for h in &mut hits {
-                            h.severity = (h.severity * s / base).clamp(0.0, 1.0);
-                        }
-                    }
-                    let amount_fen = hits
-                        .iter()
-                        .map(|h| h.amount)
-                        .sum::<fundguard_model::Fen>()
-                        .0;
-                    let o = Outcome::Ran {
-                        hits: hits.len(),
-                        amount_fen,
-                        millis: t.elapsed().as_millis() as u64,
-                    };
-                    (outcome(o), hits)
-                }
-                Err(panic) => {
-                    let error = panic
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_else(|| "the rule panicked".into());
-                    (outcome(Outcome::Failed { error }), Vec::new())
-                }
-            }
+            let result = run_one(rule.as_ref());
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(n, all.len(), rule.info().id);
+            result
         })
         .collect();
     let mut hits = Vec::new();

@@ -128,6 +128,21 @@ fn run_writes_hits_manifest_and_effective_config() {
     }
     let manifest: serde_json::Value = read_manifest(&out);
     assert_eq!(manifest["config_sha256"].as_str().unwrap().len(), 64);
+    // --quiet prints nothing; progress goes to stderr only when it is a terminal (here a pipe).
+    let quiet = dir.join("quiet");
+    let (code, stdout, stderr) = fundguard(&[
+        "run",
+        "--input",
+        dir.join("dump").to_str().unwrap(),
+        "--out",
+        quiet.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert_eq!((code, stdout.as_str(), stderr.as_str()), (0, "", ""));
+    assert_eq!(
+        std::fs::read(quiet.join("hits.parquet")).unwrap(),
+        std::fs::read(out.join("hits.parquet")).unwrap()
+    );
     let rules = manifest["rules"].as_array().unwrap();
     assert_eq!(rules.len(), fundguard_engine::infos().len());
     assert!(rules
