@@ -39,6 +39,10 @@ pub struct ReportConfig {
     pub province: String,
     /// City, prefecture or league: `杭州市`.
     pub city: String,
+    /// Family -> the legal bases its dossiers cite (section （五）), replacing the shipped ones
+    /// for that family: `bed_hanging = ["《…条例》第三十八条第（一）项", "本省服务协议第十二条"]`.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub legal_bases: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// A configuration that cannot be used.
@@ -80,6 +84,11 @@ impl Config {
                 return Err(format!("custom rule `{}` is declared twice", c.id));
             }
             known.push(&c.id);
+        }
+        for family in self.report.legal_bases.keys() {
+            if fundguard_model::Family::parse(family).is_none() {
+                return Err(format!("report.legal_bases: no family `{family}`"));
+            }
         }
         let unknown = |id: &String| !known.contains(&id.as_str());
         if let Some(id) = self.run.disable.iter().find(|id| unknown(id)) {
@@ -165,5 +174,19 @@ mod tests {
     #[test]
     fn the_unmutated_configuration_is_valid() {
         crate::Config::parse(VALID).unwrap();
+    }
+
+    #[test]
+    fn legal_bases_are_keyed_by_family() {
+        let ok = "[report.legal_bases]\nbed_hanging = [\"本省服务协议第十二条\"]\n";
+        let cfg = crate::Config::parse(ok).unwrap();
+        assert_eq!(
+            cfg.report.legal_bases["bed_hanging"],
+            ["本省服务协议第十二条"]
+        );
+        let bad = "[report.legal_bases]\nbed_hang = [\"x\"]\n";
+        assert!(crate::Config::parse(bad)
+            .unwrap_err()
+            .contains("report.legal_bases: no family `bed_hang`"));
     }
 }

@@ -314,6 +314,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         providers: &providers,
         place: (&cfg.report.province, &cfg.report.city),
         period: &period,
+        legal_bases: &cfg.report.legal_bases,
         names: &names,
         top: cfg.leads.report_top,
         dossiers: cfg.leads.dossiers,

@@ -227,8 +227,13 @@ pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
     s.push_str("- 作出处理的部门：______医疗保障局\n");
     let mut bases: Vec<&str> = Vec::new();
     for f in &l.families {
-        for b in legal_bases(f) {
-            if !bases.contains(b) {
+        let own = r.legal_bases.get(f.as_str());
+        let listed: Vec<&str> = match own {
+            Some(v) => v.iter().map(String::as_str).collect(),
+            None => legal_bases(f).to_vec(),
+        };
+        for b in listed {
+            if !bases.contains(&b) {
                 bases.push(b);
             }
         }
@@ -248,7 +253,7 @@ pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
 /// 监督管理条例》(国务院令第735号) 第十五条 lists what 定点医药机构 must not do, 第三十八条 its
 /// penalties (（一）分解住院、挂床住院 … （七）其他造成基金损失的行为), 第四十条 骗取 by an
 /// institution, 第四十一条 by a person; and the service agreement (服务协议).
-fn legal_bases(family: &str) -> &'static [&'static str] {
+pub fn legal_bases(family: &str) -> &'static [&'static str] {
     match family {
         "bed_hanging" | "split_admission" => &[
             "《医疗保障基金使用监督管理条例》第十五条、第三十八条第（一）项",

@@ -20,7 +20,7 @@ mod parquet;
 mod xlsx;
 
 pub use docx::docx;
-pub use dossier::dossier;
+pub use dossier::{dossier, legal_bases};
 pub use html::html;
 pub use parquet::{write_batch, write_hits, write_leads, Meta};
 pub use xlsx::{workbook, xlsx, Cell, Sheet};
@@ -78,6 +78,9 @@ pub struct Report<'a> {
     pub place: (&'a str, &'a str),
     /// The period the dump covers, `2026-03-01 至 2026-03-31`.
     pub period: &'a str,
+    /// Family -> the legal bases its dossiers cite, where the configuration replaces the shipped
+    /// ones ([`legal_bases`]).
+    pub legal_bases: &'a BTreeMap<String, Vec<String>>,
     pub names: &'a RuleNames,
     /// Leads shown in the report.
     pub top: usize,
