@@ -271,15 +271,30 @@ fn columns(e: &Extract, fields: &[Field], rows: &[usize]) -> Vec<(&'static str, 
             let pos = e.position(f.names)?;
             let mut col = StrColumn::default();
             for &r in rows {
-                let v = e.get(r, Some(pos));
-                match f.column {
-                    "charge_category" | "level" => col.push(&national::pad_code(v, 2)),
-                    _ => col.push(v),
-                }
+                col.push(&field_value(f.column, e.get(r, Some(pos))));
             }
             Some((f.column, col))
         })
         .collect()
+}
+
+/// A field's value as its contract column holds it: codes zero-padded to their width.
+fn field_value<'a>(column: &str, v: &'a str) -> std::borrow::Cow<'a, str> {
+    match column {
+        "charge_category" | "level" => national::pad_code(v, 2).into(),
+        _ => v.into(),
+    }
+}
+
+/// `provider_type` from `fixmedins_type` (2 = retail pharmacy) and `medins_type` (D… = primary
+/// care, a clinic; else a hospital); `None` when neither is given.
+fn declared_type(fixmedins_type: &str, medins_type: &str) -> Option<&'static str> {
+    match (fixmedins_type, medins_type) {
+        ("2", _) => Some("pharmacy"),
+        ("", "") => None,
+        (_, m) if m.starts_with('D') => Some("clinic"),
+        _ => Some("hospital"),
+    }
 }
 
 fn required(fields: &[Field], names: &[&str]) -> Vec<Field> {
@@ -367,12 +382,7 @@ pub(crate) fn read(
         );
         let mut kind = StrColumn::default();
         for r in 0..e.rows() {
-            kind.push(match (e.get(r, ft), e.get(r, mt)) {
-                ("2", _) => "pharmacy",
-                ("", "") => "",
-                (_, m) if m.starts_with('D') => "clinic",
-                _ => "hospital",
-            });
+            kind.push(declared_type(e.get(r, ft), e.get(r, mt)).unwrap_or(""));
         }
         out[Table::Providers as usize] = Some(whole(
             &e,
@@ -507,6 +517,33 @@ fn first_values<'e>(
     (rows, values)
 }
 
+/// The rows of a reference table (`fields`, whose first field is its key) that MDTRT_D carries:
+/// the key's position, the other fields MDTRT_D has (column, position), and [`first_values`] of
+/// them. `None` when MDTRT_D lacks the key or every other field.
+#[allow(clippy::type_complexity)]
+fn reference_rows<'e>(
+    m: &'e Extract,
+    fields: &[Field],
+) -> Option<(
+    usize,
+    Vec<(&'static str, usize)>,
+    Vec<usize>,
+    Vec<Vec<&'e str>>,
+)> {
+    let (key, rest) = fields.split_first()?;
+    let id = m.position(key.names)?;
+    let found: Vec<(&'static str, usize)> = rest
+        .iter()
+        .filter_map(|f| m.position(f.names).map(|p| (f.column, p)))
+        .collect();
+    if found.is_empty() {
+        return None;
+    }
+    let pos: Vec<usize> = found.iter().map(|f| f.1).collect();
+    let (rows, values) = first_values(m, id, &pos);
+    Some((id, found, rows, values))
+}
+
 /// A table made from MDTRT_D: its key column and the given columns, marked derived.
 fn derived_table(
     m: &Extract,
@@ -532,17 +569,7 @@ fn derived_table(
 /// first visit), each field the first non-empty value among his visits. `None` when the visits
 /// carry none of them. The account lists MDTRT_D under patients, marked `derived`.
 fn patients_from_visits(m: &Extract) -> Option<RawTable> {
-    let id = m.position(&["psn_no"])?;
-    let fields: Vec<(&'static str, usize)> = national::PSN_INFO_B
-        .iter()
-        .filter(|f| f.column != "patient_id")
-        .filter_map(|f| m.position(f.names).map(|p| (f.column, p)))
-        .collect();
-    if fields.is_empty() {
-        return None;
-    }
-    let pos: Vec<usize> = fields.iter().map(|f| f.1).collect();
-    let (rows, values) = first_values(m, id, &pos);
+    let (id, fields, rows, values) = reference_rows(m, national::PSN_INFO_B)?;
     let columns = fields
         .iter()
         .enumerate()
@@ -570,17 +597,7 @@ fn patients_from_visits(m: &Extract) -> Option<RawTable> {
 /// pharmacy purchases (`med_type` 41), a hospital when it has at least 5 stays making at least 1%
 /// of its visits, a clinic otherwise. `None` when the visits carry none of the fields.
 fn providers_from_visits(m: &Extract) -> Option<RawTable> {
-    let id = m.position(&["fixmedins_code"])?;
-    let fields: Vec<(&'static str, usize)> = national::FIXMEDINS_B
-        .iter()
-        .filter(|f| f.column != "provider_id")
-        .filter_map(|f| m.position(f.names).map(|p| (f.column, p)))
-        .collect();
-    if fields.is_empty() {
-        return None;
-    }
-    let pos: Vec<usize> = fields.iter().map(|f| f.1).collect();
-    let (rows, values) = first_values(m, id, &pos);
+    let (id, fields, rows, values) = reference_rows(m, national::FIXMEDINS_B)?;
     let at = |name: &str| fields.iter().position(|f| f.0 == name);
     let (ft, mt) = (at("fixmedins_type"), at("medins_type"));
     // Visits, stays and purchases per provider, for the type when the table does not say it.
@@ -605,31 +622,23 @@ fn providers_from_visits(m: &Extract) -> Option<RawTable> {
         }
         let mut c = StrColumn::default();
         for v in &values {
-            c.push(&match column {
-                "level" => national::pad_code(v[k], 2),
-                _ => v[k].to_string(),
-            });
+            c.push(&field_value(column, v[k]));
         }
         columns.push((column, c));
     }
     let mut kind = StrColumn::default();
     for (r, v) in rows.iter().zip(&values) {
         let get = |p: Option<usize>| p.map_or("", |k| v[k]);
-        kind.push(match (get(ft), get(mt)) {
-            ("2", _) => "pharmacy",
-            (_, m) if m.starts_with('D') => "clinic",
-            ("", "") => {
-                let (visits, stays, purchases) = mix[m.get(*r, Some(id))];
-                if purchases * 2 >= visits {
-                    "pharmacy"
-                } else if stays >= 5 && stays * 100 >= visits {
-                    "hospital"
-                } else {
-                    "clinic"
-                }
+        kind.push(declared_type(get(ft), get(mt)).unwrap_or_else(|| {
+            let (visits, stays, purchases) = mix[m.get(*r, Some(id))];
+            if purchases * 2 >= visits {
+                "pharmacy"
+            } else if stays >= 5 && stays * 100 >= visits {
+                "hospital"
+            } else {
+                "clinic"
             }
-            _ => "hospital",
-        });
+        }));
     }
     columns.push(("provider_type", kind));
     Some(derived_table(

@@ -152,11 +152,14 @@ impl Rule for MainDiagnosis {
             *id = k as u32;
         }
         let names_by_id: Vec<&str> = names.keys().copied().collect();
-        let category = |i: usize| {
-            dict.get_opt(main[i])
-                .map(|d| names[icd::category(d)])
-                .unwrap_or(NONE)
-        };
+        // Each stay's category, looked up once (NONE for other visits and unknown diagnoses).
+        let mut cat = vec![NONE; n];
+        for s in ctx.all_stays() {
+            if let Some(d) = dict.get_opt(main[s as usize]) {
+                cat[s as usize] = names[icd::category(d)];
+            }
+        }
+        let category = |i: usize| cat[i];
         // Whole stays: finished, billed from the admission day. Their distinct items.
         let mut items_of: Vec<Option<Vec<u32>>> = vec![None; n];
         for s in ctx.all_stays() {
