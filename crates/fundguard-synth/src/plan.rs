@@ -322,6 +322,13 @@ fn dept_of(v: &Visit) -> &'static str {
 }
 
 impl Chunk {
+    /// Adds `fen` to provider `provider`'s tally `t` (nothing for 0: a missing tally reads 0).
+    fn count(&mut self, t: Tally, provider: usize, fen: i64) {
+        if fen != 0 {
+            *self.counted.entry((t, provider as u32)).or_default() += fen;
+        }
+    }
+
     /// A stay's settlement-list diagnoses, from a stream of their own (the month's other draws do
     /// not move): the main one, up to two comorbidities (more with age), and a complication that
     /// becomes likelier the longer the stay (2% plus 1% a night); at an upcoding provider, an
@@ -365,7 +372,7 @@ impl Chunk {
             codes.push(*r.pick(COMPLICATIONS));
         }
         if invented {
-            *self.counted.entry((Tally::Upcoded, h as u32)).or_default() += fund;
+            self.count(Tally::Upcoded, h, fund);
         }
         for (k, c) in codes.into_iter().enumerate() {
             self.g_visit.push(id);
@@ -413,41 +420,18 @@ impl Chunk {
         self.v_cash.push(cash);
         self.v_refund.push(v.refund);
         self.v_employee.push(person.employee);
-        if v.split {
-            *self
-                .counted
-                .entry((Tally::Split, v.provider as u32))
-                .or_default() += total;
-        }
-        if v.recoded && !v.refund {
-            *self
-                .counted
-                .entry((Tally::Recoded, v.provider as u32))
-                .or_default() += fund;
-        }
-        if v.readmitted && !v.refund {
-            *self
-                .counted
-                .entry((Tally::Readmitted, v.provider as u32))
-                .or_default() += fund;
-        }
-        if v.cloned && !v.refund {
-            *self
-                .counted
-                .entry((Tally::Cloned, v.provider as u32))
-                .or_default() += total;
-        }
-        if v.upsell_fen > 0 && !v.refund {
-            *self
-                .counted
-                .entry((Tally::Upsold, v.provider as u32))
-                .or_default() += v.upsell_fen;
-        }
-        if v.panel_fen > 0 && !v.refund {
-            *self
-                .counted
-                .entry((Tally::Panel, v.provider as u32))
-                .or_default() += v.panel_fen;
+        // What a case's visit adds to its provider's tally (a split-off visit counts whole, its
+        // refund too; the other cases count what was paid and not refunded).
+        let kept = |fen: i64| if v.refund { 0 } else { fen };
+        for (t, fen) in [
+            (Tally::Split, if v.split { total } else { 0 }),
+            (Tally::Recoded, if v.recoded { kept(fund) } else { 0 }),
+            (Tally::Readmitted, if v.readmitted { kept(fund) } else { 0 }),
+            (Tally::Cloned, if v.cloned { kept(total) } else { 0 }),
+            (Tally::Upsold, kept(v.upsell_fen)),
+            (Tally::Panel, kept(v.panel_fen)),
+        ] {
+            self.count(t, v.provider, fen);
         }
         if v.vtype == VisitType::Inpatient && !v.refund {
             if let Some(main) = v.diag {
@@ -475,10 +459,7 @@ impl Chunk {
                 let l = &v.lines[s.line];
                 let fen =
                     (i128::from(l.amount()) * i128::from(s.qty) / i128::from(l.qty.max(1))) as i64;
-                *this
-                    .counted
-                    .entry((Tally::Unstocked, v.provider as u32))
-                    .or_default() += fen;
+                this.count(Tally::Unstocked, v.provider, fen);
             }
             this.t_code.push(&s.code);
             this.t_visit.push(&id);
