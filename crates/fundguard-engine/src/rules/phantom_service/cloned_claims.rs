@@ -192,12 +192,13 @@ impl Rule for ClonedClaims {
         // first claim, signature): ties never depend on hashing or dictionary order.
         type Largest<'s> = Option<(usize, &'s str, &'s Signature)>;
         let mut cloned: BTreeMap<u32, (Vec<u32>, Largest<'_>)> = BTreeMap::new();
+        for claims in by_sig.values_mut() {
+            claims.sort_unstable();
+        }
         for (sig, claims) in &by_sig {
-            let mut claims = claims.clone();
             if claims.len() < p.min_patients {
                 continue;
             }
-            claims.sort_unstable();
             let mut at: Vec<(u32, usize, &[(u32, u32, u32)])> = Vec::new();
             for run in claims.chunk_by(|a, b| a.0 == b.0) {
                 let mut people: Vec<u32> = run.iter().map(|c| c.1).collect();
