@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use fundguard_ingest::{ingest, write_rejects, IngestError, IngestOptions, Ingested};
 use fundguard_synth::{Encoding, Format, SynthConfig};
 
+mod evidence;
 mod pseudo;
 mod run;
 mod sweep;

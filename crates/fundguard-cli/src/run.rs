@@ -233,8 +233,9 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     let out = |name: &str| -> PathBuf { staging.dir.join(name) };
     let mut rows_zh = hit_rows(&ingested.dump, &result.hits, &custom, Language::Zh);
     let mut rows_en = hit_rows(&ingested.dump, &result.hits, &custom, Language::En);
-    if let Some(key) = key {
-        let p = crate::pseudo::Pseudonymizer::new(key, &ingested.dump.dicts.patients);
+    let pseudo =
+        key.map(|key| crate::pseudo::Pseudonymizer::new(key, &ingested.dump.dicts.patients));
+    if let Some(p) = &pseudo {
         for h in rows_zh.iter_mut().chain(rows_en.iter_mut()) {
             p.string(&mut h.subject_id);
             p.opt(&mut h.patient_id);
@@ -294,7 +295,21 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     let effective = cfg.to_toml();
     write_file(&out("config.toml"), &effective)?;
     let provider_types = provider_types(&ingested.dump);
-    let providers = provider_facts(&ingested.dump);
+    let mut providers = provider_facts(&ingested.dump);
+    crate::evidence::admissions(&ingested.dump, result.period, &mut providers);
+    let evidence = crate::evidence::evidence(
+        &ingested.dump,
+        &leads,
+        kept_rows,
+        cfg.leads.report_pictures,
+        cfg.leads.dossiers,
+        fundguard_model::day_of(result.period.1),
+        pseudo.as_ref(),
+    );
+    let baseline_report = baseline.as_ref().map(|b| fundguard_report::Baseline {
+        leads: b.len(),
+        counts: baseline_counts.clone().unwrap_or_default(),
+    });
     let period = format!(
         "{} 至 {}",
         fundguard_model::Date(fundguard_model::day_of(result.period.0)),
@@ -315,6 +330,11 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         place: (&cfg.report.province, &cfg.report.city),
         period: &period,
         legal_bases: &cfg.report.legal_bases,
+        people: &evidence.people,
+        pictures: &evidence.pictures,
+        pictures_for: cfg.leads.report_pictures,
+        baseline: baseline_report.as_ref(),
+        feedback: feedback_account.as_ref(),
         names: &names,
         top: cfg.leads.report_top,
         dossiers: cfg.leads.dossiers,
@@ -526,6 +546,7 @@ fn provider_facts(
                     name: d.provider_names.get_opt(t.name[i]).map(str::to_string),
                     level: d.codes.get_opt(t.level[i]).map(str::to_string),
                     beds: (t.beds[i] != fundguard_model::NULL_I64).then_some(t.beds[i]),
+                    ..Default::default()
                 },
             );
         }

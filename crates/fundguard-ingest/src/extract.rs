@@ -150,24 +150,9 @@ pub(crate) fn split_line(line: &str) -> Result<Vec<&str>, (usize, String)> {
     Ok(fields)
 }
 
-fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
-    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
-    let sha256 = hex(&Sha256::digest(&bytes));
-    let fundguard_model::Decoded {
-        text,
-        encoding,
-        replaced,
-    } = fundguard_model::decode_bytes(&bytes);
-    let mut lines = text
-        .split('\n')
-        .enumerate()
-        .map(|(i, l)| (i as u64 + 1, l.strip_suffix('\r').unwrap_or(l)));
-    let Some((_, head)) = lines.by_ref().find(|(_, l)| !l.trim().is_empty()) else {
-        return Err(IngestError::Unreadable {
-            file: path.to_path_buf(),
-            message: "the file is empty (no header line)".into(),
-        });
-    };
+/// The header of an extract (lower-cased, trailing empty names dropped), checked for the
+/// required fields.
+fn header_of(path: &Path, head: &str, required: &[Field]) -> Result<Vec<String>, IngestError> {
     let mut header: Vec<String> = split_line(head)
         .map_err(|(c, why)| IngestError::Unreadable {
             file: path.to_path_buf(),
@@ -194,14 +179,44 @@ fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
             ),
         });
     }
+    Ok(header)
+}
+
+/// The data rows of some lines of an extract, split into fields.
+#[derive(Default)]
+struct Rows {
+    fields: StrColumn,
+    starts: Vec<usize>,
+    lines: Vec<u64>,
+    broken: Vec<(usize, String)>,
+    /// Rows left out for `vali_flag` = 0.
+    skipped: usize,
+}
+
+impl Rows {
+    fn new() -> Self {
+        Rows {
+            starts: vec![0],
+            ..Default::default()
+        }
+    }
+}
+
+/// Splits the lines of `text` (its first line being physical line `first_line`) into `out`:
+/// `width` fields each, a row of another width, a broken enclosure or undecodable bytes being
+/// broken (no fields), a row with `vali_flag` (at `vali`) = 0 skipped.
+fn split_rows(
+    text: &str,
+    first_line: u64,
+    header: &[String],
+    vali: Option<usize>,
+    (encoding, replaced): (&str, bool),
+    out: &mut Rows,
+) {
     let width = header.len();
-    let vali = header.iter().position(|h| h == "vali_flag");
-    let mut fields_out = StrColumn::default();
-    let mut starts = vec![0usize];
-    let mut row_lines = Vec::new();
-    let mut broken = Vec::new();
-    let mut skipped = 0;
-    for (no, line) in lines {
+    for (i, line) in text.split('\n').enumerate() {
+        let no = first_line + i as u64;
+        let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
             continue;
         }
@@ -222,32 +237,76 @@ fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
                 } else if replaced && fields.iter().any(|f| f.contains('\u{FFFD}')) {
                     Some(undecodable(encoding))
                 } else if vali.is_some_and(|v| fields[v].trim() == "0") {
-                    skipped += 1;
+                    out.skipped += 1;
                     continue;
                 } else {
                     for f in &fields[..width] {
-                        fields_out.push(f);
+                        out.fields.push(f);
                     }
-                    starts.push(fields_out.len());
-                    row_lines.push(no);
+                    out.starts.push(out.fields.len());
+                    out.lines.push(no);
                     None
                 }
             }
         };
         if let Some(why) = problem {
-            broken.push((starts.len() - 1, why));
-            starts.push(fields_out.len());
-            row_lines.push(no);
+            out.broken.push((out.starts.len() - 1, why));
+            out.starts.push(out.fields.len());
+            out.lines.push(no);
         }
     }
+}
+
+/// The first non-empty line of `text`: its number (1-based), the line, and the offset of what
+/// follows it. `None` when there is none.
+fn first_line(text: &str) -> Option<(u64, &str, usize)> {
+    let mut at = 0;
+    for (i, line) in text.split('\n').enumerate() {
+        let next = at + line.len() + 1;
+        let l = line.strip_suffix('\r').unwrap_or(line);
+        if !l.trim().is_empty() {
+            return Some((i as u64 + 1, l, next.min(text.len())));
+        }
+        at = next;
+    }
+    None
+}
+
+fn empty_file(path: &Path) -> IngestError {
+    IngestError::Unreadable {
+        file: path.to_path_buf(),
+        message: "the file is empty (no header line)".into(),
+    }
+}
+
+fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
+    let bytes = std::fs::read(path).map_err(|e| IngestError::io(path, e))?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let fundguard_model::Decoded {
+        text,
+        encoding,
+        replaced,
+    } = fundguard_model::decode_bytes(&bytes);
+    let (head_no, head, rest) = first_line(&text).ok_or_else(|| empty_file(path))?;
+    let header = header_of(path, head, required)?;
+    let vali = header.iter().position(|h| h == "vali_flag");
+    let mut rows = Rows::new();
+    split_rows(
+        &text[rest..],
+        head_no + 1,
+        &header,
+        vali,
+        (encoding, replaced),
+        &mut rows,
+    );
     let report = FileReport {
         path: path.to_path_buf(),
         format: Format::Extract,
         encoding: Some(encoding),
-        rows: starts.len() - 1,
+        rows: rows.starts.len() - 1,
         sha256,
         ignored_columns: Vec::new(),
-        skipped_invalid: skipped,
+        skipped_invalid: rows.skipped,
         superseded: 0,
         null_cells: 0,
         derived: false,
@@ -256,11 +315,335 @@ fn parse(path: &Path, required: &[Field]) -> Result<Extract, IngestError> {
         path: path.to_path_buf(),
         report,
         header,
-        fields: fields_out,
-        starts,
-        lines: row_lines,
-        broken,
+        fields: rows.fields,
+        starts: rows.starts,
+        lines: rows.lines,
+        broken: rows.broken,
     })
+}
+
+/// Bytes of an extract read per piece when it is streamed (split among the threads).
+pub(crate) const STREAM_BYTES: usize = 64 << 20;
+/// A line longer than this is not a claims record: the file is refused rather than buffered.
+const MAX_LINE: usize = 64 << 20;
+
+/// A big extract (FEE_LIST_D) read piece by piece: blocks of [`STREAM_BYTES`] cut at a line end
+/// (a line break never falls inside a GBK or UTF-8 character, nor — in these files — inside an
+/// `@|…|@` field, which the splitter takes within one line), each block cut again among the
+/// threads, decoded, split and translated to the contract's columns in parallel, and dropped
+/// once converted. The file's hash is computed on the way; the encoding is decided by the first
+/// block with a byte above ASCII, as [`fundguard_model::decode_bytes`] decides for a whole file.
+pub(crate) struct ExtractStream {
+    path: PathBuf,
+    file: std::fs::File,
+    table: Table,
+    fields: &'static [Field],
+    header: Vec<String>,
+    vali: Option<usize>,
+    /// `setl_id` -> `mdtrt_id` from SETL_D, for lines keyed by settlement.
+    visit_of: Option<rustc_hash::FxHashMap<Box<str>, Box<str>>>,
+    setl: Option<usize>,
+    hasher: Sha256,
+    carry: Vec<u8>,
+    /// Physical line number of the first line in `carry`.
+    line: u64,
+    encoding: Option<&'static str>,
+    eof: bool,
+    block_bytes: usize,
+    pub report: FileReport,
+}
+
+/// One thread's share of a block, translated.
+struct Translated {
+    columns: Vec<(&'static str, StrColumn)>,
+    rows: Rows,
+}
+
+impl ExtractStream {
+    /// Opens `path` and reads its header (from the first block).
+    fn open(
+        path: &Path,
+        table: Table,
+        fields: &'static [Field],
+        required: &[Field],
+        stem: &str,
+        settlements: Option<&Extract>,
+        block_bytes: usize,
+    ) -> Result<Self, IngestError> {
+        let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+        let mut s = ExtractStream {
+            path: path.to_path_buf(),
+            file,
+            table,
+            fields,
+            header: Vec::new(),
+            vali: None,
+            visit_of: None,
+            setl: None,
+            hasher: Sha256::new(),
+            carry: Vec::new(),
+            line: 1,
+            encoding: None,
+            eof: false,
+            block_bytes: block_bytes.max(1),
+            report: FileReport {
+                path: path.to_path_buf(),
+                format: Format::Extract,
+                encoding: None,
+                rows: 0,
+                sha256: String::new(),
+                ignored_columns: Vec::new(),
+                skipped_invalid: 0,
+                superseded: 0,
+                null_cells: 0,
+                derived: false,
+            },
+        };
+        // The header: the first non-empty line (read until one ends, however long it is).
+        loop {
+            let block = s.block()?;
+            let Some(block) = block else {
+                return Err(empty_file(path));
+            };
+            s.decide(&block);
+            s.carry = block;
+            let end = match s.carry.iter().position(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                None if s.eof => s.carry.len(),
+                None if s.carry.len() < MAX_LINE => continue,
+                None => return Err(s.too_long()),
+            };
+            let head = s.decode(&s.carry[..end]).0.into_owned();
+            let head_trim = head.strip_suffix('\n').unwrap_or(&head);
+            let head_trim = head_trim.strip_suffix('\r').unwrap_or(head_trim);
+            s.carry.drain(..end);
+            if head_trim.trim().is_empty() {
+                s.line += 1;
+                if s.eof && s.carry.is_empty() {
+                    return Err(empty_file(path));
+                }
+                continue;
+            }
+            s.header = header_of(path, head_trim, required)?;
+            s.line += 1;
+            break;
+        }
+        s.vali = s.header.iter().position(|h| h == "vali_flag");
+        if s.header.iter().all(|h| h != "mdtrt_id") {
+            let Some(setl) = s.header.iter().position(|h| h == "setl_id") else {
+                return Err(IngestError::Unreadable {
+                    file: path.to_path_buf(),
+                    message: format!("{stem} has neither mdtrt_id nor setl_id"),
+                });
+            };
+            s.setl = Some(setl);
+            let mut map = rustc_hash::FxHashMap::default();
+            if let Some(st) = settlements {
+                let (sid, vid) = (st.position(&["setl_id"]), st.position(&["mdtrt_id"]));
+                for r in 0..st.rows() {
+                    if !st.is_broken(r) {
+                        map.insert(st.get(r, sid).into(), st.get(r, vid).into());
+                    }
+                }
+            }
+            s.visit_of = Some(map);
+        }
+        Ok(s)
+    }
+
+    /// The carried bytes and up to a block more, hashed; `None` at the end.
+    fn block(&mut self) -> Result<Option<Vec<u8>>, IngestError> {
+        use std::io::Read;
+        let mut buf = std::mem::take(&mut self.carry);
+        let want = buf.len() + self.block_bytes;
+        let first = self.report.rows == 0 && self.line == 1 && buf.is_empty();
+        while buf.len() < want && !self.eof {
+            let at = buf.len();
+            buf.resize(want, 0);
+            let n = self
+                .file
+                .read(&mut buf[at..])
+                .map_err(|e| IngestError::io(&self.path, e))?;
+            buf.truncate(at + n);
+            self.hasher.update(&buf[at..]);
+            self.eof = n == 0;
+        }
+        if first && buf.starts_with(b"\xEF\xBB\xBF") {
+            buf.drain(..3);
+        }
+        Ok((!buf.is_empty()).then_some(buf))
+    }
+
+    /// Decodes bytes in the file's encoding, deciding it on the first bytes above ASCII.
+    fn decode<'b>(&self, bytes: &'b [u8]) -> (std::borrow::Cow<'b, str>, bool) {
+        decode_as(self.encoding.unwrap_or("utf-8"), bytes)
+    }
+
+    fn decide(&mut self, bytes: &[u8]) {
+        if self.encoding.is_none() && !bytes.is_ascii() {
+            self.encoding = Some(fundguard_model::decode_bytes(bytes).encoding);
+        }
+    }
+
+    /// The next piece: the rows of the next block, as the contract's columns.
+    pub(crate) fn next_piece(&mut self) -> Result<Option<(RawTable, Vec<u64>)>, IngestError> {
+        let block = loop {
+            let Some(mut block) = self.block()? else {
+                self.finish();
+                return Ok(None);
+            };
+            if self.eof {
+                break block;
+            }
+            // Cut after the last line end; the rest opens the next block.
+            match block.iter().rposition(|&b| b == b'\n') {
+                Some(i) => {
+                    self.carry = block.split_off(i + 1);
+                    break block;
+                }
+                None if block.len() < MAX_LINE => self.carry = block,
+                None => return Err(self.too_long()),
+            }
+        };
+        self.decide(&block);
+        let encoding = self.encoding.unwrap_or("utf-8");
+        // One share per thread, each cut at a line end, with its first line number.
+        let threads = rayon::current_num_threads().max(1);
+        let mut shares: Vec<(&[u8], u64)> = Vec::with_capacity(threads);
+        let (mut rest, mut line) = (&block[..], self.line);
+        for k in (1..=threads).rev() {
+            let cut = if k == 1 {
+                rest.len()
+            } else {
+                let target = rest.len() / k;
+                rest[target..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map_or(rest.len(), |i| target + i + 1)
+            };
+            let (share, tail) = rest.split_at(cut);
+            shares.push((share, line));
+            line += share.iter().filter(|&&b| b == b'\n').count() as u64;
+            rest = tail;
+        }
+        self.line = line;
+        let this = &*self;
+        let parts: Vec<Translated> = {
+            use rayon::prelude::*;
+            shares
+                .par_iter()
+                .map(|&(bytes, first)| this.translate(bytes, first, encoding))
+                .collect()
+        };
+        drop(block);
+        let mut columns: Vec<(&'static str, StrColumn)> = Vec::new();
+        let (mut lines, mut broken, mut rows) = (Vec::new(), Vec::new(), 0usize);
+        for part in parts {
+            let n = part.rows.starts.len() - 1;
+            for (name, col) in part.columns {
+                match columns.iter_mut().find(|(c, _)| *c == name) {
+                    Some((_, all)) => all.append(&col),
+                    None => columns.push((name, col)),
+                }
+            }
+            broken.extend(part.rows.broken.into_iter().map(|(r, w)| (r + rows, w)));
+            lines.extend(part.rows.lines);
+            self.report.skipped_invalid += part.rows.skipped;
+            rows += n;
+        }
+        self.report.rows += rows;
+        let mut report = self.report.clone();
+        report.encoding = Some(encoding);
+        let piece = RawTable::from_text(
+            self.table,
+            vec![TextPart {
+                report,
+                columns,
+                rows,
+                lines: lines.clone(),
+                broken,
+            }],
+        );
+        Ok(Some((piece, lines)))
+    }
+
+    /// One share: decoded, split and translated.
+    fn translate(&self, bytes: &[u8], first: u64, encoding: &'static str) -> Translated {
+        let (text, replaced) = decode_as(encoding, bytes);
+        let mut rows = Rows::new();
+        split_rows(
+            &text,
+            first,
+            &self.header,
+            self.vali,
+            (encoding, replaced),
+            &mut rows,
+        );
+        let n = rows.starts.len() - 1;
+        let get = |r: usize, p: usize| -> &str {
+            if rows.starts[r] + p < rows.starts[r + 1] {
+                rows.fields.get(rows.starts[r] + p).trim()
+            } else {
+                ""
+            }
+        };
+        let mut columns: Vec<(&'static str, StrColumn)> = self
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let pos = f
+                    .names
+                    .iter()
+                    .find_map(|n| self.header.iter().position(|h| h == n))?;
+                let mut col = StrColumn::with_capacity(n, 0);
+                for r in 0..n {
+                    col.push(&field_value(f.column, get(r, pos)));
+                }
+                Some((f.column, col))
+            })
+            .collect();
+        if let (Some(map), Some(setl)) = (&self.visit_of, self.setl) {
+            let mut col = StrColumn::with_capacity(n, 0);
+            for r in 0..n {
+                let id = get(r, setl);
+                col.push(map.get(id).map_or(id, |v| v));
+            }
+            columns.push(("visit_id", col));
+        }
+        Translated { columns, rows }
+    }
+
+    /// A line longer than a block: not a claims extract (and no memory is spent looking for
+    /// its end).
+    fn too_long(&self) -> IngestError {
+        IngestError::Unreadable {
+            file: self.path.clone(),
+            message: format!(
+                "line {}: longer than {} MiB without a line break; is this a `|`-delimited extract?",
+                self.line,
+                MAX_LINE >> 20
+            ),
+        }
+    }
+
+    fn finish(&mut self) {
+        let hasher = std::mem::replace(&mut self.hasher, Sha256::new());
+        self.report.sha256 = hex(&hasher.finalize());
+        self.report.encoding = Some(self.encoding.unwrap_or("utf-8"));
+    }
+}
+
+/// Bytes decoded as `encoding` (`utf-8` or `gb18030`); whether anything was replaced.
+fn decode_as<'b>(encoding: &str, bytes: &'b [u8]) -> (std::borrow::Cow<'b, str>, bool) {
+    if encoding == "gb18030" {
+        let (text, replaced) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+        (text, replaced)
+    } else {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => (s.into(), false),
+            Err(_) => (String::from_utf8_lossy(bytes), true),
+        }
+    }
 }
 
 /// Copies the mapped fields of `e` into contract columns (codes padded where the contract wants).
@@ -306,9 +689,11 @@ fn required(fields: &[Field], names: &[&str]) -> Vec<Field> {
 }
 
 /// The contract tables the extracts in `files` provide, indexed by [`Table`].
+/// The line items (FEE_LIST_D), streamed ([`ExtractStream`]), are the second value.
 pub(crate) fn read(
     files: &BTreeMap<&'static str, PathBuf>,
-) -> Result<Vec<Option<RawTable>>, IngestError> {
+    stream_bytes: usize,
+) -> Result<(Vec<Option<RawTable>>, Option<ExtractStream>), IngestError> {
     let mut out: Vec<Option<RawTable>> = Table::ALL.iter().map(|_| None).collect();
     let mut settlements = None;
     if let Some(p) = files.get("MDTRT_D") {
@@ -346,9 +731,14 @@ pub(crate) fn read(
         }
         settlements = Some(s);
     }
-    if let Some(p) = files.get("FEE_LIST_D") {
-        let e = parse(
+    // The line items, by far the largest extract, are streamed. Some platforms key the fee
+    // lines by settlement (`setl_id`, beside a `smdtrt_id`) and leave `mdtrt_id` out: they are
+    // linked to their visits through SETL_D.
+    let lines = match files.get("FEE_LIST_D") {
+        Some(p) => Some(ExtractStream::open(
             p,
+            Table::LineItems,
+            national::FEE_LIST_D,
             &required(
                 national::FEE_LIST_D,
                 &[
@@ -361,13 +751,12 @@ pub(crate) fn read(
                     "amount",
                 ],
             ),
-        )?;
-        // Some platforms key the fee lines by settlement (`setl_id`, beside a `smdtrt_id`) and
-        // leave `mdtrt_id` out: they are linked to their visits through SETL_D.
-        let derived = visit_by_settlement(&e, p, "FEE_LIST_D", settlements.as_ref())?;
-        out[Table::LineItems as usize] =
-            Some(whole(&e, Table::LineItems, national::FEE_LIST_D, derived));
-    }
+            "FEE_LIST_D",
+            settlements.as_ref(),
+            stream_bytes,
+        )?),
+        None => None,
+    };
     if let Some(p) = files.get("PSN_INFO_B") {
         let e = parse(p, &required(national::PSN_INFO_B, &["patient_id"]))?;
         out[Table::Patients as usize] =
@@ -434,7 +823,7 @@ pub(crate) fn read(
             Vec::new(),
         ));
     }
-    Ok(out)
+    Ok((out, lines))
 }
 
 /// For an extract keyed by settlement (`setl_id`, no `mdtrt_id`): its `visit_id` column, each

@@ -39,6 +39,9 @@ pub struct IngestOptions {
     /// Visits and line items are read from Parquet in pieces of whole row groups of about this
     /// many rows, so that only one piece's raw columns are in memory at a time.
     pub piece_rows: usize,
+    /// The national platform's fee lines (FEE_LIST_D) are read in blocks of this many bytes,
+    /// each split among the threads, so that only one block's rows are in memory at a time.
+    pub stream_bytes: usize,
     /// How text files write missing values besides the empty cell (`--null-values`).
     pub nulls: NullMarkers,
 }
@@ -49,6 +52,7 @@ impl Default for IngestOptions {
             amount_tolerance_fen: 1,
             mapping: None,
             piece_rows: read::PIECE_ROWS,
+            stream_bytes: extract::STREAM_BYTES,
             nulls: NullMarkers::default(),
         }
     }
@@ -175,14 +179,14 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
     }
     // National-platform extracts stand in for the tables the directory has no canonical file of.
     let extracts = extract::find(dir)?;
-    let mut translated = if extracts.is_empty() {
-        Table::ALL.iter().map(|_| None).collect()
+    let (mut translated, mut streamed) = if extracts.is_empty() {
+        (Table::ALL.iter().map(|_| None).collect(), None)
     } else {
-        let mut tables = extract::read(&extracts)?;
+        let (mut tables, lines) = extract::read(&extracts, opts.stream_bytes)?;
         for raw in tables.iter_mut().flatten() {
             raw.blank_nulls(&opts.nulls);
         }
-        tables
+        (tables, lines)
     };
     let mut found = Vec::new();
     for t in Table::ALL {
@@ -190,14 +194,21 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
             let mut raw = mapping::read(dir, t, tm, &opts.nulls)?;
             raw.blank_nulls(&mapping::markers(tm, &opts.nulls));
             translated[t as usize] = Some(raw);
+            if t == Table::LineItems {
+                streamed = None;
+            }
             found.push((t, Vec::new()));
             continue;
         }
         let files = locate(dir, t)?;
         if !files.is_empty() {
             translated[t as usize] = None;
+            if t == Table::LineItems {
+                streamed = None;
+            }
         }
-        if files.is_empty() && translated[t as usize].is_none() && t.required() {
+        let streams = t == Table::LineItems && streamed.is_some();
+        if files.is_empty() && translated[t as usize].is_none() && !streams && t.required() {
             return Err(IngestError::MissingTable {
                 table: t.name(),
                 dir: dir.to_path_buf(),
@@ -241,6 +252,11 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
         })
         .collect::<Result<_, _>>()?;
     let mut sources = sources;
+    if let Some(stream) = streamed {
+        sources[Table::LineItems as usize] = Some(Source::Pieces(Box::new(
+            read::TableReader::stream(Table::LineItems, stream, &opts.nulls),
+        )));
+    }
     let mut whole = |t: Table| match sources[t as usize].take() {
         Some(Source::Whole(r)) => Some(r),
         Some(Source::Pieces(p)) => {

@@ -460,6 +460,8 @@ pub(crate) struct TableReader {
     ready: Option<RawTable>,
     piece_rows: usize,
     markers: NullMarkers,
+    /// A national extract read piece by piece.
+    stream: Option<Box<crate::extract::ExtractStream>>,
     pub meta: RawTable,
 }
 
@@ -501,8 +503,67 @@ impl TableReader {
             ready: None,
             piece_rows,
             markers: markers.clone(),
+            stream: None,
             meta: RawTable::empty(table),
         })
+    }
+
+    /// A reader of a streamed national extract, its pieces' null markers blanked.
+    pub(crate) fn stream(
+        table: Table,
+        stream: crate::extract::ExtractStream,
+        markers: &NullMarkers,
+    ) -> Self {
+        Self {
+            table,
+            paths: Vec::new(),
+            next_file: 0,
+            open: None,
+            ready: None,
+            piece_rows: PIECE_ROWS,
+            markers: markers.clone(),
+            stream: Some(Box::new(stream)),
+            meta: RawTable::empty(table),
+        }
+    }
+
+    /// The next piece of the streamed extract; its rows and lines join the one file of `meta`.
+    fn next_streamed(&mut self) -> Result<Option<RawTable>, IngestError> {
+        let stream = self.stream.as_mut().expect("a stream");
+        match stream.next_piece()? {
+            Some((mut piece, lines)) => {
+                piece.blank_nulls(&self.markers);
+                let nulls = piece.files[0].null_cells;
+                if self.meta.files.is_empty() {
+                    let mut report = piece.files[0].clone();
+                    report.rows = piece.rows;
+                    self.meta
+                        .push_file(report, Vec::new(), Vec::new(), Some(lines));
+                } else {
+                    let f = &mut self.meta.files[0];
+                    f.rows += piece.rows;
+                    f.null_cells += nulls;
+                    self.meta.rows += piece.rows;
+                    if let Some(Some(all)) = self.meta.csv_lines.first_mut() {
+                        all.extend(lines);
+                    }
+                }
+                Ok(Some(piece))
+            }
+            None => {
+                let done = stream.report.clone();
+                if self.meta.files.is_empty() {
+                    self.meta
+                        .push_file(done.clone(), Vec::new(), Vec::new(), Some(Vec::new()));
+                }
+                let f = &mut self.meta.files[0];
+                f.sha256 = done.sha256;
+                f.encoding = done.encoding;
+                f.skipped_invalid = done.skipped_invalid;
+                self.stream = None;
+                Ok(None)
+            }
+        }
     }
 
     /// A table read already (its null markers blanked), handed out as one piece.
@@ -514,6 +575,7 @@ impl TableReader {
             open: None,
             piece_rows: PIECE_ROWS,
             markers: NullMarkers::default(),
+            stream: None,
             meta: raw.meta(),
             ready: Some(raw),
         }
@@ -534,6 +596,9 @@ impl TableReader {
     pub(crate) fn next_piece(&mut self) -> Result<Option<RawTable>, IngestError> {
         if let Some(raw) = self.ready.take() {
             return Ok(Some(raw));
+        }
+        if self.stream.is_some() {
+            return self.next_streamed();
         }
         loop {
             if let Some(open) = &mut self.open {

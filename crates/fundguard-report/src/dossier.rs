@@ -87,13 +87,31 @@ pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
             beds.map_or("______".to_string(), |b| b.to_string())
         );
         s.push_str(
-            "- 机构性质：______ · 登记注册类型：______ · 主办单位：______ · 经营性质：______ · \
-             年出入院人次：______\n",
+            "- 机构性质：______ · 登记注册类型：______ · 主办单位：______ · 经营性质：______\n",
+        );
+        let (admitted, discharged) = facts.map_or((0, 0), |f| (f.admissions, f.discharges));
+        let _ = writeln!(
+            s,
+            "- 出入院人次（数据期间 {}）：入院 {admitted} 人次、出院 {discharged} 人次；年出入院人次：______",
+            r.period
         );
     }
     if l.subject_type == "patient" {
-        // Pseudonymised runs never show names or raw ids: the inquiry fills them in.
-        s.push_str("- 姓名：______ · 性别：______ · 年龄：______ · 单位：______ · 参保人员参保类型：______\n");
+        // Pseudonymised runs never show names or raw ids: the inquiry fills them in; sex, age
+        // and insurance type come from the dump.
+        let person = r.people.get(&l.subject_id);
+        let _ = writeln!(
+            s,
+            "- 姓名：______ · 性别：{} · 年龄：{} · 单位：______ · 参保人员参保类型：{}",
+            person.and_then(|p| p.sex).unwrap_or("______"),
+            person
+                .and_then(|p| p.age)
+                .map_or("______".to_string(), |a| format!("{a} 岁")),
+            person.and_then(|p| p.insurance_type.as_deref()).map_or(
+                "______".to_string(),
+                |t| format!("{}（`{t}`）", insurance_zh(t))
+            )
+        );
     }
     if l.subject_type == "doctor" {
         // The dump has no register of doctors: what it cannot know is left for the inquiry.
@@ -172,18 +190,14 @@ pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
     s.push_str("- 调查过程：______（现场检查、病历与进销存核查、询问笔录等，由检查人员填写）\n\n");
 
     s.push_str("## （三）违法违规事实与涉嫌金额\n\n");
+    // The facts as a table (a Word table in the .docx): one row per hit, with its money.
+    s.push_str("| 序号 | 违规类型（规则） | 违法违规事实 | 涉嫌金额（元） | 就诊与费用明细 |\n");
+    s.push_str("|---:|---|---|---:|---|\n");
     for (n, &i) in l.hits.iter().enumerate() {
         let h = &hits[i];
-        let _ = write!(
-            s,
-            "{}. 【{}】{}（涉嫌金额 {} 元",
-            n + 1,
-            r.names.get(&h.rule_id, Language::Zh),
-            h.evidence,
-            money(h.amount_fen)
-        );
+        let mut ids = String::new();
         if let Some(v) = &h.visit_id {
-            let _ = write!(s, "；就诊 `{v}`");
+            let _ = write!(ids, "就诊 `{v}`");
         }
         if !h.line_ids.is_empty() {
             let shown: Vec<String> = h
@@ -193,14 +207,24 @@ pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
                 .map(|x| format!("`{x}`"))
                 .collect();
             let _ = write!(
-                s,
-                "；费用明细 {} 条：{}{}",
+                ids,
+                "{}费用明细 {} 条：{}{}",
+                if ids.is_empty() { "" } else { "；" },
                 h.line_ids.len(),
                 shown.join("、"),
                 if h.line_ids.len() > 8 { "等" } else { "" }
             );
         }
-        let _ = writeln!(s, "；规则 `{}`）", h.rule_id);
+        let _ = writeln!(
+            s,
+            "| {} | {}（`{}`） | {} | {} | {} |",
+            n + 1,
+            cell(&r.names.get(&h.rule_id, Language::Zh)),
+            cell(&h.rule_id),
+            cell(&h.evidence),
+            money(h.amount_fen),
+            cell(&ids)
+        );
     }
     let _ = writeln!(
         s,
@@ -247,6 +271,26 @@ pub fn dossier(r: &Report<'_>, l: &Lead) -> String {
 
     s.push_str("## （六）被处理单位（个人）意见\n\n______\n");
     s
+}
+
+/// Text for one cell of a Markdown table: no line breaks, `|` escaped.
+fn cell(text: &str) -> String {
+    text.replace(['\r', '\n'], " ").replace('|', "\\|")
+}
+
+/// The national insurance types (险种类型, `insutype`) by code.
+fn insurance_zh(code: &str) -> &'static str {
+    match code {
+        "310" => "职工基本医疗保险",
+        "320" => "公务员医疗补助",
+        "330" => "大额医疗费用补助",
+        "340" => "离休人员医疗保障",
+        "390" => "城乡居民基本医疗保险",
+        "391" => "城镇居民基本医疗保险",
+        "392" => "城乡居民大病医疗保险",
+        "510" => "生育保险",
+        _ => "其他险种",
+    }
 }
 
 /// The articles a family's violations fall under, suggested to the inspector: 《医疗保障基金使用

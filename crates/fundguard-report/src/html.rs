@@ -5,6 +5,8 @@
 //! the dump additionally goes through [`Text`], which replaces characters that XML and HTML do
 //! not allow (control characters, noncharacters) with U+FFFD, so no input can break the page.
 
+use std::collections::BTreeMap;
+
 use maud::{html, Markup, PreEscaped, Render, DOCTYPE};
 
 use fundguard_model::{Fen, Language};
@@ -57,6 +59,7 @@ h2 { font-size: 17px; margin: 0 0 12px; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; }
 .card .v { font-size: 22px; font-weight: 600; }
 .card .k { font-size: 12px; color: var(--muted); }
+.card.text .v { font-size: 15px; word-break: break-all; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { border-bottom: 1px solid var(--line); padding: 6px 8px; text-align: left; vertical-align: top; }
 th { background: #eef2f6; }
@@ -73,14 +76,36 @@ pre { white-space: pre-wrap; font-size: 12px; background: #f6f8fa; padding: 8px;
 button#lang { background: #fff; color: #12324f; border: 0; border-radius: 4px; padding: 6px 12px; cursor: pointer; }
 html[lang="zh"] .en, html[lang="en"] .zh { display: none; }
 @media print { header button { display: none; } }
+.controls { display: flex; flex-wrap: wrap; gap: 8px; align-items: center; margin-bottom: 10px; }
+.controls input[type=search] { flex: 1 1 320px; padding: 6px 8px; border: 1px solid var(--line); border-radius: 4px; font-size: 13px; }
+.controls select { padding: 5px; border: 1px solid var(--line); border-radius: 4px; font-size: 13px; max-width: 230px; }
+.count { color: var(--muted); font-size: 12px; margin-left: auto; }
+th.sort { cursor: pointer; user-select: none; }
+th.sort[aria-sort=ascending]::after { content: " ▲"; font-size: 10px; }
+th.sort[aria-sort=descending]::after { content: " ▼"; font-size: 10px; }
+.muted { color: var(--muted); font-size: 12px; }
+.status.escalated { color: var(--accent); border-color: var(--accent); }
+body.on-lead main > section:not(#lead-page) { display: none; }
+#lead-page .back { font-size: 13px; }
+#lead-page .headline { font-size: 15px; }
+.picture-box { margin: 8px 0 14px; }
+.picture-box svg { border: 1px solid var(--line); border-radius: 4px; background: #fff; }
+.legend { display: flex; gap: 16px; font-size: 12px; color: var(--muted); margin-top: 6px; }
+.legend i { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -2px; border-radius: 2px; }
+figcaption { font-size: 12px; color: var(--muted); margin-top: 4px; }
+.chain { margin-bottom: 12px; }
+.chain .code { font-size: 13px; margin-bottom: 4px; }
+.chain-cards { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; }
+.sale { border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; font-size: 12px; min-width: 170px; }
+.sale.flagged { border: 2px solid var(--accent); }
+.sale .when { font-weight: 600; }
+.arrow { color: var(--muted); font-size: 18px; }
+table.hits td { font-size: 12px; }
 "#;
 
-const SCRIPT: &str = r#"
-document.getElementById('lang').addEventListener('click', function () {
-  var h = document.documentElement;
-  h.lang = h.lang === 'zh' ? 'en' : 'zh';
-});
-"#;
+/// The page's script: the lead table's search, filters and sort, the lead pages with their
+/// pictures, the language switch.
+const SCRIPT: &str = include_str!("report.js");
 
 /// A horizontal bar chart as inline SVG.
 fn bars(title: &str, rows: &[(String, i64)]) -> Markup {
@@ -110,15 +135,160 @@ fn card(v: String, zh: &str, en: &str) -> Markup {
     }
 }
 
-fn status(s: Option<&str>) -> Markup {
+/// Hits listed on a lead's page (the rest are in hits.parquet and the dossier).
+const HITS_PER_LEAD: usize = 30;
+
+/// The month against the baseline run and the feedback's past precision, as cards.
+fn comparison(r: &Report<'_>) -> Markup {
     html! {
-        @match s {
-            Some("new") => { " " span class="status" { (both("新增", "new")) } }
-            Some("escalated") => { " " span class="status ref" { (both("升级", "escalated")) } }
-            Some("recurring") => { " " span class="status" { (both("持续", "recurring")) } }
-            _ => {}
+        @if r.baseline.is_some() || r.feedback.is_some() {
+            section id="comparison" {
+                h2 { (both("与上期比较及核查反馈", "Against the baseline run, and the inspectors' feedback")) }
+                @if let Some(b) = r.baseline {
+                    @let count = |k: &str| b.counts.get(k).copied().unwrap_or(0);
+                    @let carried = count("recurring") + count("escalated");
+                    div class="cards" id="baseline-cards" {
+                        (card(count("new").to_string(), "新增线索", "new leads"))
+                        (card(count("recurring").to_string(), "持续线索", "recurring leads"))
+                        (card(count("escalated").to_string(), "升级线索（金额增 20% 或新规则）", "escalated (20% more money or a new rule)"))
+                        (card(b.leads.saturating_sub(carried).to_string(), "上期线索本期未再出现", "baseline leads not seen again"))
+                        (card(b.leads.to_string(), "上期线索", "leads in the baseline"))
+                    }
+                }
+                @if let Some(f) = r.feedback {
+                    div class="cards" id="feedback-cards" style="margin-top:12px" {
+                        (card(
+                            f.past_precision.map_or("—".to_string(), |p| format!("{:.1}%", p * 100.0)),
+                            "以往核查准确率（确认/已判定）",
+                            "past precision (confirmed / judged)",
+                        ))
+                        (card(f.confirmed.to_string(), "以往确认违规", "confirmed before"))
+                        (card(f.false_positive.to_string(), "以往误报", "false positives before"))
+                        (card(f.whitelist.to_string(), "白名单条目", "whitelist entries"))
+                        (card(f.suppressed_hits.to_string(), "白名单屏蔽命中", "hits whitelisted"))
+                        (card(f.leads_confirmed_before.to_string(), "本期线索曾被确认", "leads confirmed before"))
+                        (card(f.leads_false_positive_before.to_string(), "本期线索曾判误报", "leads judged false before"))
+                    }
+                }
+            }
         }
     }
+}
+
+/// The page's data: the leads of the table, the hits their pages list, the rules' names and the
+/// pictures, as JSON that the script reads. `<` and the characters HTML does not allow are
+/// escaped, so no text from the dump can close the script element or break the page.
+fn data(r: &Report<'_>) -> String {
+    use serde_json::{json, Map, Value};
+    let n = if r.top == 0 {
+        r.leads.len()
+    } else {
+        r.top.min(r.leads.len())
+    };
+    let mut position: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut shown: Vec<usize> = Vec::new();
+    let mut rules: BTreeMap<&str, Value> = BTreeMap::new();
+    let mut leads = Vec::with_capacity(n);
+    for l in &r.leads[..n] {
+        let mut hits = Vec::new();
+        for &i in l.hits.iter().take(HITS_PER_LEAD) {
+            let at = *position.entry(i).or_insert_with(|| {
+                shown.push(i);
+                shown.len() - 1
+            });
+            hits.push(at);
+        }
+        // A lead's rules are those of all its hits, so these name every hit shown.
+        for id in &l.rule_ids {
+            rules.entry(id.as_str()).or_insert_with(|| {
+                json!([r.names.get(id, Language::Zh), r.names.get(id, Language::En)])
+            });
+        }
+        let facts = l.provider_id.as_ref().and_then(|p| r.providers.get(p));
+        let kind = l
+            .provider_id
+            .as_ref()
+            .and_then(|p| r.provider_types.get(p))
+            .map_or("unknown", String::as_str);
+        leads.push(json!({
+            "rank": l.rank,
+            "id": l.lead_id,
+            "subject_type": l.subject_type,
+            "subject": l.subject_id,
+            "provider": l.provider_id,
+            "provider_name": facts.and_then(|f| f.name.as_deref()),
+            "kind": kind,
+            "score": (l.score * 1000.0).round() / 1000.0,
+            "fen": l.amount_fen,
+            "referral": l.referral,
+            "status": l.status,
+            "families": l.families,
+            "rules": l.rule_ids,
+            "headline": l.headlines,
+            "hit_count": l.hit_count,
+            "hits": hits,
+            "points": l.points,
+            "points_ytd": l.points_ytd,
+            "dossier": (l.rank as usize) <= r.dossiers,
+        }));
+    }
+    let hits: Vec<Value> = shown
+        .iter()
+        .map(|&i| {
+            let (zh, en) = (&r.hits_zh[i], &r.hits_en[i]);
+            json!({
+                "rule": zh.rule_id,
+                "family": zh.family,
+                "fen": zh.amount_fen,
+                "severity": (zh.severity * 100.0).round() / 100.0,
+                "evidence": [zh.evidence, en.evidence],
+                "visit": zh.visit_id,
+                "lines": zh.line_ids.iter().take(8).collect::<Vec<_>>(),
+                "line_count": zh.line_ids.len(),
+            })
+        })
+        .collect();
+    let mut families = Map::new();
+    for f in r.leads.iter().flat_map(|l| &l.families) {
+        families.insert(f.clone(), json!(family_zh(f)));
+    }
+    let mut kinds = Map::new();
+    for k in ["hospital", "clinic", "pharmacy", "unknown"] {
+        kinds.insert(k.into(), json!(kind_zh(k)));
+    }
+    let pictures: Map<String, Value> = r.leads[..n]
+        .iter()
+        .filter_map(|l| {
+            r.pictures.get(&l.lead_id).map(|p| {
+                (
+                    l.lead_id.clone(),
+                    serde_json::to_value(p).expect("pictures serialise"),
+                )
+            })
+        })
+        .collect();
+    let doc = json!({
+        "leads": leads,
+        "hits": hits,
+        "rules": rules,
+        "families": families,
+        "kinds": kinds,
+        "pictures": pictures,
+        "pictures_for": r.pictures_for,
+        "hits_per_lead": HITS_PER_LEAD,
+        "referral_yuan": r.referral_yuan,
+    });
+    let text = serde_json::to_string(&doc).expect("the page's data serialise");
+    let mut out = String::with_capacity(text.len() + 64);
+    for c in text.chars() {
+        if c == '<' || !allowed(c) {
+            // Only strings can hold these, and every one is in the Basic Multilingual Plane.
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The report page.
@@ -138,7 +308,11 @@ pub fn html(r: &Report<'_>) -> String {
     let (t, f, a) = kinds.iter().fold((0, 0, Fen::ZERO), |(t, f, a), (_, v)| {
         (t + v.total, f + v.flagged, a + Fen(v.amount_fen))
     });
-    let shown = r.top.min(r.leads.len());
+    let families: std::collections::BTreeSet<&str> = r
+        .leads
+        .iter()
+        .flat_map(|l| l.families.iter().map(String::as_str))
+        .collect();
     let page = html! {
         (DOCTYPE)
         html lang="zh" {
@@ -209,73 +383,67 @@ pub fn html(r: &Report<'_>) -> String {
                             }
                         }
                     }
+                    (comparison(r))
                     section id="leads" {
                         h2 {
                             (both(
-                                &format!("重点线索（前 {shown} 条）"),
-                                &format!("Top leads (first {shown})"),
+                                &format!("线索（共 {} 条）", r.leads.len()),
+                                &format!("Leads ({} in all)", r.leads.len()),
                             ))
                         }
-                        table {
-                            tr {
-                                th class="num" { (both("排名", "Rank")) }
-                                th { (both("线索编号", "Lead")) }
-                                th { (both("对象", "Subject")) }
-                                th class="num" { (both("评分", "Score")) }
-                                th class="num" { (both("涉及金额（元）", "Amount (yuan)")) }
-                                th { (both("摘要与证据", "Headline and evidence")) }
+                        div class="controls" {
+                            input id="q" type="search" placeholder="搜索对象、机构、规则、摘要 / search subject, institution, rule, headline" aria-label="search";
+                            select id="f-family" aria-label="family" {
+                                option value="" { "全部违规类型 / all families" }
+                                @for f in &families {
+                                    option value=(Text(f)) { (Text(family_zh(f))) " " (Text(f)) }
+                                }
                             }
-                            @for l in r.leads.iter().take(r.top) {
-                                @let with_dossier = (l.rank as usize) <= r.dossiers;
-                                tr id=(Text(&l.lead_id)) {
-                                    td class="num" { (l.rank) }
-                                    td {
-                                        code class="lead-id" { (Text(&l.lead_id)) }
-                                        @if with_dossier {
-                                            " · "
-                                            a href=(format!("cases/{}.md", l.lead_id)) { (both("案件材料", "case dossier")) }
-                                        }
-                                    }
-                                    td { (both(subject_zh(&l.subject_type), &l.subject_type)) br; code { (Text(&l.subject_id)) } }
-                                    td class="num" { (format!("{:.3}", l.score)) }
-                                    td class=(if l.referral { "num ref" } else { "num" }) { (money(l.amount_fen)) }
-                                    td {
-                                        div { (both(&l.headlines[0], &l.headlines[1])) (status(l.status.as_deref())) }
-                                        details {
-                                            summary {
-                                                (both(
-                                                    &format!(
-                                                        "{} 条命中（{}）",
-                                                        l.hit_count,
-                                                        l.families.iter().map(|f| family_zh(f)).collect::<Vec<_>>().join("、")
-                                                    ),
-                                                    &format!("{} hits ({})", l.hit_count, l.families.join(", ")),
-                                                ))
-                                            }
-                                            @for &i in &l.hits {
-                                                @let (zh, en) = (&r.hits(Language::Zh)[i], &r.hits(Language::En)[i]);
-                                                div class="hit" {
-                                                    span class="rule" {
-                                                        (both(&r.names.get(&zh.rule_id, Language::Zh), &r.names.get(&zh.rule_id, Language::En)))
-                                                        " · " code { (Text(&zh.rule_id)) }
-                                                        " · " (money(zh.amount_fen)) " 元 · " (format!("{:.2}", zh.severity))
-                                                    }
-                                                    br;
-                                                    (both(&zh.evidence, &en.evidence))
-                                                }
-                                            }
-                                        }
-                                        @if with_dossier {
-                                            details class="dossier" {
-                                                summary { (both("案件材料（曝光台案例格式）", "Case dossier (exposure-case format, Chinese)")) }
-                                                pre { (Text(&crate::dossier(r, l))) }
-                                            }
-                                        }
-                                    }
+                            select id="f-kind" aria-label="kind of institution" {
+                                option value="" { "全部机构类型 / all kinds" }
+                                @for k in kinds.keys() {
+                                    option value=(Text(k)) { (Text(kind_zh(k))) " " (Text(k)) }
+                                }
+                            }
+                            select id="f-referral" aria-label="referral" {
+                                option value="" { "移送：全部 / referral: all" }
+                                option value="1" { "达到移送标准 / for referral" }
+                                option value="0" { "未达移送标准 / below referral" }
+                            }
+                            @if r.baseline.is_some() {
+                                select id="f-status" aria-label="status against the baseline" {
+                                    option value="" { "与上期比较：全部 / against baseline: all" }
+                                    option value="new" { "新增 / new" }
+                                    option value="recurring" { "持续 / recurring" }
+                                    option value="escalated" { "升级 / escalated" }
+                                }
+                            }
+                            span id="count" class="count" {}
+                        }
+                        table id="lead-table" {
+                            thead {
+                                tr {
+                                    th class="num sort" data-sort="rank" { (both("排名", "Rank")) }
+                                    th { (both("线索编号", "Lead")) }
+                                    th { (both("对象", "Subject")) }
+                                    th { (both("定点机构", "Institution")) }
+                                    th class="num sort" data-sort="score" { (both("评分", "Score")) }
+                                    th class="num sort" data-sort="fen" { (both("涉及金额（元）", "Amount (yuan)")) }
+                                    th { (both("摘要", "Headline")) }
+                                }
+                            }
+                            tbody id="lead-rows" {}
+                        }
+                        noscript {
+                            p { (both("请启用脚本以查看、搜索和筛选全部线索；前 50 条如下。", "Enable scripts to see, search and filter every lead; the first 50 follow.")) }
+                            ul {
+                                @for l in r.leads.iter().take(50) {
+                                    li { (l.rank) " " code { (Text(&l.lead_id)) } " " (Text(&l.headlines[0])) " " (money(l.amount_fen)) }
                                 }
                             }
                         }
                     }
+                    section id="lead-page" hidden {}
                     section id="rules" {
                         h2 { (both("规则运行情况", "Rules")) }
                         table {
@@ -313,20 +481,12 @@ pub fn html(r: &Report<'_>) -> String {
                         "Generated by fundguard from settlement data. Leads are to be verified by inspection; they are not findings.",
                     ))
                 }
+                script type="application/json" id="data" { (PreEscaped(data(r))) }
                 script { (PreEscaped(SCRIPT)) }
             }
         }
     };
     page.into_string() + "\n"
-}
-
-fn subject_zh(t: &str) -> &'static str {
-    match t {
-        "provider" => "定点机构",
-        "patient" => "参保人",
-        "doctor" => "医师",
-        _ => "就诊",
-    }
 }
 
 #[cfg(test)]

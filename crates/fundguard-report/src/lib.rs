@@ -10,19 +10,21 @@
 
 use std::collections::BTreeMap;
 
-use fundguard_model::{yuan, Fen, HitRow, Language};
+use fundguard_model::{yuan, Fen, HitRow};
 use fundguard_scoring::{Lead, RuleNames};
 
 mod docx;
 mod dossier;
 mod html;
 mod parquet;
+mod picture;
 mod xlsx;
 
 pub use docx::docx;
 pub use dossier::{dossier, legal_bases};
 pub use html::html;
 pub use parquet::{write_batch, write_hits, write_leads, Meta};
+pub use picture::{Chain, Event, Lane, Measure, Peers, Picture, Sale, Timeline};
 pub use xlsx::{workbook, xlsx, Cell, Sheet};
 
 /// A rule's outcome in the run, for the report's table.
@@ -55,6 +57,29 @@ pub struct ProviderFacts {
     /// `hosp_lv` code.
     pub level: Option<String>,
     pub beds: Option<i64>,
+    /// Inpatient admissions and discharges in the dump's period (年出入院人次 for the period).
+    pub admissions: usize,
+    pub discharges: usize,
+}
+
+/// What the dump says of a lead's person (a patient lead's subject), for the dossier: never a
+/// name or a raw id.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFacts {
+    /// `男` or `女`.
+    pub sex: Option<&'static str>,
+    /// Whole years at the end of the period.
+    pub age: Option<i32>,
+    /// The `insutype` code of most of the person's settlements.
+    pub insurance_type: Option<String>,
+}
+
+/// The run's baseline: how many leads it had, and this run's leads by status against it.
+#[derive(Debug, Clone, Default)]
+pub struct Baseline {
+    pub leads: usize,
+    /// `new`, `recurring`, `escalated` -> leads.
+    pub counts: BTreeMap<&'static str, usize>,
 }
 
 /// Everything a report shows.
@@ -81,8 +106,16 @@ pub struct Report<'a> {
     /// Family -> the legal bases its dossiers cite, where the configuration replaces the shipped
     /// ones ([`legal_bases`]).
     pub legal_bases: &'a BTreeMap<String, Vec<String>>,
+    /// A patient lead's person, by the lead's subject id.
+    pub people: &'a BTreeMap<String, PersonFacts>,
+    /// Pictures of the leads' evidence, by lead id.
+    pub pictures: &'a BTreeMap<String, Picture>,
+    /// Pictures are drawn for this many top leads.
+    pub pictures_for: usize,
+    pub baseline: Option<&'a Baseline>,
+    pub feedback: Option<&'a fundguard_scoring::feedback::FeedbackAccount>,
     pub names: &'a RuleNames,
-    /// Leads shown in the report.
+    /// Leads in the report's table, 0 for all.
     pub top: usize,
     /// Leads with a dossier.
     pub dossiers: usize,
@@ -149,13 +182,6 @@ impl Report<'_> {
     /// Total money at risk over all hits, each line once.
     pub fn total_fen(&self) -> i64 {
         fundguard_scoring::amount_once(self.hits_zh, &(0..self.hits_zh.len()).collect::<Vec<_>>())
-    }
-
-    fn hits(&self, lang: Language) -> &[HitRow] {
-        match lang {
-            Language::Zh => self.hits_zh,
-            Language::En => self.hits_en,
-        }
     }
 }
 

@@ -39,8 +39,11 @@ pub struct LeadsConfig {
     pub referral_yuan: u64,
     /// Case dossiers are written for this many top leads.
     pub dossiers: usize,
-    /// Leads shown in the report.
+    /// Leads in the report's table (searchable, filterable, each with its page); 0 for all.
     pub report_top: usize,
+    /// Leads whose page in the report draws a picture of the evidence (the first this many; each
+    /// picture is a few kilobytes of the page).
+    pub report_pictures: usize,
     /// Points (1-12) a doctor earns per rule whose evidence is his (bands 1-3, 4-6, 7-9, 10-12 of
     /// 医保发〔2024〕23号). The shipped table is a default to adapt to the province's: a
     /// `[leads.doctor_points]` table replaces it whole. Rules not in it make no doctor leads.
@@ -115,7 +118,8 @@ impl Default for LeadsConfig {
         LeadsConfig {
             referral_yuan: 5_000,
             dossiers: 20,
-            report_top: 50,
+            report_top: 0,
+            report_pictures: 1_000,
             doctor_points: DEFAULT_DOCTOR_POINTS
                 .iter()
                 .map(|(r, p)| (r.to_string(), *p))

@@ -487,6 +487,59 @@ mod extracts {
         }
     }
 
+    /// FEE_LIST_D is streamed in blocks split among the threads: blocks smaller than a line,
+    /// a few lines, or the whole file give the same rows, rejects (file, row, line, reason) and
+    /// account, for GBK text with a broken enclosure, an invalid row and blank lines.
+    #[test]
+    fn streaming_fee_lines_in_any_block_size_changes_nothing() {
+        let dir = scratch("extract-stream");
+        let fee = format!(
+            "{FEE}\r\n\
+             L6|M1|001109000010000|普通病房床位费|1|2026-03-03 12:00:00|1|50|50.00|50.00|D1|0\r\n\
+             L7|M1|@|broken|1|2026-03-03 12:00:00|1|50|50.00|50.00|D1|1\r\n\
+             L8|M9|001109000010000|普通病房床位费|1|2026-03-03 12:00:00|1|50|50.00|50.00|D1|1\r\n\
+             L9|M4|XA02BCA211A001010100483|奥美拉唑肠溶胶囊|09|2026-03-03 10:00:00|20|1.5|30.00||D3|1"
+        );
+        write(
+            &dir,
+            &[
+                ("MDTRT_D.txt", MDTRT),
+                ("SETL_D.txt", SETL),
+                ("FEE_LIST_D.txt", &fee),
+            ],
+            true,
+        );
+        let whole = ingest(&dir, &IngestOptions::default()).unwrap();
+        check_balance(&whole);
+        let lines = whole.report.table(Table::LineItems);
+        assert_eq!(lines.files[0].skipped_invalid, 1);
+        assert_eq!(lines.files[0].encoding, Some("gb18030"));
+        assert_eq!(lines.read, 8, "{:#?}", whole.rejects);
+        assert!(
+            render(&whole.rejects).contains("row 6 line 9"),
+            "{}",
+            render(&whole.rejects)
+        );
+        for block in [1, 37, 200, 1000] {
+            let opts = IngestOptions {
+                stream_bytes: block,
+                ..IngestOptions::default()
+            };
+            let streamed = ingest(&dir, &opts).unwrap();
+            check_balance(&streamed);
+            assert_eq!(counts(&whole), counts(&streamed), "block {block}");
+            assert_eq!(
+                render(&whole.rejects),
+                render(&streamed.rejects),
+                "block {block}"
+            );
+            assert_eq!(accepted(&whole), accepted(&streamed), "block {block}");
+            let f = &streamed.report.table(Table::LineItems).files[0];
+            assert_eq!(f.sha256, lines.files[0].sha256, "block {block}");
+            assert_eq!(f.skipped_invalid, 1, "block {block}");
+        }
+    }
+
     #[test]
     fn extracts_translate_join_settlements_and_skip_invalid_rows() {
         let dir = scratch("extract");
