@@ -515,24 +515,38 @@ pub fn evidence(
         }
     }
 
-    // Trace codes, only when a chain is drawn.
+    // Trace codes, only those the chains draw: the codes the chain leads' settlements sold
+    // (one pass over the scans), then every scan of those codes (another).
     let (mut by_code, mut codes_of_visit) = (FxHashMap::default(), FxHashMap::default());
-    if let (Some(t), true) = (
-        &dump.traces,
-        plans[..n.min(pictures)]
-            .iter()
-            .any(|p| matches!(p, Plan::Chains)),
-    ) {
+    if let Some(t) = &dump.traces {
+        let mut chained = vec![false; v.patient.len()];
+        for (k, rows) in flagged.iter().enumerate().take(pictures) {
+            if matches!(plans[k], Plan::Chains) {
+                for &r in rows {
+                    chained[r as usize] = true;
+                }
+            }
+        }
+        let mut codes: FxHashSet<u32> = FxHashSet::default();
         for r in 0..t.code.len() {
-            by_code
-                .entry(t.code[r])
-                .or_insert_with(Vec::new)
-                .push(r as u32);
             let visit = dump.lines.visit[t.line[r] as usize];
-            codes_of_visit
-                .entry(visit)
-                .or_insert_with(Vec::new)
-                .push(t.code[r]);
+            if chained[visit as usize] {
+                codes.insert(t.code[r]);
+                codes_of_visit
+                    .entry(visit)
+                    .or_insert_with(Vec::new)
+                    .push(t.code[r]);
+            }
+        }
+        if !codes.is_empty() {
+            for r in 0..t.code.len() {
+                if codes.contains(&t.code[r]) {
+                    by_code
+                        .entry(t.code[r])
+                        .or_insert_with(Vec::new)
+                        .push(r as u32);
+                }
+            }
         }
     }
     // Computed when a first peer picture is drawn.

@@ -97,57 +97,68 @@ impl Extract {
 /// Splits one line into fields. `Err((column, reason))` for a broken enclosure.
 pub(crate) fn split_line(line: &str) -> Result<Vec<&str>, (usize, String)> {
     let mut fields = Vec::new();
-    let mut rest = line;
+    split_into(line, &mut fields)?;
+    Ok(fields)
+}
+
+/// Splits one line into `fields` (cleared first), searching bytes: `|` and `@` are ASCII, so
+/// every position found is a character boundary.
+fn split_into<'a>(line: &'a str, fields: &mut Vec<&'a str>) -> Result<(), (usize, String)> {
+    fields.clear();
+    let bytes = line.as_bytes();
+    let mut at = 0;
     loop {
-        if let Some(body) = rest.strip_prefix("@|") {
+        if bytes[at..].starts_with(b"@|") {
             // An enclosed field ends at `|@` followed by the delimiter or the end of the line.
-            let mut from = 0;
+            let body = at + 2;
+            let mut from = body;
             let end = loop {
-                match body[from..].find("|@") {
+                match bytes[from..].iter().position(|&b| b == b'|') {
+                    Some(i) if bytes.get(from + i + 1) == Some(&b'@') => {
+                        let j = from + i;
+                        match bytes.get(j + 2) {
+                            None | Some(b'|') => break j,
+                            _ => from = j + 1,
+                        }
+                    }
+                    Some(i) => from += i + 1,
                     None => {
                         return Err((
                             fields.len() + 1,
                             "an `@|` enclosure is not closed by `|@`".into(),
                         ))
                     }
-                    Some(i) => {
-                        let j = from + i;
-                        let after = &body[j + 2..];
-                        if after.is_empty() || after.starts_with('|') {
-                            break j;
-                        }
-                        from = j + 1;
-                    }
                 }
             };
-            fields.push(&body[..end]);
-            let after = &body[end + 2..];
-            match after.strip_prefix('|') {
-                None => break,
-                Some("") => {
-                    fields.push("");
-                    break;
-                }
-                Some(r) => rest = r,
+            fields.push(&line[body..end]);
+            let after = end + 2;
+            if after >= bytes.len() {
+                break;
+            }
+            // bytes[after] is the delimiter.
+            at = after + 1;
+            if at == bytes.len() {
+                fields.push("");
+                break;
             }
         } else {
-            match rest.find('|') {
+            match bytes[at..].iter().position(|&b| b == b'|') {
                 Some(i) => {
-                    fields.push(&rest[..i]);
-                    rest = &rest[i + 1..];
-                    if rest.is_empty() {
+                    fields.push(&line[at..at + i]);
+                    at += i + 1;
+                    if at == bytes.len() {
                         fields.push("");
                         break;
                     }
                 }
                 None => {
-                    fields.push(rest);
+                    fields.push(&line[at..]);
                     break;
                 }
             }
         }
     }
-    Ok(fields)
+    Ok(())
 }
 
 /// The header of an extract (lower-cased, trailing empty names dropped), checked for the
@@ -202,59 +213,94 @@ impl Rows {
     }
 }
 
-/// Splits the lines of `text` (its first line being physical line `first_line`) into `out`:
-/// `width` fields each, a row of another width, a broken enclosure or undecodable bytes being
-/// broken (no fields), a row with `vali_flag` (at `vali`) = 0 skipped.
-fn split_rows(
-    text: &str,
+/// What one line of an extract is.
+enum Line<'a, 'f> {
+    /// A data row: its fields, exactly the header's width.
+    Row(&'f [&'a str]),
+    /// A row unusable as a whole, with the reason.
+    Broken(String),
+    /// `vali_flag` = 0: left out and counted.
+    Invalid,
+}
+
+/// Calls `f` with the physical line number and [`Line`] of each non-blank line of `text` (its
+/// first line being physical line `first_line`): a row of another width than the header, a
+/// broken enclosure or undecodable bytes is broken, a row with `vali_flag` (at `vali`) = 0
+/// invalid.
+fn for_each_line<'a>(
+    text: &'a str,
     first_line: u64,
     header: &[String],
     vali: Option<usize>,
     (encoding, replaced): (&str, bool),
-    out: &mut Rows,
+    mut f: impl FnMut(u64, Line<'a, '_>),
 ) {
     let width = header.len();
+    let mut fields: Vec<&'a str> = Vec::with_capacity(width + 2);
     for (i, line) in text.split('\n').enumerate() {
         let no = first_line + i as u64;
         let line = line.strip_suffix('\r').unwrap_or(line);
         if line.trim().is_empty() {
             continue;
         }
-        let problem = match split_line(line) {
+        let outcome = match split_into(line, &mut fields) {
             Err((c, why)) => {
                 let name = header
                     .get(c - 1)
                     .map_or(String::new(), |h| format!(" ({h})"));
-                Some(format!("field {c}{name}: {why}"))
+                Line::Broken(format!("field {c}{name}: {why}"))
             }
-            Ok(fields) => {
+            Ok(()) => {
                 let extra = fields.iter().skip(width).any(|f| !f.trim().is_empty());
                 if fields.len() < width || extra {
-                    Some(format!(
+                    Line::Broken(format!(
                         "expected {width} `|`-separated fields, found {}",
                         fields.len()
                     ))
                 } else if replaced && fields.iter().any(|f| f.contains('\u{FFFD}')) {
-                    Some(undecodable(encoding))
+                    Line::Broken(undecodable(encoding))
                 } else if vali.is_some_and(|v| fields[v].trim() == "0") {
-                    out.skipped += 1;
-                    continue;
+                    Line::Invalid
                 } else {
-                    for f in &fields[..width] {
-                        out.fields.push(f);
-                    }
-                    out.starts.push(out.fields.len());
-                    out.lines.push(no);
-                    None
+                    Line::Row(&fields[..width])
                 }
             }
         };
-        if let Some(why) = problem {
-            out.broken.push((out.starts.len() - 1, why));
-            out.starts.push(out.fields.len());
-            out.lines.push(no);
-        }
+        f(no, outcome);
     }
+}
+
+/// Splits the lines of `text` into `out` ([`for_each_line`]); broken rows have no fields.
+fn split_rows(
+    text: &str,
+    first_line: u64,
+    header: &[String],
+    vali: Option<usize>,
+    decoded: (&str, bool),
+    out: &mut Rows,
+) {
+    for_each_line(
+        text,
+        first_line,
+        header,
+        vali,
+        decoded,
+        |no, line| match line {
+            Line::Invalid => out.skipped += 1,
+            Line::Row(fields) => {
+                for f in fields {
+                    out.fields.push(f);
+                }
+                out.starts.push(out.fields.len());
+                out.lines.push(no);
+            }
+            Line::Broken(why) => {
+                out.broken.push((out.starts.len() - 1, why));
+                out.starts.push(out.fields.len());
+                out.lines.push(no);
+            }
+        },
+    );
 }
 
 /// The first non-empty line of `text`: its number (1-based), the line, and the offset of what
@@ -356,7 +402,9 @@ pub(crate) struct ExtractStream {
 /// One thread's share of a block, translated.
 struct Translated {
     columns: Vec<(&'static str, StrColumn)>,
+    /// The rows' lines, broken rows and invalid count (no fields: they are in `columns`).
     rows: Rows,
+    count: usize,
 }
 
 impl ExtractStream {
@@ -539,7 +587,7 @@ impl ExtractStream {
         let mut columns: Vec<(&'static str, StrColumn)> = Vec::new();
         let (mut lines, mut broken, mut rows) = (Vec::new(), Vec::new(), 0usize);
         for part in parts {
-            let n = part.rows.starts.len() - 1;
+            let n = part.count;
             for (name, col) in part.columns {
                 match columns.iter_mut().find(|(c, _)| *c == name) {
                     Some((_, all)) => all.append(&col),
@@ -567,27 +615,11 @@ impl ExtractStream {
         Ok(Some((piece, lines)))
     }
 
-    /// One share: decoded, split and translated.
+    /// One share: decoded, split, and the mapped fields pushed straight into the contract's
+    /// columns (a broken row gets empty cells, as a whole-file read gives it).
     fn translate(&self, bytes: &[u8], first: u64, encoding: &'static str) -> Translated {
         let (text, replaced) = decode_as(encoding, bytes);
-        let mut rows = Rows::new();
-        split_rows(
-            &text,
-            first,
-            &self.header,
-            self.vali,
-            (encoding, replaced),
-            &mut rows,
-        );
-        let n = rows.starts.len() - 1;
-        let get = |r: usize, p: usize| -> &str {
-            if rows.starts[r] + p < rows.starts[r + 1] {
-                rows.fields.get(rows.starts[r] + p).trim()
-            } else {
-                ""
-            }
-        };
-        let mut columns: Vec<(&'static str, StrColumn)> = self
+        let mapped: Vec<(&'static str, usize)> = self
             .fields
             .iter()
             .filter_map(|f| {
@@ -595,22 +627,64 @@ impl ExtractStream {
                     .names
                     .iter()
                     .find_map(|n| self.header.iter().position(|h| h == n))?;
-                let mut col = StrColumn::with_capacity(n, 0);
-                for r in 0..n {
-                    col.push(&field_value(f.column, get(r, pos)));
-                }
-                Some((f.column, col))
+                Some((f.column, pos))
             })
             .collect();
-        if let (Some(map), Some(setl)) = (&self.visit_of, self.setl) {
-            let mut col = StrColumn::with_capacity(n, 0);
-            for r in 0..n {
-                let id = get(r, setl);
-                col.push(map.get(id).map_or(id, |v| v));
-            }
-            columns.push(("visit_id", col));
+        // About 120 bytes a line; the columns grow when that guess is short.
+        let guess = bytes.len() / 120 + 16;
+        let mut cols: Vec<StrColumn> = mapped
+            .iter()
+            .map(|_| StrColumn::with_capacity(guess, guess * 8))
+            .collect();
+        let mut visit = self
+            .setl
+            .map(|_| StrColumn::with_capacity(guess, guess * 12));
+        let mut rows = Rows::new();
+        let mut n = 0usize;
+        for_each_line(
+            &text,
+            first,
+            &self.header,
+            self.vali,
+            (encoding, replaced),
+            |no, line| match line {
+                Line::Invalid => rows.skipped += 1,
+                Line::Row(fields) => {
+                    for (col, &(name, pos)) in cols.iter_mut().zip(&mapped) {
+                        col.push(&field_value(name, fields[pos].trim()));
+                    }
+                    if let (Some(v), Some(setl), Some(map)) =
+                        (&mut visit, self.setl, &self.visit_of)
+                    {
+                        let id = fields[setl].trim();
+                        v.push(map.get(id).map_or(id, |x| x));
+                    }
+                    rows.lines.push(no);
+                    n += 1;
+                }
+                Line::Broken(why) => {
+                    for col in &mut cols {
+                        col.push("");
+                    }
+                    if let Some(v) = &mut visit {
+                        v.push("");
+                    }
+                    rows.broken.push((n, why));
+                    rows.lines.push(no);
+                    n += 1;
+                }
+            },
+        );
+        let mut columns: Vec<(&'static str, StrColumn)> =
+            mapped.iter().map(|m| m.0).zip(cols).collect();
+        if let Some(v) = visit {
+            columns.push(("visit_id", v));
         }
-        Translated { columns, rows }
+        Translated {
+            columns,
+            rows,
+            count: n,
+        }
     }
 
     /// A line longer than a block: not a claims extract (and no memory is spent looking for
@@ -695,42 +769,86 @@ pub(crate) fn read(
     stream_bytes: usize,
 ) -> Result<(Vec<Option<RawTable>>, Option<ExtractStream>), IngestError> {
     let mut out: Vec<Option<RawTable>> = Table::ALL.iter().map(|_| None).collect();
-    let mut settlements = None;
-    if let Some(p) = files.get("MDTRT_D") {
-        let m = parse(
-            p,
-            &required(
-                national::MDTRT_D,
-                &[
-                    "visit_id",
-                    "patient_id",
-                    "provider_id",
-                    "med_type",
-                    "admit_time",
-                ],
-            ),
-        )?;
-        let s = match files.get("SETL_D") {
-            Some(p) => parse(
-                p,
-                &required(national::SETL_D, &["visit_id", "total_amount"]),
-            )?,
-            None => {
-                return Err(IngestError::MissingTable {
-                    table: "SETL_D (settlements of MDTRT_D)",
-                    dir: p.parent().unwrap_or(Path::new(".")).to_path_buf(),
-                })
-            }
-        };
-        out[Table::Visits as usize] = Some(visits(&m, &s));
-        if !files.contains_key("PSN_INFO_B") {
-            out[Table::Patients as usize] = patients_from_visits(&m);
+    // MDTRT_D and its settlements, read side by side.
+    let (m, settlements) = match files.get("MDTRT_D") {
+        Some(p) => {
+            let (m, s) = rayon::join(
+                || {
+                    parse(
+                        p,
+                        &required(
+                            national::MDTRT_D,
+                            &[
+                                "visit_id",
+                                "patient_id",
+                                "provider_id",
+                                "med_type",
+                                "admit_time",
+                            ],
+                        ),
+                    )
+                },
+                || {
+                    files.get("SETL_D").map(|s| {
+                        parse(
+                            s,
+                            &required(national::SETL_D, &["visit_id", "total_amount"]),
+                        )
+                    })
+                },
+            );
+            let m = m?;
+            let s = match s {
+                Some(s) => s?,
+                None => {
+                    return Err(IngestError::MissingTable {
+                        table: "SETL_D (settlements of MDTRT_D)",
+                        dir: p.parent().unwrap_or(Path::new(".")).to_path_buf(),
+                    })
+                }
+            };
+            (Some(m), Some(s))
         }
-        if !files.contains_key("FIXMEDINS_B") {
-            out[Table::Providers as usize] = providers_from_visits(&m);
-        }
-        settlements = Some(s);
+        None => (None, None),
+    };
+    // The visits (the join with settlements) on one thread, the other extracts on another.
+    let (from_visits, rest) = rayon::join(
+        || {
+            m.as_ref().zip(settlements.as_ref()).map(|(m, s)| {
+                (
+                    visits(m, s),
+                    (!files.contains_key("PSN_INFO_B"))
+                        .then(|| patients_from_visits(m))
+                        .flatten(),
+                    (!files.contains_key("FIXMEDINS_B"))
+                        .then(|| providers_from_visits(m))
+                        .flatten(),
+                )
+            })
+        },
+        || others(files, settlements.as_ref(), stream_bytes),
+    );
+    drop(m);
+    if let Some((visits, patients, providers)) = from_visits {
+        out[Table::Visits as usize] = Some(visits);
+        out[Table::Patients as usize] = patients;
+        out[Table::Providers as usize] = providers;
     }
+    let (lines, tables) = rest?;
+    for (t, raw) in tables {
+        out[t as usize] = Some(raw);
+    }
+    Ok((out, lines))
+}
+
+/// The extracts besides MDTRT_D and SETL_D: the line items' stream and the tables read whole.
+#[allow(clippy::type_complexity)]
+fn others(
+    files: &BTreeMap<&'static str, PathBuf>,
+    settlements: Option<&Extract>,
+    stream_bytes: usize,
+) -> Result<(Option<ExtractStream>, Vec<(Table, RawTable)>), IngestError> {
+    let mut out: Vec<(Table, RawTable)> = Vec::new();
     // The line items, by far the largest extract, are streamed. Some platforms key the fee
     // lines by settlement (`setl_id`, beside a `smdtrt_id`) and leave `mdtrt_id` out: they are
     // linked to their visits through SETL_D.
@@ -752,15 +870,17 @@ pub(crate) fn read(
                 ],
             ),
             "FEE_LIST_D",
-            settlements.as_ref(),
+            settlements,
             stream_bytes,
         )?),
         None => None,
     };
     if let Some(p) = files.get("PSN_INFO_B") {
         let e = parse(p, &required(national::PSN_INFO_B, &["patient_id"]))?;
-        out[Table::Patients as usize] =
-            Some(whole(&e, Table::Patients, national::PSN_INFO_B, Vec::new()));
+        out.push((
+            Table::Patients,
+            whole(&e, Table::Patients, national::PSN_INFO_B, Vec::new()),
+        ));
     }
     if let Some(p) = files.get("FIXMEDINS_B") {
         let e = parse(p, &required(national::FIXMEDINS_B, &["provider_id"]))?;
@@ -773,11 +893,14 @@ pub(crate) fn read(
         for r in 0..e.rows() {
             kind.push(declared_type(e.get(r, ft), e.get(r, mt)).unwrap_or(""));
         }
-        out[Table::Providers as usize] = Some(whole(
-            &e,
+        out.push((
             Table::Providers,
-            national::FIXMEDINS_B,
-            vec![("provider_type", kind)],
+            whole(
+                &e,
+                Table::Providers,
+                national::FIXMEDINS_B,
+                vec![("provider_type", kind)],
+            ),
         ));
     }
     if let Some(p) = files.get("DRUG_TRAC_D") {
@@ -794,18 +917,23 @@ pub(crate) fn read(
                 ],
             ),
         )?;
-        let derived = visit_by_settlement(&e, p, "DRUG_TRAC_D", settlements.as_ref())?;
-        out[Table::DrugTraces as usize] =
-            Some(whole(&e, Table::DrugTraces, national::DRUG_TRAC_D, derived));
+        let derived = visit_by_settlement(&e, p, "DRUG_TRAC_D", settlements)?;
+        out.push((
+            Table::DrugTraces,
+            whole(&e, Table::DrugTraces, national::DRUG_TRAC_D, derived),
+        ));
     }
     if let Some(p) = files.get("SETL_LIST_DIAG_D") {
         let e = parse(p, &required(national::SETL_LIST_DIAG_D, &["diag_code"]))?;
-        let derived = visit_by_settlement(&e, p, "SETL_LIST_DIAG_D", settlements.as_ref())?;
-        out[Table::SettlementDiagnoses as usize] = Some(whole(
-            &e,
+        let derived = visit_by_settlement(&e, p, "SETL_LIST_DIAG_D", settlements)?;
+        out.push((
             Table::SettlementDiagnoses,
-            national::SETL_LIST_DIAG_D,
-            derived,
+            whole(
+                &e,
+                Table::SettlementDiagnoses,
+                national::SETL_LIST_DIAG_D,
+                derived,
+            ),
         ));
     }
     if let Some(p) = files.get("DRUG_STOCK_D") {
@@ -816,14 +944,12 @@ pub(crate) fn read(
                 &["trace_code", "item_code", "provider_id"],
             ),
         )?;
-        out[Table::DrugStock as usize] = Some(whole(
-            &e,
+        out.push((
             Table::DrugStock,
-            national::DRUG_STOCK_D,
-            Vec::new(),
+            whole(&e, Table::DrugStock, national::DRUG_STOCK_D, Vec::new()),
         ));
     }
-    Ok((out, lines))
+    Ok((lines, out))
 }
 
 /// For an extract keyed by settlement (`setl_id`, no `mdtrt_id`): its `visit_id` column, each
@@ -1203,6 +1329,11 @@ mod tests {
         assert_eq!(split_line("@|x|@|@|y|@").unwrap(), vec!["x", "y"]);
         assert_eq!(split_line("@|x|@|").unwrap(), vec!["x", ""]);
         assert_eq!(split_line("1||3").unwrap(), vec!["1", "", "3"]);
+        // `|@` inside an enclosure ends it only before a delimiter or the line's end.
+        assert_eq!(split_line("@|a|@b|@|c").unwrap(), vec!["a|@b", "c"]);
+        assert_eq!(split_line("@|x|@").unwrap(), vec!["x"]);
+        assert_eq!(split_line("中文|@|药|品|@").unwrap(), vec!["中文", "药|品"]);
+        assert_eq!(split_line("").unwrap(), vec![""]);
         let e = split_line("1|@|open").unwrap_err();
         assert_eq!(e.0, 2);
     }

@@ -426,6 +426,54 @@ impl RawTable {
     }
 }
 
+/// What the read-ahead thread of a streamed extract hands over.
+enum Streamed {
+    Piece(RawTable, Vec<u64>),
+    /// The end: the file's account (hash, encoding, invalid rows).
+    Done(FileReport),
+}
+
+/// A streamed extract read one piece ahead: a thread reads and translates the next block (in
+/// parallel, on the pool) while the current one is converted, so both cores stay busy. The
+/// channel holds one piece; when the reader is dropped (an error further on) the thread stops
+/// at its next send.
+struct Prefetch {
+    rx: std::sync::mpsc::Receiver<Result<Streamed, IngestError>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Prefetch {
+    fn start(mut stream: crate::extract::ExtractStream) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let thread = std::thread::spawn(move || loop {
+            let next = match stream.next_piece() {
+                Ok(Some((piece, lines))) => Ok(Streamed::Piece(piece, lines)),
+                Ok(None) => Ok(Streamed::Done(stream.report.clone())),
+                Err(e) => Err(e),
+            };
+            let last = !matches!(next, Ok(Streamed::Piece(..)));
+            if tx.send(next).is_err() || last {
+                break;
+            }
+        });
+        Prefetch {
+            rx,
+            thread: Some(thread),
+        }
+    }
+
+    fn next(&mut self) -> Result<Streamed, IngestError> {
+        match self.rx.recv() {
+            Ok(next) => next,
+            // The thread ended without its last message: it panicked; so does the reader.
+            Err(_) => match self.thread.take().map(std::thread::JoinHandle::join) {
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                _ => unreachable!("the reading thread sends its last message before it ends"),
+            },
+        }
+    }
+}
+
 /// Reads the given files of `table` (all of one table, in order).
 pub(crate) fn read_table(table: Table, paths: &[PathBuf]) -> Result<RawTable, IngestError> {
     let specs = table.columns();
@@ -460,8 +508,8 @@ pub(crate) struct TableReader {
     ready: Option<RawTable>,
     piece_rows: usize,
     markers: NullMarkers,
-    /// A national extract read piece by piece.
-    stream: Option<Box<crate::extract::ExtractStream>>,
+    /// A national extract read piece by piece, the next piece read ahead on a thread.
+    stream: Option<Prefetch>,
     pub meta: RawTable,
 }
 
@@ -522,7 +570,7 @@ impl TableReader {
             ready: None,
             piece_rows: PIECE_ROWS,
             markers: markers.clone(),
-            stream: Some(Box::new(stream)),
+            stream: Some(Prefetch::start(stream)),
             meta: RawTable::empty(table),
         }
     }
@@ -530,8 +578,8 @@ impl TableReader {
     /// The next piece of the streamed extract; its rows and lines join the one file of `meta`.
     fn next_streamed(&mut self) -> Result<Option<RawTable>, IngestError> {
         let stream = self.stream.as_mut().expect("a stream");
-        match stream.next_piece()? {
-            Some((mut piece, lines)) => {
+        match stream.next()? {
+            Streamed::Piece(mut piece, lines) => {
                 piece.blank_nulls(&self.markers);
                 let nulls = piece.files[0].null_cells;
                 if self.meta.files.is_empty() {
@@ -550,8 +598,7 @@ impl TableReader {
                 }
                 Ok(Some(piece))
             }
-            None => {
-                let done = stream.report.clone();
+            Streamed::Done(done) => {
                 if self.meta.files.is_empty() {
                     self.meta
                         .push_file(done.clone(), Vec::new(), Vec::new(), Some(Vec::new()));
