@@ -185,6 +185,20 @@ fn run_writes_hits_manifest_and_effective_config() {
         m["baseline"]["leads"]["recurring"].as_u64().unwrap() > 0,
         "{m}"
     );
+    // The report shows the month against the baseline and the feedback as cards, with the
+    // manifest's counts, and a status filter.
+    let html = std::fs::read_to_string(again.join("report.html")).unwrap();
+    let cards = &html[html.find(r#"id="baseline-cards""#).expect("baseline cards")..];
+    let recurring = m["baseline"]["leads"]["recurring"].to_string();
+    assert!(
+        cards.contains(&format!(r#"<div class="v">{recurring}</div><div class="k"><span class="zh">持续线索"#)),
+        "{}",
+        &cards[..cards.len().min(2000)]
+    );
+    assert!(html.contains(r#"id="feedback-cards""#) && html.contains("白名单屏蔽命中"));
+    assert!(html.contains(r#"<select id="f-status""#));
+    let first = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(!first.contains(r#"id="baseline-cards""#) && !first.contains(r#"id="f-status""#));
     assert_eq!(
         std::fs::read(out.join("hits.parquet")).unwrap(),
         std::fs::read(again.join("hits.parquet")).unwrap(),
