@@ -14,6 +14,7 @@ use fundguard_ingest::{ingest, write_rejects, IngestError, IngestOptions, Ingest
 use fundguard_synth::{Encoding, Format, SynthConfig};
 
 mod evidence;
+mod import;
 mod pseudo;
 mod run;
 mod sweep;
@@ -138,6 +139,27 @@ enum Command {
         /// Extra spellings of a missing value in text inputs, comma-separated (`NA,-,9999-12-31`):
         /// read as empty in every column. The common ones (`NA`, `NULL`, `\N`, `-` …) are read as
         /// empty anyway in time, date, number and flag columns.
+        #[arg(long, value_name = "MARKERS", value_delimiter = ',')]
+        null_values: Vec<String>,
+    },
+    /// Reads and validates a dump once (national extracts, CSV in any encoding, a mapped
+    /// layout) and writes what was accepted as the contract's tables in Parquet: visits and line
+    /// items by month and bucket of patients, the rest one file each, with the rejects and the
+    /// account beside them. Runs and analysts then read Parquet (docs/ingest.md).
+    Import {
+        /// The dump directory to read.
+        #[arg(long)]
+        input: PathBuf,
+        /// The directory to write (new, or empty).
+        #[arg(long)]
+        out: PathBuf,
+        /// Buckets of patients per month for visits and line items (a file each).
+        #[arg(long, default_value_t = 8)]
+        buckets: usize,
+        /// A mapping file (TOML) for a foreign layout (see docs/mapping.md).
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Extra spellings of a missing value in text inputs, comma-separated.
         #[arg(long, value_name = "MARKERS", value_delimiter = ',')]
         null_values: Vec<String>,
     },
@@ -322,6 +344,13 @@ fn main() -> ExitCode {
             &null_values,
         )
         .map(|_| ()),
+        Command::Import {
+            input,
+            out,
+            buckets,
+            mapping,
+            null_values,
+        } => import(&input, &out, buckets, mapping.as_deref(), &null_values),
         Command::Sweep {
             input,
             rule,
@@ -455,6 +484,60 @@ fn validate(
         );
     }
     Ok(ingested)
+}
+
+fn import(
+    input: &Path,
+    out: &Path,
+    buckets: usize,
+    mapping: Option<&Path>,
+    null_values: &[String],
+) -> Result<(), Failure> {
+    if std::fs::read_dir(out).is_ok_and(|mut d| d.next().is_some()) {
+        return Err(Failure::Output(anyhow::anyhow!(
+            "{}: not empty; import writes a new dump into an empty or new directory",
+            out.display()
+        )));
+    }
+    let started = Instant::now();
+    let ingested = validate(input, None, 10, mapping, null_values)?;
+    let written = crate::import::write(&ingested.dump, out, buckets)
+        .map_err(|e| Failure::Output(anyhow::anyhow!("writing the dump: {e}")))?;
+    let rejects = out.join("import-rejects.parquet");
+    write_rejects(&rejects, &ingested.rejects).map_err(|e| Failure::Output(e.into()))?;
+    let account = serde_json::json!({
+        "input": input,
+        "ingest": &ingested.report,
+        "written": &written,
+    });
+    let path = out.join("import.json");
+    std::fs::write(
+        &path,
+        serde_json::to_string_pretty(&account).expect("the account serialises") + "\n",
+    )
+    .with_context(|| format!("writing {}", path.display()))
+    .map_err(Failure::Output)?;
+    let read: u64 = ingested
+        .report
+        .tables
+        .iter()
+        .flat_map(|t| &t.files)
+        .filter_map(|f| std::fs::metadata(&f.path).ok())
+        .map(|m| m.len())
+        .sum();
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "imported {} into {}: {} files, {:.1} MB of Parquet from {:.1} MB of input in {secs:.1} s ({:.0} MB/s); rejects: {}; account: {}",
+        input.display(),
+        out.display(),
+        written.tables.values().map(|t| t.0).sum::<usize>(),
+        written.bytes as f64 / 1e6,
+        read as f64 / 1e6,
+        read as f64 / 1e6 / secs.max(1e-9),
+        rejects.display(),
+        path.display()
+    );
+    Ok(())
 }
 
 fn print_report(ing: &Ingested, secs: f64, show: usize) {

@@ -13,6 +13,15 @@
 pub use inject::Rates;
 pub use write::{Encoding, Format};
 
+/// Arrow fields and arrays in the contract's column types (text, timestamps in microseconds,
+/// decimal(16, scale), dates, flags), for whoever writes contract tables.
+pub mod columns {
+    pub use crate::write::{
+        bool_array, boolean, date, date_array, dec_array, decimal, int_array, schema, str_array,
+        str_values, text, timestamp, ts_array,
+    };
+}
+
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;

@@ -36,51 +36,51 @@ pub enum Encoding {
 }
 
 /// Column types of the contract.
-pub(crate) fn text(name: &str, nullable: bool) -> Field {
+pub fn text(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Utf8, nullable)
 }
-pub(crate) fn timestamp(name: &str, nullable: bool) -> Field {
+pub fn timestamp(name: &str, nullable: bool) -> Field {
     Field::new(
         name,
         DataType::Timestamp(TimeUnit::Microsecond, None),
         nullable,
     )
 }
-pub(crate) fn decimal(name: &str, scale: i8, nullable: bool) -> Field {
+pub fn decimal(name: &str, scale: i8, nullable: bool) -> Field {
     Field::new(name, DataType::Decimal128(16, scale), nullable)
 }
-pub(crate) fn boolean(name: &str, nullable: bool) -> Field {
+pub fn boolean(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Boolean, nullable)
 }
-pub(crate) fn date(name: &str, nullable: bool) -> Field {
+pub fn date(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Date32, nullable)
 }
 
-pub(crate) fn str_array<'a>(it: impl IntoIterator<Item = Option<&'a str>>) -> ArrayRef {
+pub fn str_array<'a>(it: impl IntoIterator<Item = Option<&'a str>>) -> ArrayRef {
     Arc::new(StringArray::from_iter(it))
 }
-pub(crate) fn str_values<'a>(it: impl IntoIterator<Item = &'a str>) -> ArrayRef {
+pub fn str_values<'a>(it: impl IntoIterator<Item = &'a str>) -> ArrayRef {
     Arc::new(StringArray::from_iter_values(it))
 }
-pub(crate) fn ts_array(it: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
+pub fn ts_array(it: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
     Arc::new(TimestampMicrosecondArray::from_iter(
         it.into_iter().map(|t| t.map(|s| s * 1_000_000)),
     ))
 }
-pub(crate) fn dec_array(scale: i8, it: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
+pub fn dec_array(scale: i8, it: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
     Arc::new(
         Decimal128Array::from_iter(it.into_iter().map(|v| v.map(i128::from)))
             .with_precision_and_scale(16, scale)
             .expect("precision 16 holds every i64 amount we write"),
     )
 }
-pub(crate) fn date_array(it: impl IntoIterator<Item = Option<i32>>) -> ArrayRef {
+pub fn date_array(it: impl IntoIterator<Item = Option<i32>>) -> ArrayRef {
     Arc::new(Date32Array::from_iter(it))
 }
-pub(crate) fn bool_array(it: impl IntoIterator<Item = Option<bool>>) -> ArrayRef {
+pub fn bool_array(it: impl IntoIterator<Item = Option<bool>>) -> ArrayRef {
     Arc::new(BooleanArray::from_iter(it))
 }
-pub(crate) fn int_array(it: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
+pub fn int_array(it: impl IntoIterator<Item = Option<i64>>) -> ArrayRef {
     Arc::new(Int64Array::from_iter(it))
 }
 
@@ -436,6 +436,6 @@ fn csv_text(batch: &RecordBatch) -> String {
     out
 }
 
-pub(crate) fn schema(fields: Vec<Field>) -> SchemaRef {
+pub fn schema(fields: Vec<Field>) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }

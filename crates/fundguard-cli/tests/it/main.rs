@@ -191,7 +191,9 @@ fn run_writes_hits_manifest_and_effective_config() {
     let cards = &html[html.find(r#"id="baseline-cards""#).expect("baseline cards")..];
     let recurring = m["baseline"]["leads"]["recurring"].to_string();
     assert!(
-        cards.contains(&format!(r#"<div class="v">{recurring}</div><div class="k"><span class="zh">持续线索"#)),
+        cards.contains(&format!(
+            r#"<div class="v">{recurring}</div><div class="k"><span class="zh">持续线索"#
+        )),
         "{}",
         &cards[..cards.len().min(2000)]
     );
@@ -784,6 +786,63 @@ fn canonical_parquet_and_gbk_national_extracts_give_identical_hits_and_leads() {
         lead_column(&dir.join("pq/run"), "headline"),
         lead_column(&dir.join("nhsa/run"), "headline")
     );
+
+    // Imported once into partitioned Parquet, the extracts give the same bytes of hits and
+    // leads; the import refuses to write over a dump.
+    let imported = dir.join("imported");
+    let (code, stdout, stderr) = fundguard(&[
+        "import",
+        "--input",
+        dir.join("nhsa/dump").to_str().unwrap(),
+        "--out",
+        imported.to_str().unwrap(),
+        "--buckets",
+        "4",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("imported "), "{stdout}");
+    let parts: Vec<String> = std::fs::read_dir(imported.join("visits"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(parts.len(), 4, "{parts:?}");
+    assert!(
+        parts.iter().all(|p| p.starts_with("2026-03-p0")),
+        "{parts:?}"
+    );
+    for t in [
+        "patients",
+        "providers",
+        "drug_traces",
+        "settlement_diagnoses",
+    ] {
+        assert!(imported.join(format!("{t}.parquet")).is_file(), "{t}");
+    }
+    let account: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(imported.join("import.json")).unwrap())
+            .unwrap();
+    assert_eq!(account["written"]["tables"]["visits"][0], 4, "{account}");
+    run_ok(
+        imported.to_str().unwrap(),
+        &dir.join("imported-run"),
+        &["--rulebase", "../shared/data/nhsa-rules"],
+    );
+    for f in ["hits.parquet", "leads.parquet"] {
+        assert_eq!(
+            std::fs::read(dir.join("nhsa/run").join(f)).unwrap(),
+            std::fs::read(dir.join("imported-run").join(f)).unwrap(),
+            "{f} differs between the extracts and their import"
+        );
+    }
+    let (code, _, stderr) = fundguard(&[
+        "import",
+        "--input",
+        dir.join("nhsa/dump").to_str().unwrap(),
+        "--out",
+        imported.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(stderr.contains("not empty"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
