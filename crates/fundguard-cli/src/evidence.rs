@@ -35,7 +35,8 @@ pub struct Evidence {
     pub people: BTreeMap<String, PersonFacts>,
 }
 
-/// The visits each lead's hits name, as rows of the dump, for the leads in `leads`.
+/// The visits each lead's hits name, as rows of the dump in the order of its hits, for the
+/// leads in `leads`.
 fn flagged_visits(dump: &Dump, leads: &[&Lead], hits: &[HitRow]) -> Vec<Vec<u32>> {
     let mut wanted: FxHashSet<&str> = FxHashSet::default();
     let mut wanted_lines: FxHashSet<&str> = FxHashSet::default();
@@ -77,8 +78,9 @@ fn flagged_visits(dump: &Dump, leads: &[&Lead], hits: &[HitRow]) -> Vec<Vec<u32>
                     }
                 }
             }
-            rows.sort_unstable();
-            rows.dedup();
+            // In the order of the lead's hits (strongest first), each visit once.
+            let mut seen = FxHashSet::default();
+            rows.retain(|r| seen.insert(*r));
             rows
         })
         .collect()
@@ -249,24 +251,15 @@ fn label(dump: &Dump, patient: u32, pseudo: Option<&Pseudonymizer>) -> String {
     pseudo.map_or_else(|| id.to_string(), |p| p.pseudonym(id))
 }
 
-/// Money of each patient's flagged visits, highest first, ties by the patient's id.
-fn people_by_money(dump: &Dump, flagged: &[u32]) -> Vec<u32> {
-    let v = &dump.visits;
-    let mut money: BTreeMap<u32, i64> = BTreeMap::new();
-    for &row in flagged {
-        let e = money.entry(v.patient[row as usize]).or_default();
-        *e = e.saturating_add(v.total[row as usize]);
-    }
-    let mut people: Vec<(u32, i64)> = money.into_iter().collect();
-    people.sort_by(|a, b| {
-        b.1.cmp(&a.1).then_with(|| {
-            dump.dicts
-                .patients
-                .get(a.0)
-                .cmp(dump.dicts.patients.get(b.0))
-        })
-    });
-    people.into_iter().map(|(p, _)| p).collect()
+/// The people of a lead's settlements, in the order of its hits (strongest first): the people
+/// its page lists first are the people drawn.
+fn people_of(dump: &Dump, flagged: &[u32]) -> Vec<u32> {
+    let mut seen = FxHashSet::default();
+    flagged
+        .iter()
+        .map(|&r| dump.visits.patient[r as usize])
+        .filter(|p| seen.insert(*p))
+        .collect()
 }
 
 fn timeline(
@@ -277,7 +270,7 @@ fn timeline(
     pseudo: Option<&Pseudonymizer>,
 ) -> Option<Timeline> {
     let v = &dump.visits;
-    let people = people_by_money(dump, flagged);
+    let people = people_of(dump, flagged);
     let drawn = &people[..people.len().min(LANES)];
     let mine: FxHashSet<u32> = flagged.iter().copied().collect();
     let ends = flagged
@@ -290,11 +283,20 @@ fn timeline(
     if a > b {
         return None;
     }
-    // Minutes around a burst of swipes, days around stays; never more than 120 days.
+    // Minutes around a burst of swipes, days around stays; a week around a single settlement,
+    // whose evidence is the visits before and after it; never more than 120 days.
     let length = b - a;
+    let single = flagged
+        .iter()
+        .filter(|&&r| drawn.contains(&v.patient[r as usize]))
+        .count()
+        < 2;
     let mut pad = (length / 8).max(900);
     if length > 2 * 86_400 {
         pad = pad.max(2 * 86_400);
+    }
+    if single {
+        pad = pad.max(7 * 86_400);
     }
     let (mut from, mut to) = (a - pad, b + pad);
     // Whole stays that overlap the evidence (a stay elsewhere begun before it), within 60 days.
@@ -499,10 +501,10 @@ pub fn evidence(
     for (k, l) in chosen.iter().enumerate() {
         let wants_lanes = k < pictures && matches!(plans[k], Plan::Timeline);
         if wants_lanes {
-            people.extend(people_by_money(dump, &flagged[k]).into_iter().take(LANES));
+            people.extend(people_of(dump, &flagged[k]).into_iter().take(LANES));
         }
         if k < dossiers && l.subject_type == "patient" {
-            people.extend(people_by_money(dump, &flagged[k]).into_iter().take(1));
+            people.extend(people_of(dump, &flagged[k]).into_iter().take(1));
         }
     }
     let mut visits_of: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
@@ -558,7 +560,7 @@ pub fn evidence(
     };
     for (k, l) in chosen.iter().enumerate() {
         if k < dossiers && l.subject_type == "patient" {
-            if let Some(&p) = people_by_money(dump, &flagged[k]).first() {
+            if let Some(&p) = people_of(dump, &flagged[k]).first() {
                 let rows = visits_of.get(&p).map_or(&[][..], Vec::as_slice);
                 out.people
                     .insert(l.subject_id.clone(), person(dump, p, rows, period_end));

@@ -417,10 +417,14 @@ fn the_report_works_in_chromium(run: &Path, dir: &Path, name: &str) {
         .collect();
     assert!(shown_ids.windows(2).all(|w| fen(w[0]) >= fen(w[1])));
 
-    // Each kind of picture on a lead's page.
+    // Each kind of picture on the page of the highest-ranked lead that has it.
     let pictures = data["pictures"].as_object().unwrap();
     let mut kinds = std::collections::BTreeSet::new();
-    for (lead, p) in pictures {
+    for l in leads {
+        let lead = l["id"].as_str().unwrap();
+        let Some(p) = pictures.get(lead) else {
+            continue;
+        };
         let kind = p["type"].as_str().unwrap().to_string();
         if !kinds.insert(kind.clone()) {
             continue;
