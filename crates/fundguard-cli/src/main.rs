@@ -13,11 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use fundguard_ingest::{ingest, write_rejects, IngestError, IngestOptions, Ingested};
 use fundguard_synth::{Encoding, Format, SynthConfig};
 
-mod evidence;
-mod import;
-mod pseudo;
-mod run;
-mod sweep;
+use fundguard_cli::{run, sweep, Failure};
 
 /// Finds fraud in medical-insurance claims dumps.
 #[derive(Parser)]
@@ -264,25 +260,6 @@ fn parse_month(s: &str) -> Result<(i32, u32), String> {
     }
 }
 
-/// Failure kinds with their documented exit codes.
-enum Failure {
-    Input(anyhow::Error),
-    Output(anyhow::Error),
-    Config(anyhow::Error),
-    Rule(anyhow::Error),
-}
-
-impl Failure {
-    fn code(&self) -> u8 {
-        match self {
-            Failure::Input(_) => 3,
-            Failure::Output(_) => 4,
-            Failure::Config(_) => 5,
-            Failure::Rule(_) => 6,
-        }
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     set_threads(cli.threads);
@@ -304,19 +281,22 @@ fn main() -> ExitCode {
             keep_going,
             pseudonymize,
             quiet,
-        } => run::run(&run::RunArgs {
-            input: &input,
-            out: &out,
-            config: config.as_deref(),
-            rulebase: rulebase.as_deref(),
-            feedback: feedback.as_deref(),
-            baseline: baseline.as_deref(),
-            mapping: mapping.as_deref(),
-            null_values: &null_values,
-            keep_going,
-            pseudonymize: pseudonymize.as_deref(),
-            quiet,
-        })
+        } => run::run(
+            &run::RunOptions {
+                input,
+                out,
+                config,
+                rulebase,
+                feedback,
+                baseline,
+                mapping,
+                null_values,
+                keep_going,
+                pseudonymize,
+                quiet,
+            }
+            .args(),
+        )
         .map(|_| ()),
         Command::Rules {
             markdown,
@@ -416,9 +396,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            let (Failure::Input(e) | Failure::Output(e) | Failure::Config(e) | Failure::Rule(e)) =
-                &f;
-            eprintln!("error: {e:#}");
+            eprintln!("error: {:#}", f.error());
             ExitCode::from(f.code())
         }
     }
@@ -501,7 +479,7 @@ fn import(
     }
     let started = Instant::now();
     let ingested = validate(input, None, 10, mapping, null_values)?;
-    let written = crate::import::write(&ingested.dump, out, buckets)
+    let written = fundguard_cli::import::write(&ingested.dump, out, buckets)
         .map_err(|e| Failure::Output(anyhow::anyhow!("writing the dump: {e}")))?;
     let rejects = out.join("import-rejects.parquet");
     write_rejects(&rejects, &ingested.rejects).map_err(|e| Failure::Output(e.into()))?;

@@ -3,8 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use crate::Config;
 use anyhow::Context;
-use fundguard_cli::Config;
 use fundguard_ingest::{ingest, write_rejects, IngestOptions};
 use fundguard_model::{HitRow, Language, Outcome, RuleOutcome};
 use fundguard_report::{write_hits, write_leads};
@@ -33,6 +33,40 @@ pub struct RunArgs<'a> {
     /// A key file: patient ids in every output become keyed hashes.
     pub pseudonymize: Option<&'a Path>,
     pub quiet: bool,
+}
+
+/// The options of a run as owned values (what the command line parses and Python passes).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub input: PathBuf,
+    pub out: PathBuf,
+    pub config: Option<PathBuf>,
+    pub rulebase: Option<PathBuf>,
+    pub feedback: Option<PathBuf>,
+    pub baseline: Option<PathBuf>,
+    pub mapping: Option<PathBuf>,
+    pub null_values: Vec<String>,
+    pub keep_going: bool,
+    pub pseudonymize: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+impl RunOptions {
+    pub fn args(&self) -> RunArgs<'_> {
+        RunArgs {
+            input: &self.input,
+            out: &self.out,
+            config: self.config.as_deref(),
+            rulebase: self.rulebase.as_deref(),
+            feedback: self.feedback.as_deref(),
+            baseline: self.baseline.as_deref(),
+            mapping: self.mapping.as_deref(),
+            null_values: &self.null_values,
+            keep_going: self.keep_going,
+            pseudonymize: self.pseudonymize.as_deref(),
+            quiet: self.quiet,
+        }
+    }
 }
 
 #[derive(Serialize)]

@@ -1290,3 +1290,66 @@ fn sweep_prints_a_curve_and_refuses_an_unknown_parameter() {
     assert!(stderr.contains("no table `peer`"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The Python package (crates/fundguard-py), as a user installs it: `pip install` of the
+/// checkout into a fresh virtual environment (with the machine's pyarrow and maturin, which
+/// `.ci/run` installs, and this build's directory, so the engine is not compiled again), then
+/// its test: the same dump from Python, as a directory and as Arrow tables in memory, gives the
+/// same bytes of hits and leads as this binary; failures carry the exit codes.
+#[test]
+fn the_python_package_installs_and_matches_the_command_line() {
+    let dir = scratch("python");
+    std::fs::create_dir_all(&dir).unwrap();
+    let venv = dir.join("venv");
+    let ok = |c: &mut Command, what: &str| {
+        let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(
+            out.status.success(),
+            "{what}:\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ok(
+        Command::new("python3")
+            .args(["-m", "venv", "--system-site-packages"])
+            .arg(&venv),
+        "python3 -m venv",
+    );
+    // This test binary lives in <target>/release/deps.
+    let target = std::env::current_exe()
+        .unwrap()
+        .ancestors()
+        .nth(3)
+        .unwrap()
+        .to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    // pip builds with cargo: in the environment of a shell, not of this test (cargo's variables
+    // for the test, CARGO_MANIFEST_DIR among them, would reach build scripts that watch them, and
+    // the next build of the workspace would compile polars again).
+    let mut pip = Command::new(venv.join("bin/pip"));
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if (k.starts_with("CARGO_") && k != "CARGO_HOME")
+            || matches!(&*k, "OUT_DIR" | "LD_LIBRARY_PATH" | "RUSTC" | "RUSTDOC")
+        {
+            pip.env_remove(&*k);
+        }
+    }
+    ok(
+        pip.args(["install", "--quiet", "--no-build-isolation", "--no-deps"])
+            .arg(root.join("crates/fundguard-py"))
+            .env("CARGO_TARGET_DIR", &target),
+        "pip install crates/fundguard-py (needs maturin and pyarrow, as .ci/run installs them)",
+    );
+    let out = ok(
+        Command::new(venv.join("bin/python"))
+            .arg(root.join("crates/fundguard-py/tests/test_run.py"))
+            .arg(env!("CARGO_BIN_EXE_fundguard"))
+            .arg(root.join("../shared/data/nhsa-rules")),
+        "crates/fundguard-py/tests/test_run.py",
+    );
+    assert!(out.contains("Python runs match the command line"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
