@@ -487,6 +487,20 @@ mod extracts {
         }
     }
 
+    /// The memory estimate counts the streamed fee lines at a fraction of their size, the
+    /// extracts read whole at three times theirs.
+    #[test]
+    fn the_memory_estimate_counts_streamed_fee_lines_lightly() {
+        let dir = scratch("extract-estimate");
+        std::fs::write(dir.join("MDTRT_D.txt"), vec![b'a'; 1000]).unwrap();
+        std::fs::write(dir.join("fee_list_d.TXT"), vec![b'a'; 10_000]).unwrap();
+        std::fs::write(dir.join("notes.md"), vec![b'a'; 5000]).unwrap();
+        assert_eq!(
+            fundguard_ingest::estimate_memory(&dir).unwrap(),
+            3000 + 8000
+        );
+    }
+
     /// FEE_LIST_D is streamed in blocks split among the threads: blocks smaller than a line,
     /// a few lines, or the whole file give the same rows, rejects (file, row, line, reason) and
     /// account, for GBK text with a broken enclosure, an invalid row and blank lines.
