@@ -1084,8 +1084,20 @@ fn derived_table(
 /// first visit), each field the first non-empty value among his visits. `None` when the visits
 /// carry none of them. The account lists MDTRT_D under patients, marked `derived`.
 fn patients_from_visits(m: &Extract) -> Option<RawTable> {
-    let (id, fields, rows, values) = reference_rows(m, national::PSN_INFO_B)?;
-    let columns = fields
+    let ages = m
+        .position(&["age"])
+        .filter(|_| m.position(&["brdy"]).is_none());
+    let (id, fields, rows, values) = match reference_rows(m, national::PSN_INFO_B) {
+        Some(r) => r,
+        // Only an age: the people's rows, with no other field.
+        None if ages.is_some() => {
+            let id = m.position(&["psn_no"])?;
+            let (rows, values) = first_values(m, id, &[]);
+            (id, Vec::new(), rows, values)
+        }
+        None => return None,
+    };
+    let mut columns: Vec<(&'static str, StrColumn)> = fields
         .iter()
         .enumerate()
         .map(|(k, &(column, _))| {
@@ -1096,6 +1108,9 @@ fn patients_from_visits(m: &Extract) -> Option<RawTable> {
             (column, c)
         })
         .collect();
+    if let Some(age) = ages {
+        columns.push(("birth_date", births_from_ages(m, id, age, &rows)));
+    }
     Some(derived_table(
         m,
         Table::Patients,
@@ -1103,6 +1118,48 @@ fn patients_from_visits(m: &Extract) -> Option<RawTable> {
         &rows,
         columns,
     ))
+}
+
+/// A birth date for each person (`rows`: the first row of each `psn_no`) from MDTRT_D's `age`
+/// (whole years) when it has no `brdy`: the date of the person's first visit with an age, that
+/// many years earlier (29 February → 28 February), so the age at that visit is exactly the one
+/// given and stays right through the year after it. Empty (unknown) when no visit of the person
+/// gives a whole number of years and a visit date.
+fn births_from_ages(m: &Extract, id: usize, age: usize, rows: &[usize]) -> StrColumn {
+    let begin = m.position(&["begntime"]);
+    let person: rustc_hash::FxHashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(k, &r)| (m.get(r, Some(id)), k))
+        .collect();
+    let mut birth: Vec<Option<String>> = vec![None; rows.len()];
+    for r in 0..m.rows() {
+        if m.is_broken(r) {
+            continue;
+        }
+        let Some(&k) = person.get(m.get(r, Some(id))) else {
+            continue;
+        };
+        if birth[k].is_some() {
+            continue;
+        }
+        let years = m
+            .get(r, Some(age))
+            .trim_end_matches(".0")
+            .parse::<i32>()
+            .ok();
+        let day = fundguard_model::parse_date(m.get(r, begin));
+        if let (Some(years), Some(day)) = (years.filter(|y| (0..=150).contains(y)), day) {
+            let (y, mo, d) = fundguard_model::civil_from_days(day);
+            let d = if (mo, d) == (2, 29) { 28 } else { d };
+            birth[k] = Some(format!("{:04}-{mo:02}-{d:02}", y - years));
+        }
+    }
+    let mut out = StrColumn::default();
+    for b in &birth {
+        out.push(b.as_deref().unwrap_or(""));
+    }
+    out
 }
 
 /// Providers made from MDTRT_D when FIXMEDINS_B is not exported but the visits carry the

@@ -404,6 +404,55 @@ mod extracts {
     /// carries make the patients and providers tables: one row per person or institution, each
     /// field the first value its visits give; the account lists MDTRT_D under them, marked
     /// derived. Without such fields, no such table (the rules that need one say so).
+    /// MDTRT_D with the person's `age` and no `brdy` (some provinces' loaders): each person's
+    /// birth date is their first visit's date that many years earlier, so the age at every
+    /// visit of the month is the one given; no age, no birth date.
+    #[test]
+    fn an_age_without_a_birth_date_gives_the_birth_date_of_that_age() {
+        let dir = scratch("age-from-visits");
+        let mdtrt = "mdtrt_id|psn_no|fixmedins_code|med_type|begntime|endtime|age|vali_flag\r\n\
+            M1|P1|H1|21|2024-02-29 09:00:00|2024-03-05 10:00:00|76|1\r\n\
+            M2|P2|H1|11|2024-03-02 09:00:00|2024-03-02 09:30:00||1\r\n\
+            M4|P1|D1|41|2024-03-03 10:00:00|2024-03-03 10:00:00|76|1\r\n\
+            M5|P3|D1|41|2024-03-04 10:00:00|2024-03-04 10:00:00|7.0|1\r\n";
+        let setl = "setl_id|mdtrt_id|setl_time|medfee_sumamt|hifp_pay|acct_pay|cash_payamt|refd_setl_flag|vali_flag\r\n\
+            S1|M1|2024-03-05 10:00:00|500.00|400.00|0|100.00|0|1\r\n\
+            S2|M2|2024-03-02 09:30:00|40.00|30.00|0|10.00|0|1\r\n\
+            S4|M4|2024-03-03 10:00:00|30.00|0|30.00|0|0|1\r\n\
+            S5|M5|2024-03-04 10:00:00|30.00|0|30.00|0|0|1\r\n";
+        let fee = "bkkp_sn|mdtrt_id|hilist_code|hilist_name|med_chrgitm_type|fee_ocur_time|cnt|pric|det_item_fee_sumamt|vali_flag\r\n\
+            L1|M1|001109000010000|普通病房床位费|1|2024-03-01 12:00:00|10|50|500.00|1\r\n";
+        write(
+            &dir,
+            &[
+                ("MDTRT_D.txt", mdtrt),
+                ("SETL_D.txt", setl),
+                ("FEE_LIST_D.txt", fee),
+            ],
+            false,
+        );
+        let i = ingest(&dir, &IngestOptions::default()).unwrap();
+        check_balance(&i);
+        let p = i
+            .dump
+            .patients
+            .as_ref()
+            .expect("patients made from MDTRT_D");
+        let birth = |id: &str| {
+            let r = p
+                .patient
+                .iter()
+                .position(|&x| i.dump.dicts.patients.get(x) == id)
+                .unwrap();
+            (p.birth[r] != fundguard_model::NULL_DATE)
+                .then(|| fundguard_model::Date(p.birth[r]).to_string())
+        };
+        assert_eq!(birth("P1").as_deref(), Some("1948-02-28"));
+        assert_eq!(birth("P2"), None);
+        assert_eq!(birth("P3").as_deref(), Some("2017-03-04"));
+        assert!(i.report.table(Table::Patients).files[0].derived);
+    }
+
     #[test]
     fn visits_fields_make_patients_and_providers_when_their_tables_are_missing() {
         let dir = scratch("patients-from-visits");
