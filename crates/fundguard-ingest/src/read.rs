@@ -510,6 +510,8 @@ pub(crate) struct TableReader {
     markers: NullMarkers,
     /// A national extract read piece by piece, the next piece read ahead on a thread.
     stream: Option<Prefetch>,
+    /// Rows the files hold, from the Parquet footers (0 when a file is text).
+    expected_rows: usize,
     pub meta: RawTable,
 }
 
@@ -530,18 +532,20 @@ impl TableReader {
         piece_rows: usize,
         markers: &NullMarkers,
     ) -> Result<Self, IngestError> {
+        let mut expected_rows = 0;
+        let all_parquet = paths.iter().all(|p| is_parquet(p));
         for path in paths.iter().filter(|p| is_parquet(p)) {
             let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
-            let schema =
-                ParquetReader::new(file)
-                    .schema()
-                    .map_err(|e| IngestError::Unreadable {
-                        file: path.to_path_buf(),
-                        message: e.to_string(),
-                    })?;
+            let unreadable = |e: polars::prelude::PolarsError| IngestError::Unreadable {
+                file: path.to_path_buf(),
+                message: e.to_string(),
+            };
+            let mut reader = ParquetReader::new(file);
+            let schema = reader.schema().map_err(unreadable)?;
             check_required(table, path, table.columns(), |c| {
                 schema.iter_names().any(|n| n.as_str() == c)
             })?;
+            expected_rows += reader.num_rows().map_err(unreadable)?;
         }
         Ok(Self {
             table,
@@ -552,8 +556,14 @@ impl TableReader {
             piece_rows,
             markers: markers.clone(),
             stream: None,
+            expected_rows: if all_parquet { expected_rows } else { 0 },
             meta: RawTable::empty(table),
         })
+    }
+
+    /// Rows the files hold when known before reading (Parquet footers), else 0.
+    pub(crate) fn expected_rows(&self) -> usize {
+        self.expected_rows
     }
 
     /// A reader of a streamed national extract, its pieces' null markers blanked.
@@ -571,6 +581,7 @@ impl TableReader {
             piece_rows: PIECE_ROWS,
             markers: markers.clone(),
             stream: Some(Prefetch::start(stream)),
+            expected_rows: 0,
             meta: RawTable::empty(table),
         }
     }
@@ -623,6 +634,7 @@ impl TableReader {
             piece_rows: PIECE_ROWS,
             markers: NullMarkers::default(),
             stream: None,
+            expected_rows: raw.rows,
             meta: raw.meta(),
             ready: Some(raw),
         }

@@ -178,8 +178,11 @@ pub(crate) fn visits(
     reader: TableReader,
     dicts: &mut Dicts,
 ) -> Result<(Visits, Outcome, RawTable, FxHashSet<String>), IngestError> {
+    let expected = reader.expected_rows();
     let (read, meta) = reader.with_pieces(|pieces| {
         let mut cols = VisitColumns::default();
+        cols.v.reserve(expected);
+        cols.refund.reserve(expected);
         let mut problems = Vec::new();
         for piece in pieces {
             let piece = piece?;
@@ -344,6 +347,7 @@ pub(crate) fn line_items<'v>(
     rejected_visits: &FxHashSet<String>,
     opts: &IngestOptions,
 ) -> Result<(LineItems, Outcome, RawTable, VisitRows<'v>), IngestError> {
+    let expected = reader.expected_rows();
     let (read, meta) = reader.with_pieces(|pieces| {
         // Built while the first piece is read.
         let accepted: FxHashMap<&str, u32> = visits
@@ -353,6 +357,7 @@ pub(crate) fn line_items<'v>(
             .map(|(i, s)| (s, i as u32))
             .collect();
         let mut raw = LineItems::default();
+        raw.reserve(expected);
         let mut problems = Vec::new();
         let mut unknown = Vec::new();
         for piece in pieces {
