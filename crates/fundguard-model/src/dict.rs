@@ -96,10 +96,23 @@ impl<'a> FromIterator<&'a str> for StrColumn {
 ///
 /// Codes depend on row order, so nothing that leaves the engine may be ordered by code: outputs
 /// sort by the decoded text.
+///
+/// The index maps a 64-bit hash of each string to its code and checks the string itself in
+/// `values`, so a dictionary holds each string once, in one buffer (no allocation per entry);
+/// strings whose hash another string already has (a rare event) are kept in a small second map.
 #[derive(Debug, Clone, Default)]
 pub struct Dict {
     values: StrColumn,
-    index: FxHashMap<Box<str>, u32>,
+    index: FxHashMap<u64, u32>,
+    collided: FxHashMap<Box<str>, u32>,
+}
+
+fn hash_of(s: &str) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    h.write(s.as_bytes());
+    h.write_usize(s.len());
+    h.finish()
 }
 
 impl Dict {
@@ -109,21 +122,48 @@ impl Dict {
 
     /// The code of `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&c) = self.index.get(s) {
-            return c;
+        self.intern_hashed(s, hash_of(s))
+    }
+
+    fn intern_hashed(&mut self, s: &str, h: u64) -> u32 {
+        let next = self.values.len();
+        match self.index.get(&h) {
+            Some(&c) if self.values.get(c as usize) == s => return c,
+            Some(_) => {
+                if let Some(&c) = self.collided.get(s) {
+                    return c;
+                }
+                let code = Self::next_code(next);
+                self.values.push(s);
+                self.collided.insert(s.into(), code);
+                return code;
+            }
+            None => {}
         }
-        let code = u32::try_from(self.values.len())
+        let code = Self::next_code(next);
+        self.values.push(s);
+        self.index.insert(h, code);
+        code
+    }
+
+    fn next_code(len: usize) -> u32 {
+        u32::try_from(len)
             .ok()
             .filter(|c| *c != NONE)
-            .expect("more than 4 billion distinct values in one dictionary");
-        self.values.push(s);
-        self.index.insert(s.into(), code);
-        code
+            .expect("more than 4 billion distinct values in one dictionary")
     }
 
     /// The code of `s` when it has been seen.
     pub fn code(&self, s: &str) -> Option<u32> {
-        self.index.get(s).copied()
+        self.code_hashed(s, hash_of(s))
+    }
+
+    fn code_hashed(&self, s: &str, h: u64) -> Option<u32> {
+        match self.index.get(&h) {
+            Some(&c) if self.values.get(c as usize) == s => Some(c),
+            Some(_) => self.collided.get(s).copied(),
+            None => None,
+        }
     }
 
     /// The text of a code. Panics on [`NONE`] or a code this dictionary did not hand out.
@@ -163,6 +203,19 @@ mod tests {
         assert_eq!(d.code("7"), Some(1));
         assert_eq!(d.code("x"), None);
         assert_eq!(d.get_opt(NONE), None);
+    }
+
+    #[test]
+    fn strings_with_the_same_hash_keep_their_own_codes() {
+        let mut d = Dict::new();
+        assert_eq!(d.intern_hashed("a", 7), 0);
+        assert_eq!(d.intern_hashed("b", 7), 1);
+        assert_eq!(d.intern_hashed("c", 7), 2);
+        assert_eq!(d.intern_hashed("b", 7), 1);
+        assert_eq!(d.intern_hashed("a", 7), 0);
+        assert_eq!(d.code_hashed("c", 7), Some(2));
+        assert_eq!(d.code_hashed("d", 7), None);
+        assert_eq!((d.len(), d.get(1)), (3, "b"));
     }
 
     #[test]
