@@ -19,10 +19,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch};
+use arrow::datatypes::SchemaRef;
 use fundguard_model::{Days, Dump, NULL_DATE, NULL_I64, NULL_TIME, PRICE_SCALE, QTY_SCALE};
 use fundguard_synth::columns::{
-    bool_array, boolean, date, date_array, dec_array, decimal, int_array, schema, str_array,
-    str_values, text, timestamp, ts_array,
+    bool_array, catalog_schema, date_array, dec_array, diagnoses_schema, int_array, lines_schema,
+    patients_schema, providers_schema, purchases_schema, stock_schema, str_array, str_values,
+    traces_schema, ts_array, visits_schema,
 };
 
 const Q: i8 = QTY_SCALE as i8;
@@ -48,34 +50,16 @@ fn bucket(id: &str, buckets: usize) -> usize {
     (h % buckets as u64) as usize
 }
 
-fn batch(fields: Vec<arrow::datatypes::Field>, columns: Vec<ArrayRef>) -> RecordBatch {
-    RecordBatch::try_new(schema(fields), columns).expect("columns match their schema")
+/// A batch of the contract's schema (the generator's, so the two writers cannot drift apart).
+fn batch(schema: SchemaRef, columns: Vec<ArrayRef>) -> RecordBatch {
+    RecordBatch::try_new(schema, columns).expect("columns match their schema")
 }
 
 fn visits(d: &Dump, rows: &[u32]) -> RecordBatch {
     let (v, k) = (&d.visits, &d.dicts);
     let at = |r: &u32| *r as usize;
     batch(
-        vec![
-            text("visit_id", false),
-            text("patient_id", false),
-            text("provider_id", false),
-            text("visit_type", false),
-            text("med_type", true),
-            timestamp("admit_time", false),
-            timestamp("discharge_time", true),
-            timestamp("settle_time", true),
-            text("main_diag_code", true),
-            text("dept_code", true),
-            text("doctor_id", true),
-            text("terminal_id", true),
-            decimal("total_amount", 2, false),
-            decimal("fund_paid", 2, true),
-            decimal("account_paid", 2, true),
-            decimal("cash_paid", 2, true),
-            boolean("is_refund", true),
-            text("insurance_type", true),
-        ],
+        visits_schema(),
         vec![
             str_values(rows.iter().map(|r| v.visit_id.get(at(r)))),
             str_values(rows.iter().map(|r| k.patients.get(v.patient[at(r)]))),
@@ -106,21 +90,7 @@ fn line_items(d: &Dump, rows: &[u32]) -> RecordBatch {
     let (l, k) = (&d.lines, &d.dicts);
     let at = |r: &u32| *r as usize;
     batch(
-        vec![
-            text("line_id", false),
-            text("visit_id", false),
-            text("item_code", false),
-            text("item_name", true),
-            text("charge_category", false),
-            timestamp("charge_time", false),
-            decimal("quantity", Q, false),
-            decimal("unit_price", P, false),
-            decimal("amount", 2, false),
-            decimal("in_scope_amount", 2, true),
-            text("doctor_id", true),
-            text("dept_code", true),
-            decimal("days_supply", Q, true),
-        ],
+        lines_schema(),
         vec![
             str_values(rows.iter().map(|r| l.line_id.get(at(r)))),
             str_values(
@@ -155,13 +125,7 @@ fn small_tables(d: &Dump) -> Vec<(&'static str, RecordBatch)> {
         out.push((
             "patients",
             batch(
-                vec![
-                    text("patient_id", false),
-                    text("sex", true),
-                    date("birth_date", true),
-                    date("death_date", true),
-                    text("region_code", true),
-                ],
+                patients_schema(),
                 vec![
                     str_values(p.patient.iter().map(|&x| k.patients.get(x))),
                     str_values(p.sex.iter().map(|s| s.code())),
@@ -177,16 +141,7 @@ fn small_tables(d: &Dump) -> Vec<(&'static str, RecordBatch)> {
         out.push((
             "providers",
             batch(
-                vec![
-                    text("provider_id", false),
-                    text("provider_name", true),
-                    text("provider_type", true),
-                    text("level", true),
-                    text("region_code", true),
-                    arrow::datatypes::Field::new("beds", arrow::datatypes::DataType::Int64, true),
-                    text("open_time", true),
-                    text("close_time", true),
-                ],
+                providers_schema(),
                 vec![
                     str_values(p.provider.iter().map(|&x| k.providers.get(x))),
                     str_array(p.name.iter().map(|&x| k.provider_names.get_opt(x))),
@@ -210,13 +165,7 @@ fn small_tables(d: &Dump) -> Vec<(&'static str, RecordBatch)> {
         out.push((
             "catalog",
             batch(
-                vec![
-                    text("item_code", false),
-                    text("item_name", true),
-                    text("charge_category", true),
-                    decimal("price_cap", P, true),
-                    decimal("max_per_day", Q, true),
-                ],
+                catalog_schema(),
                 vec![
                     str_values(c.item.iter().map(|&x| k.items.get(x))),
                     str_array(c.name.iter().map(|&x| k.item_names.get_opt(x))),
@@ -235,13 +184,7 @@ fn small_tables(d: &Dump) -> Vec<(&'static str, RecordBatch)> {
         out.push((
             "purchases",
             batch(
-                vec![
-                    text("provider_id", false),
-                    text("item_code", false),
-                    text("month", false),
-                    decimal("opening_qty", Q, true),
-                    decimal("purchased_qty", Q, false),
-                ],
+                purchases_schema(),
                 vec![
                     str_values(p.provider.iter().map(|&x| k.providers.get(x))),
                     str_values(p.item.iter().map(|&x| k.items.get(x))),
@@ -263,16 +206,7 @@ fn small_tables(d: &Dump) -> Vec<(&'static str, RecordBatch)> {
         out.push((
             "drug_traces",
             batch(
-                vec![
-                    text("trace_code", false),
-                    text("visit_id", false),
-                    text("item_code", false),
-                    text("provider_id", false),
-                    text("patient_id", true),
-                    timestamp("scan_time", false),
-                    decimal("quantity", Q, false),
-                    boolean("split_pack", true),
-                ],
+                traces_schema(),
                 vec![
                     str_values(t.code.iter().map(|&x| k.traces.get(x))),
                     str_values((0..n).map(|r| d.visits.visit_id.get(visit(r)))),
@@ -290,12 +224,7 @@ fn small_tables(d: &Dump) -> Vec<(&'static str, RecordBatch)> {
         out.push((
             "drug_stock",
             batch(
-                vec![
-                    text("trace_code", false),
-                    text("item_code", false),
-                    text("provider_id", false),
-                    timestamp("stock_time", true),
-                ],
+                stock_schema(),
                 vec![
                     str_values(s.code.iter().map(|&x| k.traces.get(x))),
                     str_values(s.item.iter().map(|&x| k.items.get(x))),
@@ -309,12 +238,7 @@ fn small_tables(d: &Dump) -> Vec<(&'static str, RecordBatch)> {
         out.push((
             "settlement_diagnoses",
             batch(
-                vec![
-                    text("visit_id", false),
-                    text("diag_code", false),
-                    text("diag_type", true),
-                    boolean("is_main", true),
-                ],
+                diagnoses_schema(),
                 vec![
                     str_values(g.visit.iter().map(|&x| d.visits.visit_id.get(x as usize))),
                     str_values(g.diag.iter().map(|&x| k.diagnoses.get(x))),

@@ -62,49 +62,7 @@ enum Command {
     },
     /// Runs every rule over a dump and writes hits.parquet, leads.parquet, report.html, case
     /// dossiers, leads.xlsx, rejects.parquet, config.toml and manifest.json.
-    Run {
-        /// The dump directory.
-        #[arg(long)]
-        input: PathBuf,
-        /// The run directory to write.
-        #[arg(long)]
-        out: PathBuf,
-        /// A TOML configuration (see `fundguard rules --config-template`).
-        #[arg(long)]
-        config: Option<PathBuf>,
-        /// The national rule base directory (layout of shared/data/nhsa-rules).
-        #[arg(long)]
-        rulebase: Option<PathBuf>,
-        /// Inspectors' verdicts on earlier leads (CSV: lead_id, subject_type, subject_id,
-        /// rule_id, verdict = confirmed / false_positive / whitelist, note); whitelisted
-        /// subjects and rules are left out of the leads.
-        #[arg(long)]
-        feedback: Option<PathBuf>,
-        /// An earlier run directory: each lead is marked new, recurring or escalated.
-        #[arg(long)]
-        baseline: Option<PathBuf>,
-        /// A mapping file (TOML) for a layout that is neither the contract's nor the national
-        /// platform's (see docs/mapping.md, mappings/desynpuf.toml).
-        #[arg(long)]
-        mapping: Option<PathBuf>,
-        /// Extra spellings of a missing value in text inputs, comma-separated (`NA,-,9999-12-31`):
-        /// read as empty in every column. The common ones (`NA`, `NULL`, `\N`, `-` …) are read as
-        /// empty anyway in time, date, number and flag columns.
-        #[arg(long, value_name = "MARKERS", value_delimiter = ',')]
-        null_values: Vec<String>,
-        /// When a rule fails, still put the outputs in place and exit 0 (the manifest names the
-        /// failure). Without it the previous outputs stay and this run's go to OUT.failed.
-        #[arg(long)]
-        keep_going: bool,
-        /// A key file (at least 16 bytes): every patient id in the outputs becomes a keyed hash
-        /// (HMAC-SHA256, `PSN-` + 16 hex digits), stable for one key.
-        #[arg(long, value_name = "KEYFILE")]
-        pseudonymize: Option<PathBuf>,
-        /// Print nothing but errors: no summary on stdout, no progress on stderr (progress is
-        /// shown only when stderr is a terminal anyway).
-        #[arg(long)]
-        quiet: bool,
-    },
+    Run(run::RunOptions),
     /// Lists the rules with their names, family and parameters.
     Rules {
         /// Print the rule reference as Markdown (docs/rules.md is this output).
@@ -269,35 +227,7 @@ fn main() -> ExitCode {
             patients,
             rulebase,
         } => demo(&out, patients, rulebase.as_deref()),
-        Command::Run {
-            input,
-            out,
-            config,
-            rulebase,
-            feedback,
-            baseline,
-            mapping,
-            null_values,
-            keep_going,
-            pseudonymize,
-            quiet,
-        } => run::run(
-            &run::RunOptions {
-                input,
-                out,
-                config,
-                rulebase,
-                feedback,
-                baseline,
-                mapping,
-                null_values,
-                keep_going,
-                pseudonymize,
-                quiet,
-            }
-            .args(),
-        )
-        .map(|_| ()),
+        Command::Run(options) => run::run(&options.args()).map(|_| ()),
         Command::Rules {
             markdown,
             config_template,

@@ -35,19 +35,50 @@ pub struct RunArgs<'a> {
     pub quiet: bool,
 }
 
-/// The options of a run as owned values (what the command line parses and Python passes).
-#[derive(Debug, Clone, Default)]
+/// The options of a run as owned values: what the command line parses (`fundguard run`'s
+/// arguments) and Python passes.
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct RunOptions {
+    /// The dump directory.
+    #[arg(long)]
     pub input: PathBuf,
+    /// The run directory to write.
+    #[arg(long)]
     pub out: PathBuf,
+    /// A TOML configuration (see `fundguard rules --config-template`).
+    #[arg(long)]
     pub config: Option<PathBuf>,
+    /// The national rule base directory (layout of shared/data/nhsa-rules).
+    #[arg(long)]
     pub rulebase: Option<PathBuf>,
+    /// Inspectors' verdicts on earlier leads (CSV: lead_id, subject_type, subject_id,
+    /// rule_id, verdict = confirmed / false_positive / whitelist, note); whitelisted
+    /// subjects and rules are left out of the leads.
+    #[arg(long)]
     pub feedback: Option<PathBuf>,
+    /// An earlier run directory: each lead is marked new, recurring or escalated.
+    #[arg(long)]
     pub baseline: Option<PathBuf>,
+    /// A mapping file (TOML) for a layout that is neither the contract's nor the national
+    /// platform's (see docs/mapping.md, mappings/desynpuf.toml).
+    #[arg(long)]
     pub mapping: Option<PathBuf>,
+    /// Extra spellings of a missing value in text inputs, comma-separated (`NA,-,9999-12-31`):
+    /// read as empty in every column. The common ones (`NA`, `NULL`, `\N`, `-` …) are read as
+    /// empty anyway in time, date, number and flag columns.
+    #[arg(long, value_name = "MARKERS", value_delimiter = ',')]
     pub null_values: Vec<String>,
+    /// When a rule fails, still put the outputs in place and exit 0 (the manifest names the
+    /// failure). Without it the previous outputs stay and this run's go to OUT.failed.
+    #[arg(long)]
     pub keep_going: bool,
+    /// A key file (at least 16 bytes): every patient id in the outputs becomes a keyed hash
+    /// (HMAC-SHA256, `PSN-` + 16 hex digits), stable for one key.
+    #[arg(long, value_name = "KEYFILE")]
     pub pseudonymize: Option<PathBuf>,
+    /// Print nothing but errors: no summary on stdout, no progress on stderr (progress is
+    /// shown only when stderr is a terminal anyway).
+    #[arg(long)]
     pub quiet: bool,
 }
 

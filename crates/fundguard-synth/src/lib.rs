@@ -13,12 +13,15 @@
 pub use inject::Rates;
 pub use write::{Encoding, Format};
 
-/// Arrow fields and arrays in the contract's column types (text, timestamps in microseconds,
-/// decimal(16, scale), dates, flags), for whoever writes contract tables.
+/// The contract's tables as Arrow schemas, and arrays in its column types (text, timestamps in
+/// microseconds, decimal(16, scale), dates, flags), for whoever writes contract tables.
 pub mod columns {
+    pub use crate::tables::{
+        catalog_schema, diagnoses_schema, lines_schema, patients_schema, providers_schema,
+        purchases_schema, stock_schema, traces_schema, visits_schema,
+    };
     pub use crate::write::{
-        bool_array, boolean, date, date_array, dec_array, decimal, int_array, schema, str_array,
-        str_values, text, timestamp, ts_array,
+        bool_array, date_array, dec_array, int_array, str_array, str_values, ts_array,
     };
 }
 

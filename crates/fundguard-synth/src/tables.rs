@@ -15,7 +15,7 @@ use crate::write::{
 const Q: i8 = QTY_SCALE as i8;
 const P: i8 = PRICE_SCALE as i8;
 
-pub(crate) fn visits_schema() -> SchemaRef {
+pub fn visits_schema() -> SchemaRef {
     schema(vec![
         text("visit_id", false),
         text("patient_id", false),
@@ -89,7 +89,7 @@ pub(crate) fn visits_batch(w: &World, c: &Chunk) -> RecordBatch {
     .expect("columns match the schema")
 }
 
-pub(crate) fn lines_schema() -> SchemaRef {
+pub fn lines_schema() -> SchemaRef {
     schema(vec![
         text("line_id", false),
         text("visit_id", false),
@@ -144,7 +144,7 @@ pub(crate) fn lines_batch(w: &World, c: &Chunk) -> RecordBatch {
     .expect("columns match the schema")
 }
 
-pub(crate) fn patients_schema() -> SchemaRef {
+pub fn patients_schema() -> SchemaRef {
     schema(vec![
         text("patient_id", false),
         text("sex", true),
@@ -169,22 +169,26 @@ pub(crate) fn patients_batch(w: &World, people: &[(u32, Person)]) -> RecordBatch
     .expect("columns match the schema")
 }
 
+pub fn providers_schema() -> SchemaRef {
+    schema(vec![
+        text("provider_id", false),
+        text("provider_name", true),
+        text("provider_type", true),
+        text("level", true),
+        text("region_code", true),
+        arrow::datatypes::Field::new("beds", arrow::datatypes::DataType::Int64, true),
+        text("open_time", true),
+        text("close_time", true),
+    ])
+}
+
 pub(crate) fn providers_batch(w: &World) -> RecordBatch {
     let ps = &w.providers;
     let hhmm = |m: i32| format!("{:02}:{:02}", m / 60, m % 60);
     let open: Vec<Option<String>> = ps.iter().map(|p| p.open.map(|o| hhmm(o.0))).collect();
     let close: Vec<Option<String>> = ps.iter().map(|p| p.open.map(|o| hhmm(o.1))).collect();
     RecordBatch::try_new(
-        schema(vec![
-            text("provider_id", false),
-            text("provider_name", true),
-            text("provider_type", true),
-            text("level", true),
-            text("region_code", true),
-            arrow::datatypes::Field::new("beds", arrow::datatypes::DataType::Int64, true),
-            text("open_time", true),
-            text("close_time", true),
-        ]),
+        providers_schema(),
         vec![
             str_values(ps.iter().map(|p| p.id.as_str())),
             str_array(ps.iter().map(|p| Some(p.name.as_str()))),
@@ -199,16 +203,20 @@ pub(crate) fn providers_batch(w: &World) -> RecordBatch {
     .expect("columns match the schema")
 }
 
+pub fn catalog_schema() -> SchemaRef {
+    schema(vec![
+        text("item_code", false),
+        text("item_name", true),
+        text("charge_category", true),
+        decimal("price_cap", P, true),
+        decimal("max_per_day", Q, true),
+    ])
+}
+
 pub(crate) fn catalog_batch(w: &World) -> RecordBatch {
     let items: Vec<_> = w.catalog.items.iter().filter(|i| i.listed).collect();
     RecordBatch::try_new(
-        schema(vec![
-            text("item_code", false),
-            text("item_name", true),
-            text("charge_category", true),
-            decimal("price_cap", P, true),
-            decimal("max_per_day", Q, true),
-        ]),
+        catalog_schema(),
         vec![
             str_values(items.iter().map(|i| i.code.as_str())),
             str_array(items.iter().map(|i| Some(i.name.as_str()))),
@@ -234,16 +242,20 @@ pub(crate) struct Stock {
     pub purchased: i64,
 }
 
+pub fn purchases_schema() -> SchemaRef {
+    schema(vec![
+        text("provider_id", false),
+        text("item_code", false),
+        text("month", false),
+        decimal("opening_qty", Q, true),
+        decimal("purchased_qty", Q, false),
+    ])
+}
+
 pub(crate) fn purchases_batch(w: &World, rows: &[Stock]) -> RecordBatch {
     let month = format!("{:04}-{:02}", w.year, w.month);
     RecordBatch::try_new(
-        schema(vec![
-            text("provider_id", false),
-            text("item_code", false),
-            text("month", false),
-            decimal("opening_qty", Q, true),
-            decimal("purchased_qty", Q, false),
-        ]),
+        purchases_schema(),
         vec![
             str_values(rows.iter().map(|r| w.providers[r.provider].id.as_str())),
             str_values(rows.iter().map(|r| w.item(r.item).code.as_str())),
@@ -255,7 +267,7 @@ pub(crate) fn purchases_batch(w: &World, rows: &[Stock]) -> RecordBatch {
     .expect("columns match the schema")
 }
 
-pub(crate) fn traces_schema() -> SchemaRef {
+pub fn traces_schema() -> SchemaRef {
     schema(vec![
         text("trace_code", false),
         text("visit_id", false),
@@ -291,7 +303,7 @@ pub(crate) fn traces_batch(w: &World, c: &Chunk) -> RecordBatch {
 }
 
 /// `settlement_diagnoses`: the contract's columns (diag_type 1 = 西医诊断).
-pub(crate) fn diagnoses_schema() -> SchemaRef {
+pub fn diagnoses_schema() -> SchemaRef {
     schema(vec![
         text("visit_id", false),
         text("diag_code", false),
@@ -323,14 +335,18 @@ pub(crate) struct Intake {
 }
 
 /// `drug_stock`: the boxes the providers that report stock scans took in.
+pub fn stock_schema() -> SchemaRef {
+    schema(vec![
+        text("trace_code", false),
+        text("item_code", false),
+        text("provider_id", false),
+        timestamp("stock_time", true),
+    ])
+}
+
 pub(crate) fn stock_batch(w: &World, rows: &[Intake]) -> RecordBatch {
     RecordBatch::try_new(
-        schema(vec![
-            text("trace_code", false),
-            text("item_code", false),
-            text("provider_id", false),
-            timestamp("stock_time", true),
-        ]),
+        stock_schema(),
         vec![
             str_values(rows.iter().map(|r| r.code.as_str())),
             str_values(rows.iter().map(|r| w.item(r.item).code.as_str())),

@@ -36,23 +36,23 @@ pub enum Encoding {
 }
 
 /// Column types of the contract.
-pub fn text(name: &str, nullable: bool) -> Field {
+pub(crate) fn text(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Utf8, nullable)
 }
-pub fn timestamp(name: &str, nullable: bool) -> Field {
+pub(crate) fn timestamp(name: &str, nullable: bool) -> Field {
     Field::new(
         name,
         DataType::Timestamp(TimeUnit::Microsecond, None),
         nullable,
     )
 }
-pub fn decimal(name: &str, scale: i8, nullable: bool) -> Field {
+pub(crate) fn decimal(name: &str, scale: i8, nullable: bool) -> Field {
     Field::new(name, DataType::Decimal128(16, scale), nullable)
 }
-pub fn boolean(name: &str, nullable: bool) -> Field {
+pub(crate) fn boolean(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Boolean, nullable)
 }
-pub fn date(name: &str, nullable: bool) -> Field {
+pub(crate) fn date(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Date32, nullable)
 }
 
@@ -436,6 +436,6 @@ fn csv_text(batch: &RecordBatch) -> String {
     out
 }
 
-pub fn schema(fields: Vec<Field>) -> SchemaRef {
+pub(crate) fn schema(fields: Vec<Field>) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
