@@ -266,11 +266,11 @@ fn timeline(
     dump: &Dump,
     l: &Lead,
     flagged: &[u32],
+    people: &[u32],
     visits_of: &FxHashMap<u32, Vec<u32>>,
     pseudo: Option<&Pseudonymizer>,
 ) -> Option<Timeline> {
     let v = &dump.visits;
-    let people = people_of(dump, flagged);
     let drawn = &people[..people.len().min(LANES)];
     let mine: FxHashSet<u32> = flagged.iter().copied().collect();
     let ends = flagged
@@ -444,11 +444,10 @@ fn chains(
         .collect()
 }
 
-/// The person of a patient lead: sex, age at the end of the period, insurance type of most of
-/// the person's settlements.
-fn person(dump: &Dump, patient: u32, rows: &[u32], period_end: Days) -> PersonFacts {
+/// The person of a patient lead (`at`: the person's row in the patients table, or `NONE`): sex,
+/// age at the end of the period, insurance type of most of the person's settlements.
+fn person(dump: &Dump, at: u32, rows: &[u32], period_end: Days) -> PersonFacts {
     let mut facts = PersonFacts::default();
-    let at = dump.patient_rows()[patient as usize];
     if let (Some(t), true) = (&dump.patients, at != NONE) {
         let at = at as usize;
         facts.sex = match t.sex[at] {
@@ -496,17 +495,19 @@ pub fn evidence(
     let v = &dump.visits;
     let plans: Vec<Plan> = chosen.iter().map(|l| plan(dump, l, hits)).collect();
 
-    // Every visit of the people a timeline draws or a dossier describes, in one pass.
+    let lead_people: Vec<Vec<u32>> = flagged.iter().map(|f| people_of(dump, f)).collect();
+    // Every visit of the people a timeline may draw (any picture can fall back to one) or a
+    // dossier describes, in one pass.
     let mut people: FxHashSet<u32> = FxHashSet::default();
     for (k, l) in chosen.iter().enumerate() {
-        let wants_lanes = k < pictures && matches!(plans[k], Plan::Timeline);
-        if wants_lanes {
-            people.extend(people_of(dump, &flagged[k]).into_iter().take(LANES));
+        if k < pictures {
+            people.extend(lead_people[k].iter().take(LANES));
         }
         if k < dossiers && l.subject_type == "patient" {
-            people.extend(people_of(dump, &flagged[k]).into_iter().take(1));
+            people.extend(lead_people[k].first());
         }
     }
+    let patient_rows = dump.patient_rows();
     let mut visits_of: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
     for row in 0..v.patient.len() {
         if people.contains(&v.patient[row]) {
@@ -560,10 +561,12 @@ pub fn evidence(
     };
     for (k, l) in chosen.iter().enumerate() {
         if k < dossiers && l.subject_type == "patient" {
-            if let Some(&p) = people_of(dump, &flagged[k]).first() {
+            if let Some(&p) = lead_people[k].first() {
                 let rows = visits_of.get(&p).map_or(&[][..], Vec::as_slice);
-                out.people
-                    .insert(l.subject_id.clone(), person(dump, p, rows, period_end));
+                out.people.insert(
+                    l.subject_id.clone(),
+                    person(dump, patient_rows[p as usize], rows, period_end),
+                );
             }
         }
         if k >= pictures {
@@ -589,7 +592,10 @@ pub fn evidence(
         // An institution's evidence on no settlement (its stock, its shares): where it stands
         // among its peers by money per patient.
         let picture = picture
-            .or_else(|| timeline(dump, l, &flagged[k], &visits_of, pseudo).map(Picture::Timeline))
+            .or_else(|| {
+                timeline(dump, l, &flagged[k], &lead_people[k], &visits_of, pseudo)
+                    .map(Picture::Timeline)
+            })
             .or_else(|| {
                 (l.subject_type == "provider")
                     .then(|| peer_picture(Measure::MoneyPerPatient))
