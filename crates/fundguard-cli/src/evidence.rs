@@ -30,6 +30,7 @@ const SALES_PER_CHAIN: usize = 12;
 const PEER_POINTS: usize = 300;
 
 /// Everything this module reads off the dump for the report.
+#[derive(Default)]
 pub struct Evidence {
     pub pictures: BTreeMap<String, Picture>,
     pub people: BTreeMap<String, PersonFacts>,
@@ -673,8 +674,8 @@ pub fn admissions(
     for (p, id) in dump.dicts.providers.iter().enumerate() {
         if admitted[p] + discharged[p] > 0 {
             let f = facts.entry(id.to_string()).or_default();
-            f.admissions = admitted[p];
-            f.discharges = discharged[p];
+            f.admissions += admitted[p];
+            f.discharges += discharged[p];
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod evidence;
 pub mod import;
+pub mod outofcore;
 pub mod pseudo;
 pub mod run;
 pub mod sweep;

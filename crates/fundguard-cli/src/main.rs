@@ -699,6 +699,9 @@ fn demo(out: &Path, patients: u32, rulebase: Option<&Path>) -> Result<(), Failur
         keep_going: false,
         pseudonymize: None,
         quiet: false,
+        partitions: None,
+        memory_limit: None,
+        spill_dir: None,
     })?;
     println!("\nthe dump is in {}", dump.display());
     println!(

@@ -93,6 +93,23 @@ impl<'a> Pseudonymizer<'a> {
             *text = t;
         }
     }
+
+    /// Every patient id in hit rows: subject, patient and evidence.
+    pub fn rows(&self, rows: &mut [fundguard_model::HitRow]) {
+        for h in rows {
+            self.string(&mut h.subject_id);
+            self.opt(&mut h.patient_id);
+            self.string(&mut h.evidence);
+        }
+    }
+
+    /// Every patient id in rejects: the value and the reason.
+    pub fn rejects(&self, rejects: &mut [fundguard_ingest::Reject]) {
+        for r in rejects {
+            self.opt(&mut r.value);
+            self.string(&mut r.reason);
+        }
+    }
 }
 
 #[cfg(test)]

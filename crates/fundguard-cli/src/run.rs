@@ -33,6 +33,13 @@ pub struct RunArgs<'a> {
     /// A key file: patient ids in every output become keyed hashes.
     pub pseudonymize: Option<&'a Path>,
     pub quiet: bool,
+    /// Run out of core with this many partitions per set (0: in memory); `None`: decide from
+    /// the memory budget.
+    pub partitions: Option<usize>,
+    /// The memory budget in bytes.
+    pub memory_limit: Option<u64>,
+    /// Where the partitions go (default: beside the run directory, removed afterwards).
+    pub spill_dir: Option<&'a Path>,
 }
 
 /// The options of a run as owned values: what the command line parses (`fundguard run`'s
@@ -80,6 +87,46 @@ pub struct RunOptions {
     /// shown only when stderr is a terminal anyway).
     #[arg(long)]
     pub quiet: bool,
+    /// Run out of core, the month cut into N partitions per set (by patient, by provider, by
+    /// trace code), whatever the memory; 0 forces a run in memory. Without it a month whose
+    /// estimated need exceeds the memory budget runs out of core (docs/outofcore.md).
+    #[arg(long, value_name = "N")]
+    pub partitions: Option<usize>,
+    /// The memory budget, in bytes or with a unit (`16G`, `512M`); default
+    /// `FUNDGUARD_MEMORY_LIMIT` (bytes), else the memory the machine has available.
+    #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
+    pub memory_limit: Option<u64>,
+    /// Where an out-of-core run writes its partitions (default: `OUT.partitions` beside the
+    /// run directory); removed when the run ends.
+    #[arg(long, value_name = "DIR")]
+    pub spill_dir: Option<PathBuf>,
+}
+
+/// `16G`, `512M`, `64K` or bytes.
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => s.split_at(i),
+        None => (s, ""),
+    };
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("not a size: {s:?} (bytes, or with K, M, G, T)"))?;
+    let scale: u64 = match unit
+        .trim()
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        "T" => 1 << 40,
+        _ => return Err(format!("not a size: {s:?} (bytes, or with K, M, G, T)")),
+    };
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("too large: {s:?}"))
 }
 
 impl RunOptions {
@@ -96,14 +143,17 @@ impl RunOptions {
             keep_going: self.keep_going,
             pseudonymize: self.pseudonymize.as_deref(),
             quiet: self.quiet,
+            partitions: self.partitions,
+            memory_limit: self.memory_limit,
+            spill_dir: self.spill_dir.as_deref(),
         }
     }
 }
 
 #[derive(Serialize)]
-struct Stage {
-    stage: &'static str,
-    millis: u64,
+pub(crate) struct Stage {
+    pub stage: &'static str,
+    pub millis: u64,
 }
 
 #[derive(Serialize)]
@@ -120,6 +170,9 @@ struct Manifest<'a> {
     config: toml::Table,
     rulebase: Option<RuleBaseAccount<'a>>,
     ingest: &'a fundguard_ingest::IngestReport,
+    /// How the month was cut when it was run out of core.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    partitions: Option<&'a crate::outofcore::PartitionAccount>,
     netting: fundguard_engine::NettingStats,
     rules: &'a [RuleOutcome],
     hits: usize,
@@ -201,6 +254,122 @@ pub fn load_config(path: Option<&Path>) -> Result<Config, Failure> {
     }
 }
 
+/// What the rules found in the month, however it was read: what the outputs are written from.
+pub(crate) struct Analysed {
+    pub report: fundguard_ingest::IngestReport,
+    pub rejects: Vec<fundguard_ingest::Reject>,
+    /// Every hit in output order, with its evidence in Chinese and in English.
+    pub rows_zh: Vec<HitRow>,
+    pub rows_en: Vec<HitRow>,
+    pub outcomes: Vec<RuleOutcome>,
+    pub period: (fundguard_model::Seconds, fundguard_model::Seconds),
+    pub netting: fundguard_engine::NettingStats,
+    pub provider_types: std::collections::BTreeMap<String, String>,
+    pub providers: std::collections::BTreeMap<String, fundguard_report::ProviderFacts>,
+    pub stages: Vec<Stage>,
+    /// The month in memory, which the report's pictures are drawn from (`None` out of core).
+    pub dump: Option<fundguard_model::Dump>,
+    pub partitions: Option<crate::outofcore::PartitionAccount>,
+}
+
+/// Reads the whole month into memory and runs every rule on it.
+fn analyse(
+    a: &RunArgs<'_>,
+    cfg: &Config,
+    rulebase: Option<&RuleBase>,
+    options: &IngestOptions,
+    key: Option<&[u8]>,
+    say: &(dyn Fn(String) + Sync),
+) -> Result<Analysed, Failure> {
+    let mut stages = Vec::new();
+    let t = Instant::now();
+    say(format!("reading {} …", a.input.display()));
+    let mut ingested = ingest(a.input, options).map_err(|e| Failure::Input(e.into()))?;
+    stages.push(Stage {
+        stage: "ingest",
+        millis: t.elapsed().as_millis() as u64,
+    });
+    let read: usize = ingested.report.tables.iter().map(|t| t.read).sum();
+    say(format!(
+        "read {read} rows in {:.1} s; building indexes …",
+        t.elapsed().as_secs_f64()
+    ));
+    let t = Instant::now();
+    let mut result = fundguard_engine::run_with_progress(
+        &ingested.dump,
+        &cfg.run,
+        &cfg.rules,
+        rulebase,
+        &|done, total, rule| say(format!("rules {done}/{total} done (last: {rule})")),
+    );
+    say("scoring and writing the outputs …".to_string());
+    let custom = fundguard_custom::run_all(
+        &ingested.dump,
+        &cfg.custom,
+        &cfg.run.disable,
+        &cfg.run.severity,
+        &mut result.outcomes,
+    );
+    stages.push(Stage {
+        stage: "index",
+        millis: result.index_millis,
+    });
+    stages.push(Stage {
+        stage: "rules",
+        millis: (t.elapsed().as_millis() as u64).saturating_sub(result.index_millis),
+    });
+    let mut rows_zh = hit_rows(&ingested.dump, &result.hits, &custom, Language::Zh);
+    let mut rows_en = hit_rows(&ingested.dump, &result.hits, &custom, Language::En);
+    if let Some(key) = key {
+        let p = crate::pseudo::Pseudonymizer::new(key.to_vec(), &ingested.dump.dicts.patients);
+        p.rows(&mut rows_zh);
+        p.rows(&mut rows_en);
+        p.rejects(&mut ingested.rejects);
+    }
+    let mut providers = provider_facts(&ingested.dump);
+    crate::evidence::admissions(&ingested.dump, result.period, &mut providers);
+    Ok(Analysed {
+        provider_types: provider_types(&ingested.dump),
+        providers,
+        report: ingested.report,
+        rejects: ingested.rejects,
+        rows_zh,
+        rows_en,
+        outcomes: result.outcomes,
+        period: result.period,
+        netting: result.netting,
+        stages,
+        dump: Some(ingested.dump),
+        partitions: None,
+    })
+}
+
+/// Partitions per set for an out-of-core run, 0 when the month fits in memory: the dump's
+/// estimated need ([`fundguard_ingest::estimate_memory`]) against the budget (`--memory-limit`,
+/// else `FUNDGUARD_MEMORY_LIMIT`, else what the machine has available), each partition given at
+/// most half of the budget.
+pub fn plan_partitions(input: &Path, limit: Option<u64>) -> Result<usize, Failure> {
+    let Some(available) = limit.or_else(available_memory).filter(|_| input.is_dir()) else {
+        return Ok(0); // ingest says what is wrong with an input that is not a directory
+    };
+    let need = fundguard_ingest::estimate_memory(input).map_err(|e| Failure::Input(e.into()))?;
+    if need <= available {
+        return Ok(0);
+    }
+    let parts = need.div_ceil((available / 2).max(1)) as usize;
+    if parts > fundguard_ingest::partition::MAX_PARTS {
+        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+        return Err(Failure::Input(anyhow::anyhow!(
+            "{} needs about {:.1} GiB of memory (estimated from its files) and {:.1} GiB are available: even cut into {} partitions a part would not fit; run it on a larger machine",
+            input.display(),
+            gib(need),
+            gib(available),
+            fundguard_ingest::partition::MAX_PARTS
+        )));
+    }
+    Ok(parts)
+}
+
 /// Runs everything; returns the number of hits.
 pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     let total = Instant::now();
@@ -245,7 +414,6 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         .map(crate::pseudo::Pseudonymizer::read_key)
         .transpose()
         .map_err(|e| Failure::Config(anyhow::anyhow!("pseudonymize: {e}")))?;
-    check_memory(a.input)?;
     // Progress on stderr, for a person watching: only when it is a terminal and not --quiet.
     let progress = !a.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let say = |text: String| {
@@ -253,75 +421,47 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
             eprint!("\r\x1b[2K{text}");
         }
     };
-    let mut stages = Vec::new();
-    let t = Instant::now();
-    say(format!("reading {} …", a.input.display()));
-    let mut ingested = ingest(a.input, &options).map_err(|e| Failure::Input(e.into()))?;
-    stages.push(Stage {
-        stage: "ingest",
-        millis: t.elapsed().as_millis() as u64,
-    });
-    let read: usize = ingested.report.tables.iter().map(|t| t.read).sum();
-    say(format!(
-        "read {read} rows in {:.1} s; building indexes …",
-        t.elapsed().as_secs_f64()
-    ));
-    let t = Instant::now();
-    let mut result = fundguard_engine::run_with_progress(
-        &ingested.dump,
-        &cfg.run,
-        &cfg.rules,
-        rulebase.as_ref(),
-        &|done, total, rule| say(format!("rules {done}/{total} done (last: {rule})")),
-    );
-    say("scoring and writing the outputs …".to_string());
-    let custom = fundguard_custom::run_all(
-        &ingested.dump,
-        &cfg.custom,
-        &cfg.run.disable,
-        &cfg.run.severity,
-        &mut result.outcomes,
-    );
-    stages.push(Stage {
-        stage: "index",
-        millis: result.index_millis,
-    });
-    stages.push(Stage {
-        stage: "rules",
-        millis: (t.elapsed().as_millis() as u64).saturating_sub(result.index_millis),
-    });
-
+    let parts = match a.partitions {
+        Some(n) => n,
+        None => plan_partitions(a.input, a.memory_limit)?,
+    };
+    let mut analysed = if parts > 0 {
+        crate::outofcore::analyse(
+            a,
+            &cfg,
+            rulebase.as_ref(),
+            &options,
+            key.as_deref(),
+            parts,
+            &say,
+        )?
+    } else {
+        analyse(a, &cfg, rulebase.as_ref(), &options, key.as_deref(), &say)?
+    };
     let t = Instant::now();
     // Everything is written into a temporary directory beside the target and renamed into place
     // only when complete: an interrupted or failed run leaves the previous output as it was.
     let staging = Staging::new(a.out)?;
     let out = |name: &str| -> PathBuf { staging.dir.join(name) };
-    let mut rows_zh = hit_rows(&ingested.dump, &result.hits, &custom, Language::Zh);
-    let mut rows_en = hit_rows(&ingested.dump, &result.hits, &custom, Language::En);
-    let pseudo =
-        key.map(|key| crate::pseudo::Pseudonymizer::new(key, &ingested.dump.dicts.patients));
-    if let Some(p) = &pseudo {
-        for h in rows_zh.iter_mut().chain(rows_en.iter_mut()) {
-            p.string(&mut h.subject_id);
-            p.opt(&mut h.patient_id);
-            p.string(&mut h.evidence);
-        }
-        for r in &mut ingested.rejects {
-            p.opt(&mut r.value);
-            p.string(&mut r.reason);
-        }
-    }
+    let (rows_zh, rows_en) = (&analysed.rows_zh, &analysed.rows_en);
+    let pseudo = match (&key, &analysed.dump) {
+        (Some(key), Some(dump)) => Some(crate::pseudo::Pseudonymizer::new(
+            key.clone(),
+            &dump.dicts.patients,
+        )),
+        _ => None,
+    };
     let rows = match cfg.run.language {
-        Language::Zh => &rows_zh,
-        Language::En => &rows_en,
+        Language::Zh => rows_zh,
+        Language::En => rows_en,
     };
     let names = cfg.rule_names();
     // Whitelisted hits stay in hits.parquet (the evidence) but leave the leads and the report.
     // Without feedback every hit goes on: borrowed, not copied.
     let keep = feedback.as_ref().map(|f| f.keep(rows));
     let (kept_zh, kept_en) = (
-        kept(&rows_zh, keep.as_deref()),
-        kept(&rows_en, keep.as_deref()),
+        kept(rows_zh, keep.as_deref()),
+        kept(rows_en, keep.as_deref()),
     );
     let kept_rows = match cfg.run.language {
         Language::Zh => &kept_zh,
@@ -339,14 +479,14 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         f.account(rows.len() - kept_rows.len(), &all, &leads)
     });
     // Doctors' points count in the calendar year of the period's last settlement.
-    let year = fundguard_model::civil_from_days(fundguard_model::day_of(result.period.1)).0;
+    let year = fundguard_model::civil_from_days(fundguard_model::day_of(analysed.period.1)).0;
     for l in leads.iter_mut().filter(|l| l.points.is_some()) {
         l.points_year = Some(year);
     }
     let baseline_counts = baseline
         .as_ref()
         .map(|b| fundguard_scoring::feedback::compare(&mut leads, b));
-    let run_id = run_id(&cfg, &ingested.report);
+    let run_id = run_id(&cfg, &analysed.report);
     // The footer carries what makes the content: engine version (added by the writer) and
     // configuration. Not the run id: the same rows in another order or file layout must give the
     // same bytes.
@@ -355,43 +495,44 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         .map_err(|e| Failure::Output(anyhow::anyhow!("writing hits.parquet: {e}")))?;
     write_leads(&out("leads.parquet"), &leads, &meta)
         .map_err(|e| Failure::Output(anyhow::anyhow!("writing leads.parquet: {e}")))?;
-    write_rejects(&out("rejects.parquet"), &ingested.rejects)
+    write_rejects(&out("rejects.parquet"), &analysed.rejects)
         .map_err(|e| Failure::Output(e.into()))?;
     let effective = cfg.to_toml();
     write_file(&out("config.toml"), &effective)?;
-    let provider_types = provider_types(&ingested.dump);
-    let mut providers = provider_facts(&ingested.dump);
-    crate::evidence::admissions(&ingested.dump, result.period, &mut providers);
-    let evidence = crate::evidence::evidence(
-        &ingested.dump,
-        &leads,
-        kept_rows,
-        cfg.leads.report_pictures,
-        cfg.leads.dossiers,
-        fundguard_model::day_of(result.period.1),
-        pseudo.as_ref(),
-    );
+    let evidence = match &analysed.dump {
+        Some(dump) => crate::evidence::evidence(
+            dump,
+            &leads,
+            kept_rows,
+            cfg.leads.report_pictures,
+            cfg.leads.dossiers,
+            fundguard_model::day_of(analysed.period.1),
+            pseudo.as_ref(),
+        ),
+        // Out of core the month is not in memory: no pictures, no person facts in dossiers.
+        None => crate::evidence::Evidence::default(),
+    };
     let baseline_report = baseline.as_ref().map(|b| fundguard_report::Baseline {
         leads: b.len(),
         counts: baseline_counts.clone().unwrap_or_default(),
     });
     let period = format!(
         "{} 至 {}",
-        fundguard_model::Date(fundguard_model::day_of(result.period.0)),
-        fundguard_model::Date(fundguard_model::day_of(result.period.1))
+        fundguard_model::Date(fundguard_model::day_of(analysed.period.0)),
+        fundguard_model::Date(fundguard_model::day_of(analysed.period.1))
     );
     let report = fundguard_report::Report {
         run_id: &run_id,
         version: env!("CARGO_PKG_VERSION"),
         input: &a.input.display().to_string(),
-        rows_read: ingested.report.tables.iter().map(|t| t.read).sum(),
-        rows_rejected: ingested.report.total_rejected(),
-        rules: result.outcomes.iter().map(rule_line).collect(),
+        rows_read: analysed.report.tables.iter().map(|t| t.read).sum(),
+        rows_rejected: analysed.report.total_rejected(),
+        rules: analysed.outcomes.iter().map(rule_line).collect(),
         leads: &leads,
         hits_zh: &kept_zh,
         hits_en: &kept_en,
-        provider_types: &provider_types,
-        providers: &providers,
+        provider_types: &analysed.provider_types,
+        providers: &analysed.providers,
         place: (&cfg.report.province, &cfg.report.city),
         period: &period,
         legal_bases: &cfg.report.legal_bases,
@@ -421,6 +562,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     std::fs::write(out("leads.xlsx"), book)
         .context("writing leads.xlsx")
         .map_err(Failure::Output)?;
+    let mut stages = std::mem::take(&mut analysed.stages);
     stages.push(Stage {
         stage: "output",
         millis: t.elapsed().as_millis() as u64,
@@ -443,9 +585,10 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
             tables: &rb.loaded,
             problems: rb.problems.iter().map(ToString::to_string).collect(),
         }),
-        ingest: &ingested.report,
-        netting: result.netting,
-        rules: &result.outcomes,
+        ingest: &analysed.report,
+        partitions: analysed.partitions.as_ref(),
+        netting: analysed.netting,
+        rules: &analysed.outcomes,
         hits: rows.len(),
         leads: LeadCounts {
             leads: leads.len(),
@@ -462,7 +605,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     };
     let json = serde_json::to_string_pretty(&manifest).expect("manifest serialises");
     write_file(&out("manifest.json"), &(json + "\n"))?;
-    let failed: Vec<String> = result
+    let failed: Vec<String> = analysed
         .outcomes
         .iter()
         .filter_map(|o| match &o.outcome {
@@ -485,7 +628,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     }
 
     if !a.quiet {
-        print_summary(&ingested, &result, &manifest, a.out);
+        print_summary(&analysed, &manifest, a.out);
         if let Some(f) = &manifest.feedback {
             println!(
                 "feedback: {} verdicts (past precision {}), {} hits whitelisted, {} leads left out; {} of this run's leads confirmed before, {} judged false positives",
@@ -581,7 +724,9 @@ fn rule_line(o: &RuleOutcome) -> fundguard_report::RuleLine {
 }
 
 /// Kind of every provider of the dump (`unknown` without a providers table or type).
-fn provider_types(dump: &fundguard_model::Dump) -> std::collections::BTreeMap<String, String> {
+pub(crate) fn provider_types(
+    dump: &fundguard_model::Dump,
+) -> std::collections::BTreeMap<String, String> {
     let mut out = std::collections::BTreeMap::new();
     for p in dump.dicts.providers.iter() {
         out.insert(p.to_string(), "unknown".to_string());
@@ -598,7 +743,7 @@ fn provider_types(dump: &fundguard_model::Dump) -> std::collections::BTreeMap<St
 }
 
 /// Name, level and beds of each provider the providers table lists.
-fn provider_facts(
+pub(crate) fn provider_facts(
     dump: &fundguard_model::Dump,
 ) -> std::collections::BTreeMap<String, fundguard_report::ProviderFacts> {
     let mut out = std::collections::BTreeMap::new();
@@ -765,30 +910,33 @@ fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
         .map_err(Failure::Output)
 }
 
-fn print_summary(
-    ingested: &fundguard_ingest::Ingested,
-    result: &fundguard_engine::RuleRun,
-    m: &Manifest<'_>,
-    out: &Path,
-) {
-    let read: usize = ingested.report.tables.iter().map(|t| t.read).sum();
-    let nulls = ingested.report.null_cells();
+fn print_summary(analysed: &Analysed, m: &Manifest<'_>, out: &Path) {
+    let read: usize = analysed.report.tables.iter().map(|t| t.read).sum();
+    let nulls = analysed.report.null_cells();
     println!(
         "read {read} rows ({} rejected){}; {} reversal lines netted, {} refund settlements",
-        ingested.report.total_rejected(),
+        analysed.report.total_rejected(),
         if nulls > 0 {
             format!("; {nulls} cells spelling a missing value (NA, NULL …) read as empty")
         } else {
             String::new()
         },
-        result.netting.reversal_lines,
-        result.netting.refund_visits
+        analysed.netting.reversal_lines,
+        analysed.netting.refund_visits
     );
+    if let Some(p) = &analysed.partitions {
+        println!(
+            "out of core: {} partitions per set, {:.1} GB written to {}",
+            p.parts,
+            p.bytes as f64 / 1e9,
+            p.dir.display()
+        );
+    }
     println!(
         "{:<34} {:>8} {:>16} {:>8}",
         "rule", "hits", "amount (yuan)", "ms"
     );
-    for o in &result.outcomes {
+    for o in &analysed.outcomes {
         match &o.outcome {
             Outcome::Ran {
                 hits,

@@ -13,6 +13,7 @@ use fundguard_rulebase::RuleBase;
 
 use crate::hit::Hit;
 use crate::order::by_id;
+use crate::scope::{Phase, Scope};
 
 /// Rows grouped by a key (compressed sparse rows): the rows of key `k` are `get(k)`, in the order
 /// given at construction.
@@ -121,10 +122,22 @@ pub struct Ctx<'a> {
     /// The still-billed money of each visit ([`Ctx::visit_money`]), summed once in one pass over
     /// the lines for the rules that ask.
     visit_money: std::sync::OnceLock<Vec<Fen>>,
+    /// The partition this dump is, in an out-of-core run ([`crate::scope`]); `None`: the month.
+    pub scope: Option<&'a Scope>,
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(dump: &'a Dump, rulebase: Option<&'a RuleBase>) -> Ctx<'a> {
+        Ctx::scoped(dump, rulebase, None)
+    }
+
+    /// [`Ctx::new`] for one partition of a month: the period is the month's (when judging), and
+    /// [`Ctx::population`] answers with the month's values.
+    pub fn scoped(
+        dump: &'a Dump,
+        rulebase: Option<&'a RuleBase>,
+        scope: Option<&'a Scope>,
+    ) -> Ctx<'a> {
         let v = &dump.visits;
         let l = &dump.lines;
         let n_visits = v.patient.len();
@@ -195,9 +208,23 @@ impl<'a> Ctx<'a> {
                     .min()
             })
             .unwrap_or(0);
+        if let Some(s) = scope {
+            if s.phase == Phase::Collect && !(n_visits == 0 && l.visit.is_empty()) {
+                s.record(|p| {
+                    p.merge(crate::scope::Populations {
+                        period: Some((dump_start, dump_end)),
+                        ..Default::default()
+                    })
+                });
+            }
+        }
+        let (dump_start, dump_end) = scope
+            .and_then(|s| s.period)
+            .unwrap_or((dump_start, dump_end));
         Ctx {
             dump,
             rulebase,
+            scope,
             dump_start,
             net_qty,
             visit_lines,
@@ -214,6 +241,109 @@ impl<'a> Ctx<'a> {
             trace_groups: std::sync::OnceLock::new(),
             derived_groups: std::sync::OnceLock::new(),
             visit_money: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The month's values of `key` where this partition's are `local`: `local` itself in a run of
+    /// the whole month; while collecting, `local` is recorded and the earlier collecting pass's
+    /// values are returned when there are some; every partition's (sorted) when judging. Rules take statistics over other entities than the ones they judge (peer
+    /// groups, all stays) through here, so that a partition sees the month.
+    pub fn population<'s>(&'s self, key: &str, local: Vec<f64>) -> std::borrow::Cow<'s, [f64]> {
+        match self.scope {
+            None => local.into(),
+            Some(s) if s.phase == Phase::Collect => {
+                s.record(|p| {
+                    p.values
+                        .entry(key.to_string())
+                        .or_default()
+                        .extend_from_slice(&local)
+                });
+                match s.global.values.get(key) {
+                    Some(v) => v[..].into(),
+                    None => local.into(),
+                }
+            }
+            Some(s) => match s.global.values.get(key) {
+                Some(v) => v[..].into(),
+                None => {
+                    s.miss(key);
+                    (&[][..]).into()
+                }
+            },
+        }
+    }
+
+    /// [`Ctx::population`] of ranked members (size, text id), sorted when judging.
+    pub fn ranked<'s>(
+        &'s self,
+        key: &str,
+        local: Vec<(u64, String)>,
+    ) -> std::borrow::Cow<'s, [(u64, String)]> {
+        match self.scope {
+            None => local.into(),
+            Some(s) if s.phase == Phase::Collect => {
+                s.record(|p| {
+                    p.members
+                        .entry(key.to_string())
+                        .or_default()
+                        .extend(local.iter().cloned())
+                });
+                match s.global.members.get(key) {
+                    Some(v) => v[..].into(),
+                    None => local.into(),
+                }
+            }
+            Some(s) => match s.global.members.get(key) {
+                Some(v) => v[..].into(),
+                None => {
+                    s.miss(key);
+                    (&[][..]).into()
+                }
+            },
+        }
+    }
+
+    /// [`Ctx::population`] of records (a text key and two numbers).
+    pub fn records<'s>(
+        &'s self,
+        key: &str,
+        local: Vec<(String, i64, i64)>,
+    ) -> std::borrow::Cow<'s, [(String, i64, i64)]> {
+        match self.scope {
+            None => local.into(),
+            Some(s) if s.phase == Phase::Collect => {
+                s.record(|p| {
+                    p.records
+                        .entry(key.to_string())
+                        .or_default()
+                        .extend(local.iter().cloned())
+                });
+                match s.global.records.get(key) {
+                    Some(v) => v[..].into(),
+                    None => local.into(),
+                }
+            }
+            Some(s) => s.global.records.get(key).map_or(&[][..], |v| &v[..]).into(),
+        }
+    }
+
+    /// Is this the collecting pass of an out-of-core run (whose hits are thrown away)?
+    pub fn collecting(&self) -> bool {
+        self.scope.is_some_and(|s| s.phase == Phase::Collect)
+    }
+
+    /// [`Ctx::population`] of an exact count or sum.
+    pub fn total(&self, key: &str, local: i128) -> i128 {
+        match self.scope {
+            None => local,
+            Some(s) if s.phase == Phase::Collect => {
+                s.record(|p| *p.sums.entry(key.to_string()).or_default() += local);
+                s.global.sums.get(key).copied().unwrap_or(local)
+            }
+            Some(s) => s.global.sums.get(key).copied().unwrap_or_else(|| {
+                s.miss(key);
+                0
+            }),
         }
     }
 

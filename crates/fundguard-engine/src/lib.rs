@@ -33,6 +33,7 @@ mod info;
 pub mod order;
 mod rule;
 pub mod rules;
+pub mod scope;
 pub mod stats;
 pub mod tuning;
 
@@ -145,8 +146,21 @@ pub fn run_with_progress(
     rulebase: Option<&RuleBase>,
     progress: &(dyn Fn(usize, usize, &str) + Sync),
 ) -> RuleRun {
+    run_scoped(dump, cfg, rules, rulebase, None, progress)
+}
+
+/// [`run_with_progress`] over one partition of a month ([`scope`]): only the rules of the
+/// scope's key run; the others are reported skipped with the reason.
+pub fn run_scoped(
+    dump: &Dump,
+    cfg: &RunConfig,
+    rules: &RulesConfig,
+    rulebase: Option<&RuleBase>,
+    scope: Option<&scope::Scope>,
+    progress: &(dyn Fn(usize, usize, &str) + Sync),
+) -> RuleRun {
     let started = Instant::now();
-    let ctx = Ctx::new(dump, rulebase);
+    let ctx = Ctx::scoped(dump, rulebase, scope);
     let index_millis = started.elapsed().as_millis() as u64;
     let all = catalogue(rules);
     let run_one = |rule: &dyn Rule| {
@@ -158,6 +172,18 @@ pub fn run_with_progress(
         };
         if let Some(reason) = skip_reason(info, cfg, dump, rulebase) {
             return (outcome(Outcome::Skipped { reason }), Vec::new());
+        }
+        if let Some(s) = scope {
+            let key = scope::key_of(info.id);
+            if key != Some(s.key) {
+                let on = key.map_or("no", scope::Key::as_str);
+                return (
+                    outcome(Outcome::Skipped {
+                        reason: format!("runs on the {on} partitions"),
+                    }),
+                    Vec::new(),
+                );
+            }
         }
         let t = Instant::now();
         match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rule.run(&ctx))) {

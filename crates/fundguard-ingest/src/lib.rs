@@ -22,6 +22,7 @@ use serde::Serialize;
 mod error;
 mod extract;
 pub mod mapping;
+pub mod partition;
 mod read;
 pub mod records;
 mod rejects;

@@ -168,6 +168,7 @@ impl Rule for LowAcuity {
         if costs.is_empty() {
             return Vec::new();
         }
+        let costs = ctx.population(&format!("{}|stay_cost", INFO.id), costs);
         let cheap = p.max_cost_ratio * median(&costs);
         let treatable = ctx.diagnoses_matching(&p.diagnoses);
         let mut low = vec![false; v.patient.len()];
@@ -182,7 +183,7 @@ impl Rule for LowAcuity {
                 && treatable[v.main_diag[i] as usize];
         }
         let measures = stay_shares(ctx, |i| Some(low[i]));
-        outliers(ctx, measures, &p.peers)
+        outliers(ctx, INFO.id, measures, &p.peers)
             .into_iter()
             .map(|o| {
                 let provider = o.m.provider;

@@ -114,7 +114,7 @@ impl Rule for WaivedCopay {
             return Vec::new();
         }
         let measures = stay_shares(ctx, waived);
-        outliers(ctx, measures, &p.peers)
+        outliers(ctx, INFO.id, measures, &p.peers)
             .into_iter()
             .map(|o| {
                 hit(

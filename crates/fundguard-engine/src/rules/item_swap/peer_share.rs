@@ -12,7 +12,8 @@ use crate::info::{Family, ParamDoc, RuleInfo};
 use crate::fmt;
 use crate::rule::{Rule, RuleParams};
 use crate::stats;
-use crate::rules::peer_outlier::peers::{group, Group};
+use crate::rules::peer_outlier::peers::{group, group_name as peer_name, Group};
+use std::collections::BTreeMap;
 
 pub static INFO: RuleInfo = RuleInfo {
     id: "item_swap.peer_share",
@@ -146,39 +147,62 @@ impl PeerShare {
         }
     }
 
-    /// (cheap, expensive) item code pairs present in the dump.
-    /// `price` is each item's (money, units): its average price is money / units, compared as a
-    /// fraction, exactly.
-    fn pairs(&self, ctx: &Ctx<'_>, price: &[(Fen, i64)]) -> Vec<(u32, u32)> {
-        let priced = |i: u32| price[i as usize].0 > Fen::ZERO && price[i as usize].1 > 0;
+    /// The month's items with their money, units and whether they are drugs, sorted by code:
+    /// this dump's in a run of the whole month, every partition's in an out-of-core one
+    /// ([`Ctx::population`]). `wanted` adds items without lines (configured pairs).
+    fn month_items(
+        &self,
+        ctx: &Ctx<'_>,
+        sums: &[(Fen, i64, bool)],
+        wanted: &[u32],
+    ) -> Vec<MonthItem> {
+        let items = &ctx.dump.dicts.items;
+        let local = (0..items.len())
+            .filter(|&i| sums[i] != (Fen::ZERO, 0, false) || wanted.contains(&(i as u32)))
+            .map(|i| (0, items.get(i as u32).to_string()))
+            .collect();
+        let mut all = ctx.ranked(&format!("{}|items", INFO.id), local).into_owned();
+        all.sort_unstable();
+        all.dedup();
+        all.into_iter()
+            .map(|(_, code)| {
+                let (m, u, d) = items.code(&code).map_or((Fen::ZERO, 0, false), |c| sums[c as usize]);
+                let key = |what: &str| format!("{}|{what}|{code}", INFO.id);
+                let money = Fen(ctx.total(&key("money"), i128::from(m.0)) as i64);
+                let units = ctx.total(&key("units"), i128::from(u)) as i64;
+                let drug = ctx.total(&key("drug"), i128::from(d)) > 0;
+                MonthItem { code, money, units, drug }
+            })
+            .collect()
+    }
+
+    /// (cheap, expensive) pairs of the month's items, as indexes into `month`. The price of an
+    /// item is its money / units, compared as a fraction, exactly.
+    fn pairs(&self, month: &[MonthItem]) -> Vec<(usize, usize)> {
+        let priced = |i: usize| month[i].money > Fen::ZERO && month[i].units > 0;
         // (money_a × units_b, money_b × units_a): a's price against b's.
-        let cross = |a: u32, b: u32| {
-            let ((ma, ua), (mb, ub)) = (price[a as usize], price[b as usize]);
+        let cross = |a: usize, b: usize| {
             (
-                i128::from(ma.0) * i128::from(ub),
-                i128::from(mb.0) * i128::from(ua),
+                i128::from(month[a].money.0) * i128::from(month[b].units),
+                i128::from(month[b].money.0) * i128::from(month[a].units),
             )
         };
-        let items = &ctx.dump.dicts.items;
-        let mut drug = vec![false; items.len()];
-        for (i, &c) in ctx.dump.lines.category.iter().enumerate() {
-            drug[ctx.dump.lines.item[i] as usize] |= category::is_drug(c);
-        }
-        let mut groups: FxHashMap<&str, Vec<u32>> = FxHashMap::default();
-        for (code, text) in items.iter().enumerate() {
-            if priced(code as u32) {
-                if let Some(g) = self.group(text, drug[code]) {
-                    groups.entry(g).or_default().push(code as u32);
+        let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (i, m) in month.iter().enumerate() {
+            if priced(i) {
+                if let Some(g) = self.group(&m.code, m.drug) {
+                    groups.entry(g).or_default().push(i);
                 }
             }
         }
         let mut pairs = Vec::new();
         for members in groups.values() {
+            // Equal prices: the first by code (`month` is sorted by code).
             let &cheap = members
                 .iter()
                 .min_by(|&&a, &&b| {
                     let (x, y) = cross(a, b);
-                    x.cmp(&y).then_with(|| ctx.item_id(a).cmp(ctx.item_id(b)))
+                    x.cmp(&y).then(a.cmp(&b))
                 })
                 .expect("groups are not empty");
             for &e in members {
@@ -188,8 +212,9 @@ impl PeerShare {
                 }
             }
         }
+        let find = |code: &str| month.binary_search_by(|m| m.code.as_str().cmp(code)).ok();
         for [c, e] in &self.0.pairs {
-            if let (Some(c), Some(e)) = (items.code(c), items.code(e)) {
+            if let (Some(c), Some(e)) = (find(c), find(e)) {
                 pairs.push((c, e));
             }
         }
@@ -197,6 +222,14 @@ impl PeerShare {
         pairs.dedup();
         pairs
     }
+}
+
+/// One item of the month ([`PeerShare::month_items`]).
+struct MonthItem {
+    code: String,
+    money: Fen,
+    units: i64,
+    drug: bool,
 }
 
 impl Rule for PeerShare {
@@ -208,7 +241,6 @@ impl Rule for PeerShare {
         let l = &ctx.dump.lines;
         let v = &ctx.dump.visits;
         let n_items = ctx.dump.dicts.items.len();
-        let n_prov = ctx.dump.dicts.providers.len();
         // Units (scale 4), money and lines per (provider, item): the shares and their tail are
         // counted in lines, each a prescriber's choice (units come in packs of 7, 14, 28 and would
         // overstate the evidence); the money in units.
@@ -232,74 +264,146 @@ impl Rule for PeerShare {
                 a
             },
         );
-        // Average price per item (integer sums: the order of the map does not matter).
-        let mut item_units = vec![0i64; n_items];
-        let mut item_money = vec![Fen::ZERO; n_items];
+        // Money, units and drug flag per item (integer sums: the order of the map does not
+        // matter), then the month's.
+        let mut sums = vec![(Fen::ZERO, 0i64, false); n_items];
         for (&(_, item), &(q, m, _)) in &units {
-            item_units[item as usize] += q;
-            item_money[item as usize] += m;
+            let e = &mut sums[item as usize];
+            e.0 += m;
+            e.1 += q;
         }
-        let price: Vec<(Fen, i64)> = item_money.iter().copied().zip(item_units.iter().copied()).collect();
-        let pairs = self.pairs(ctx, &price);
+        for (i, &c) in l.category.iter().enumerate() {
+            sums[l.item[i] as usize].2 |= category::is_drug(c);
+        }
+        let items = &ctx.dump.dicts.items;
+        let wanted: Vec<u32> = self
+            .0
+            .pairs
+            .iter()
+            .flatten()
+            .filter_map(|c| items.code(c))
+            .collect();
+        let month = self.month_items(ctx, &sums, &wanted);
+        let pairs = self.pairs(&month);
         let scale = 10f64.powi(fundguard_model::QTY_SCALE as i32);
         // The peer group (derived from the claims without a providers table); a provider the
         // table does not list is compared with the others of its type.
         let peer_key = |p: u32| {
             group(ctx, p).unwrap_or(Group::Declared(ctx.provider_type[p as usize], NONE))
         };
+        // Per item of a pair: (peer group, provider id) → (lines, units) of every provider
+        // that billed it in the month, gathered once per item.
+        let mut by_item: FxHashMap<u32, Vec<(u32, u32, i64)>> = FxHashMap::default();
+        for (&(p, item), &(q, _, n)) in &units {
+            by_item.entry(item).or_default().push((p, n, q));
+        }
+        // In the collecting pass of an out-of-core run every item's billing is gathered, not only
+        // this partition's pairs' (the month's pairs may differ).
+        if ctx.collecting() {
+            for (&item, v) in &by_item {
+                let code = items.get(item);
+                let local = v
+                    .iter()
+                    .map(|&(p, n, q)| {
+                        let g = peer_name(ctx, peer_key(p));
+                        (format!("{g}\u{1f}{}", ctx.provider_id(p)), i64::from(n), q)
+                    })
+                    .collect();
+                ctx.records(&format!("{}|billed|{code}", INFO.id), local);
+            }
+            return Vec::new();
+        }
+        let mut billed: BTreeMap<usize, FxHashMap<String, (i64, i64)>> = BTreeMap::new();
+        for &(c, e) in &pairs {
+            for i in [c, e] {
+                billed.entry(i).or_insert_with(|| {
+                    let local = items
+                        .code(&month[i].code)
+                        .and_then(|code| by_item.get(&code))
+                        .map(|v| {
+                            v.iter()
+                                .map(|&(p, n, q)| {
+                                    let g = peer_name(ctx, peer_key(p));
+                                    (format!("{g}\u{1f}{}", ctx.provider_id(p)), i64::from(n), q)
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let key = format!("{}|billed|{}", INFO.id, month[i].code);
+                    ctx.records(&key, local)
+                        .iter()
+                        .map(|(k, n, q)| (k.clone(), (*n, *q)))
+                        .collect()
+                });
+            }
+        }
         let mut hits = Vec::new();
-        for &(cheap, dear) in &pairs {
-            // Per peer group: (provider, dear lines, all lines, dear units, all units) with
-            // enough of both.
-            let mut by_peer: FxHashMap<Group, Vec<(u32, f64, f64, f64, f64)>> =
-                FxHashMap::default();
-            for p in 0..n_prov as u32 {
-                let (d, _, dl) = units.get(&(p, dear)).copied().unwrap_or_default();
-                let (c, _, cl) = units.get(&(p, cheap)).copied().unwrap_or_default();
-                let n = (d + c) as f64 / scale;
-                let lines = f64::from(dl + cl);
+        for &(ci, di) in &pairs {
+            let (cheap_rows, dear_rows) = (&billed[&ci], &billed[&di]);
+            // Every provider of the month billing either item with enough of both: its peer
+            // group's shares (dear lines / all lines).
+            let mut shares: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+            let keys: std::collections::BTreeSet<&String> =
+                cheap_rows.keys().chain(dear_rows.keys()).collect();
+            for k in keys {
+                let (dl, du) = dear_rows.get(k).copied().unwrap_or_default();
+                let (cl, cu) = cheap_rows.get(k).copied().unwrap_or_default();
+                let n = (du + cu) as f64 / scale;
+                let lines = (dl + cl) as f64;
                 if n >= self.0.min_units && lines >= self.0.min_lines {
-                    by_peer.entry(peer_key(p)).or_default().push((
-                        p,
-                        f64::from(dl),
-                        lines,
-                        d as f64 / scale,
-                        n,
-                    ));
+                    let g = k.split('\u{1f}').next().unwrap_or_default();
+                    shares.entry(g).or_default().push(dl as f64 / lines);
                 }
             }
-            let mut groups: Vec<_> = by_peer.into_values().collect();
-            groups.sort_unstable_by_key(|g| g[0].0);
-            for group in groups {
-                if group.len() <= self.0.min_peers {
+            let stats: BTreeMap<&str, (f64, f64)> = shares
+                .into_iter()
+                .filter(|(_, v)| v.len() > self.0.min_peers)
+                .map(|(g, v)| (g, stats::median_mad(&v)))
+                .collect();
+            let (cheap_code, dear_code) = (items.code(&month[ci].code), items.code(&month[di].code));
+            let Some(dear) = dear_code else { continue };
+            // This dump's providers billing the expensive item, in id order.
+            let mut local: Vec<u32> = by_item
+                .get(&dear)
+                .map(|v| v.iter().map(|t| t.0).collect())
+                .unwrap_or_default();
+            local.sort_unstable_by(|&a, &b| ctx.provider_id(a).cmp(ctx.provider_id(b)));
+            for p in local {
+                let g = peer_name(ctx, peer_key(p));
+                let Some(&(median, mad)) = stats.get(g.as_str()) else { continue };
+                let (d, _, dl) = units.get(&(p, dear)).copied().unwrap_or_default();
+                let (c, _, cl) = cheap_code
+                    .and_then(|c| units.get(&(p, c)).copied())
+                    .unwrap_or_default();
+                let (du, nu) = (d as f64 / scale, (d + c) as f64 / scale);
+                let (d, n) = (f64::from(dl), f64::from(dl + cl));
+                if nu < self.0.min_units || n < self.0.min_lines {
                     continue;
                 }
-                let shares: Vec<f64> = group.iter().map(|g| g.1 / g.2).collect();
-                let (median, mad) = stats::median_mad(&shares);
-                for (k, &(p, d, n, du, nu)) in group.iter().enumerate() {
-                    let share = shares[k];
-                    let z = stats::robust_z(share, median, mad, 0.02);
-                    if share < self.0.min_share || z < self.0.min_z {
-                        continue;
-                    }
-                    let p0 = median.clamp(1e-6, 1.0 - 1e-6);
-                    let trials = n.round() as u64;
-                    let count = d.round() as u64;
-                    let tail = Binomial::new(p0, trials)
-                        .map(|b| if count == 0 { 1.0 } else { b.sf(count - 1) })
-                        .unwrap_or(1.0);
-                    if tail > self.0.max_p {
-                        continue;
-                    }
-                    // Units beyond the peer median share are a statistic; their money is exact:
-                    // those units at each item's average price, the difference in fen.
-                    let excess = ((du - median * nu).max(0.0) * scale).round() as i64;
-                    let at_price = |item: u32| match item_units[item as usize] {
-                        0 => Fen::ZERO,
-                        u => item_money[item as usize].mul_div(excess, u),
-                    };
-                    let amount = at_price(dear) - at_price(cheap);
-                    let (dn, cn) = (ctx.item_label(dear), ctx.item_label(cheap));
+                let share = d / n;
+                let z = stats::robust_z(share, median, mad, 0.02);
+                if share < self.0.min_share || z < self.0.min_z {
+                    continue;
+                }
+                let p0 = median.clamp(1e-6, 1.0 - 1e-6);
+                let trials = n.round() as u64;
+                let count = d.round() as u64;
+                let tail = Binomial::new(p0, trials)
+                    .map(|b| if count == 0 { 1.0 } else { b.sf(count - 1) })
+                    .unwrap_or(1.0);
+                if tail > self.0.max_p {
+                    continue;
+                }
+                // Units beyond the peer median share are a statistic; their money is exact:
+                // those units at each item's average price, the difference in fen.
+                let excess = ((du - median * nu).max(0.0) * scale).round() as i64;
+                let at_price = |i: usize| match month[i].units {
+                    0 => Fen::ZERO,
+                    u => month[i].money.mul_div(excess, u),
+                };
+                    let amount = at_price(di) - at_price(ci);
+                    let dn = ctx.item_label(dear);
+                    let cn = cheap_code.map_or(month[ci].code.as_str(), |c| ctx.item_label(c));
                     let ev = Evidence::new(
                         format!(
                             "{dn} 占 {dn}/{cn} 合计 {n:.0} 条明细的 {:.0}%，同类同级机构中位数 {:.0}%（稳健 z = {z:.1}，二项尾概率 {tail:.1e}），多收约 {} 元",
@@ -321,7 +425,6 @@ impl Rule for PeerShare {
                             .severity(INFO.severity + 0.1 * (share - median))
                             .p(tail),
                     );
-                }
             }
         }
         hits

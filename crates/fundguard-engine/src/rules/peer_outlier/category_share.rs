@@ -121,7 +121,7 @@ impl Rule for CategoryShare {
                     money: t.1[c as usize],
                 })
                 .collect();
-            for o in outliers(ctx, measures, &self.0.peers) {
+            for o in outliers(ctx, &format!("{}|{code}", INFO.id), measures, &self.0.peers) {
                 hits.push(hit(
                     ctx,
                     &INFO,

@@ -230,7 +230,10 @@ pub fn derive_groups(ctx: &Ctx<'_>) -> Vec<Option<Group>> {
     let l = &ctx.dump.lines;
     let n = ctx.provider_visits.keys();
     let named = v.doctor.iter().filter(|&&d| d != NONE).count();
-    let by_doctors = named * 2 >= v.doctor.len().max(1);
+    // The month's counts (a partition of it asks for every partition's).
+    let named = ctx.total("derived_groups|named", named as i128);
+    let visits = ctx.total("derived_groups|visits", v.doctor.len() as i128);
+    let by_doctors = named * 2 >= visits.max(1);
     let mut kinds: BTreeMap<ProviderType, Vec<(usize, &str, u32)>> = BTreeMap::new();
     for p in 0..n as u32 {
         let (mut visits, mut stays, mut pharmacy) = (0usize, 0usize, 0usize);
@@ -274,15 +277,23 @@ pub fn derive_groups(ctx: &Ctx<'_>) -> Vec<Option<Group>> {
             .push((size, ctx.dump.dicts.providers.get(p), p));
     }
     let mut out = vec![None; n];
-    for (kind, mut members) in kinds {
-        members.sort_unstable();
-        let tiers = match members.len() {
+    for (kind, members) in kinds {
+        // Every provider of the kind in the month, by size and id.
+        let local = members.iter().map(|&(size, id, _)| (size as u64, id.to_string())).collect();
+        let mut all = ctx
+            .ranked(&format!("derived_groups|{}", kind.as_str()), local)
+            .into_owned();
+        all.sort_unstable();
+        let tiers = match all.len() {
             m if m >= 30 => 3,
             m if m >= 20 => 2,
             _ => 1,
         };
-        let len = members.len();
-        for (k, &(_, _, p)) in members.iter().enumerate() {
+        let len = all.len();
+        for &(size, id, p) in &members {
+            let k = all
+                .binary_search_by(|(s, i)| (*s, i.as_str()).cmp(&(size as u64, id)))
+                .expect("a provider is among the month's");
             let tier = (k * tiers / len) as u8 + 1;
             out[p as usize] = Some(Group::Derived(kind, tier, tiers as u8));
         }
@@ -290,8 +301,25 @@ pub fn derive_groups(ctx: &Ctx<'_>) -> Vec<Option<Group>> {
     out
 }
 
-/// The measures in the upper tail of their peer groups.
-pub(crate) fn outliers(ctx: &Ctx<'_>, measures: Vec<Measure>, p: &Peers) -> Vec<Outlier> {
+/// The name of a peer group that is the same in every partition of a month (level codes are
+/// dictionary codes, which are not).
+pub(crate) fn group_name(ctx: &Ctx<'_>, g: Group) -> String {
+    match g {
+        Group::Declared(t, l) => {
+            format!("{}|{}", t.as_str(), ctx.dump.dicts.codes.get_opt(l).unwrap_or(""))
+        }
+        Group::Derived(t, tier, tiers) => format!("{}|{tier}/{tiers}", t.as_str()),
+    }
+}
+
+/// The measures that count (enough volume, a finite value), by peer group, and each group's
+/// values in the month (`month(group name, this dump's values)`), sorted.
+fn peer_groups(
+    ctx: &Ctx<'_>,
+    measures: Vec<Measure>,
+    p: &Peers,
+    month: &dyn Fn(&str, Vec<f64>) -> Vec<f64>,
+) -> BTreeMap<Group, (Vec<Measure>, Vec<f64>)> {
     let mut groups: BTreeMap<Group, Vec<Measure>> = BTreeMap::new();
     for m in measures {
         if m.volume < p.min_volume || !m.value.is_finite() {
@@ -301,18 +329,45 @@ pub(crate) fn outliers(ctx: &Ctx<'_>, measures: Vec<Measure>, p: &Peers) -> Vec<
             groups.entry(g).or_default().push(m);
         }
     }
+    groups
+        .into_iter()
+        .map(|(g, members)| {
+            let local = members.iter().map(|m| m.value).collect();
+            let mut values = month(&group_name(ctx, g), local);
+            values.sort_by(f64::total_cmp);
+            (g, (members, values))
+        })
+        .collect()
+}
+
+/// The measures in the upper tail of their peer groups; `key` names the comparison (the rule's
+/// id, and what it compares when a rule makes several) among the month's values
+/// ([`Ctx::population`]).
+pub(crate) fn outliers(ctx: &Ctx<'_>, key: &str, measures: Vec<Measure>, p: &Peers) -> Vec<Outlier> {
+    outliers_among(ctx, measures, p, &|g, local| {
+        ctx.population(&format!("{key}|{g}"), local).into_owned()
+    })
+}
+
+/// [`outliers`] against the values `month(group name, this dump's values)` gives: for a rule
+/// whose peers' values can only be worked out once the month's other values are known.
+pub(crate) fn outliers_among(
+    ctx: &Ctx<'_>,
+    measures: Vec<Measure>,
+    p: &Peers,
+    month: &dyn Fn(&str, Vec<f64>) -> Vec<f64>,
+) -> Vec<Outlier> {
     let normal = Normal::standard();
     let mut out = Vec::new();
-    for (_, members) in groups {
-        if members.len() < p.min_peers {
+    for (_, (members, values)) in peer_groups(ctx, measures, p, month) {
+        if values.len() < p.min_peers {
             continue;
         }
-        let values: Vec<f64> = members.iter().map(|m| m.value).collect();
         let (median, mad) = median_mad(&values);
         // Spread floor: a share of the median, or of the mean when most peers sit at zero.
         let mean = values.iter().sum::<f64>() / values.len() as f64;
         let floor = (p.min_spread * median.abs().max(mean.abs())).max(1e-12);
-        let peers = members.len();
+        let peers = values.len();
         for m in members {
             let z = crate::stats::robust_z(m.value, median, mad, floor);
             let tail = 1.0 - normal.cdf(z);
@@ -335,6 +390,7 @@ pub(crate) fn outliers(ctx: &Ctx<'_>, measures: Vec<Measure>, p: &Peers) -> Vec<
 /// them: enough volume, a finite value, groups of at least `min_peers`).
 pub(crate) fn group_medians(
     ctx: &Ctx<'_>,
+    key: &str,
     measures: &[Measure],
     p: &Peers,
 ) -> BTreeMap<Group, f64> {
@@ -348,6 +404,7 @@ pub(crate) fn group_medians(
     }
     groups
         .into_iter()
+        .map(|(g, local)| (g, ctx.population(&format!("{key}|{}", group_name(ctx, g)), local)))
         .filter(|(_, v)| v.len() >= p.min_peers)
         .map(|(g, v)| (g, crate::stats::median(&v)))
         .collect()
@@ -369,7 +426,7 @@ pub(crate) fn compare(
         .into_par_iter()
         .filter_map(|p| measure(p, ctx.provider_visits.get(p)))
         .collect();
-    outliers(ctx, measures, peers)
+    outliers(ctx, info.id, measures, peers)
         .into_iter()
         .map(|o| hit(ctx, info, o, metric, &show))
         .collect()

@@ -99,7 +99,7 @@ impl Rule for VisitsPerPatient {
         let returns: std::collections::BTreeMap<u32, Fen> =
             measured.iter().map(|(m, r)| (m.provider, *r)).collect();
         let measures = measured.into_iter().map(|(m, _)| m).collect();
-        outliers(ctx, measures, &self.0)
+        outliers(ctx, INFO.id, measures, &self.0)
             .into_iter()
             .map(|o| {
                 // Return visits beyond the peer median's: (value − median) of the (value − 1)

@@ -12,7 +12,7 @@ use crate::ctx::Ctx;
 use crate::hit::Hit;
 use crate::info::{Family, ParamDoc, RuleInfo};
 use crate::rule::{ensure, Rule, RuleParams};
-use crate::rules::peer_outlier::peers::{hit, outliers, Measure, Peers};
+use crate::rules::peer_outlier::peers::{group, group_name, hit, outliers_among, Measure, Peers};
 
 pub static INFO: RuleInfo = RuleInfo {
     id: "phantom_service.cloned_claims",
@@ -188,6 +188,68 @@ impl Rule for ClonedClaims {
                     .push((v.provider[x as usize], v.patient[x as usize], x));
             }
         }
+        // A signature's name in every partition of a month: its diagnosis and items as text.
+        let name = |sig: &Signature| -> String {
+            let mut items: Vec<(&str, i64)> =
+                sig.1.iter().map(|&(i, q)| (ctx.item_id(i), q)).collect();
+            items.sort_unstable();
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            let mut eat = |b: &[u8]| {
+                for &x in b {
+                    h ^= u64::from(x);
+                    h = h.wrapping_mul(0x0100_0000_01b3);
+                }
+            };
+            eat(ctx.dump.dicts.diagnoses.get_opt(sig.0).unwrap_or("").as_bytes());
+            for (i, q) in items {
+                eat(b"\x1f");
+                eat(i.as_bytes());
+                eat(&q.to_le_bytes());
+            }
+            format!("{:016x}", h)
+        };
+        let peer = |provider: u32| {
+            group(ctx, provider).map(|g| format!("{}\u{1f}{}", group_name(ctx, g), ctx.provider_id(provider)))
+        };
+        if ctx.collecting() {
+            // Out of core: how many providers bill each signature, every claim of this
+            // partition's providers for each provider, and the clones each would have if the
+            // signature is not a standard one — judged once the month's counts are known.
+            let mut providers_of: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+            for run in hashed.chunk_by(|a, b| a.0 == b.0) {
+                for &(_, x) in run {
+                    let d = signature(x, &mut buf).expect("hashed claims have a signature");
+                    providers_of
+                        .entry(name(&(d, buf.clone())))
+                        .or_default()
+                        .push(v.provider[x as usize]);
+                }
+            }
+            for (sig, mut ps) in providers_of {
+                ps.sort_unstable();
+                ps.dedup();
+                ctx.total(&format!("{}|providers|{sig}", INFO.id), ps.len() as i128);
+            }
+            let mut candidates = Vec::new();
+            for (sig, claims) in &by_sig {
+                for run in claims.chunk_by(|a, b| a.0 == b.0) {
+                    let mut people: Vec<u32> = run.iter().map(|c| c.1).collect();
+                    people.dedup();
+                    if let (true, Some(g)) = (people.len() >= p.min_patients, peer(run[0].0)) {
+                        candidates.push((format!("{}\u{1f}{g}", name(sig)), run.len() as i64, 0));
+                    }
+                }
+            }
+            ctx.records(&format!("{}|candidates", INFO.id), candidates);
+            let claims: Vec<(String, i64, i64)> = (0..ctx.provider_visits.keys() as u32)
+                .filter_map(|provider| {
+                    let n = ctx.provider_visits.get(provider).iter().filter(|&&x| is_claim(ctx, x)).count();
+                    (n > 0).then(|| peer(provider).map(|g| (g, n as i64, 0))).flatten()
+                })
+                .collect();
+            ctx.records(&format!("{}|claims", INFO.id), claims);
+            return Vec::new();
+        }
         // Per provider: its cloned claims, and its largest clone (patients, the text id of its
         // first claim, signature): ties never depend on hashing or dictionary order.
         type Largest<'s> = Option<(usize, &'s str, &'s Signature)>;
@@ -205,7 +267,9 @@ impl Rule for ClonedClaims {
                 people.dedup();
                 at.push((run[0].0, people.len(), run));
             }
-            if at.len() > p.standard_providers + 1 {
+            // Providers billing it in the month (in memory: here).
+            let providers = ctx.total(&format!("{}|providers|{}", INFO.id, name(sig)), at.len() as i128);
+            if providers > p.standard_providers as i128 + 1 {
                 continue;
             }
             for (provider, people, run) in at {
@@ -249,7 +313,34 @@ impl Rule for ClonedClaims {
                 })
             })
             .collect();
-        outliers(ctx, measures, &p.peers)
+        // The peers' values: this dump's, or out of core the month's, worked out from every
+        // provider's claims and candidate clones now that the month's signature counts are known.
+        let month: Option<BTreeMap<String, Vec<f64>>> = ctx.scope.map(|_| {
+            let mut k: BTreeMap<&str, i64> = BTreeMap::new();
+            let candidates = ctx.records(&format!("{}|candidates", INFO.id), Vec::new());
+            for (text, claims, _) in candidates.iter() {
+                let Some((sig, who)) = text.split_once('\u{1f}') else { continue };
+                let providers = ctx.total(&format!("{}|providers|{sig}", INFO.id), 0);
+                if providers <= p.standard_providers as i128 + 1 {
+                    *k.entry(who).or_default() += claims;
+                }
+            }
+            let mut values: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+            for (who, n, _) in ctx.records(&format!("{}|claims", INFO.id), Vec::new()).iter() {
+                if (*n as usize) < p.peers.min_volume {
+                    continue;
+                }
+                let g = who.split('\u{1f}').next().unwrap_or_default();
+                let value = k.get(who.as_str()).copied().unwrap_or(0) as f64 / *n as f64;
+                values.entry(g.to_string()).or_default().push(value);
+            }
+            values
+        });
+        let among = |g: &str, local: Vec<f64>| match &month {
+            Some(m) => m.get(g).cloned().unwrap_or_default(),
+            None => local,
+        };
+        outliers_among(ctx, measures, &p.peers, &among)
             .into_iter()
             .map(|o| {
                 let provider = o.m.provider;

@@ -175,7 +175,7 @@ impl Rule for ReadmissionShare {
                 money: t.2,
             })
             .collect();
-        outliers(ctx, measures, &p.peers)
+        outliers(ctx, INFO.id, measures, &p.peers)
             .into_iter()
             .filter_map(|o| {
                 let (discharges, readmitted, _, same) = tally[o.m.provider as usize];

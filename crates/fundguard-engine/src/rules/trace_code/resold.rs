@@ -114,6 +114,14 @@ impl Rule for Resold {
         for r in resales.iter().filter(|r| r.same_provider) {
             *own.entry(sc.provider(r.scan as usize)).or_default() += 1;
         }
+        // The month's count (an out-of-core partition holds some of a provider's codes).
+        let own: FxHashMap<u32, usize> = own
+            .into_iter()
+            .map(|(p, n)| {
+                let key = format!("{}|own|{}", INFO.id, ctx.provider_id(p));
+                (p, ctx.total(&key, n as i128) as usize)
+            })
+            .collect();
         resales.retain(|r| {
             !r.same_provider || own[&sc.provider(r.scan as usize)] >= self.0.min_same_provider_codes
         });

@@ -137,16 +137,24 @@ impl Rule for ComplicationShare {
         let mut plain: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
         for s in ctx.all_stays() {
             let i = s as usize;
-            if listed[i] && v.discharge[i] != NULL_TIME && complication[i] == NONE {
-                plain
-                    .entry(v.main_diag[i])
-                    .or_default()
-                    .push(f64::from(nights(i)));
+            if listed[i] && v.discharge[i] != NULL_TIME {
+                // Every main diagnosis of a finished listed stay has an entry, so that a
+                // partition of the month looks up the month's stays of it.
+                let e = plain.entry(v.main_diag[i]).or_default();
+                if complication[i] == NONE {
+                    e.push(f64::from(nights(i)));
+                }
             }
         }
+        let diagnoses = &ctx.dump.dicts.diagnoses;
         let reference: BTreeMap<u32, f64> = plain
             .into_iter()
-            .filter(|(d, x)| *d != NONE && x.len() >= p.min_reference)
+            .filter(|(d, _)| *d != NONE)
+            .map(|(d, x)| {
+                let key = format!("{}|nights|{}", INFO.id, diagnoses.get(d));
+                (d, ctx.population(&key, x))
+            })
+            .filter(|(_, x)| !x.is_empty() && x.len() >= p.min_reference)
             .map(|(d, x)| (d, median(&x)))
             .collect();
         let unsupported = |i: usize| {
@@ -160,10 +168,10 @@ impl Rule for ComplicationShare {
         // major complication (what the amount is taken from), over its listed stays.
         let measures = stay_shares(ctx, |i| listed[i].then(|| unsupported(i)));
         let complicated = stay_shares(ctx, |i| listed[i].then_some(complication[i] != NONE));
-        let medians = group_medians(ctx, &complicated, &p.peers);
+        let medians = group_medians(ctx, "upcoding.complication_share|complicated", &complicated, &p.peers);
         let complicated: BTreeMap<u32, Measure> =
             complicated.into_iter().map(|m| (m.provider, m)).collect();
-        outliers(ctx, measures, &p.peers)
+        outliers(ctx, INFO.id, measures, &p.peers)
             .into_iter()
             .map(|o| {
                 let provider = o.m.provider;

@@ -218,7 +218,7 @@ impl Rule for MainDiagnosis {
             (!m.is_empty()).then(|| !m.iter().any(|x| items.binary_search(x).is_ok()))
         };
         let measures = stay_shares(ctx, unsupported);
-        outliers(ctx, measures, &p.peers)
+        outliers(ctx, INFO.id, measures, &p.peers)
             .into_iter()
             .filter_map(|o| {
                 let provider = o.m.provider;
