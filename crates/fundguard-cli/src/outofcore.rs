@@ -36,6 +36,9 @@ pub struct PartitionAccount {
     pub bytes: u64,
     /// Rows read by the largest partition of each set.
     pub largest_partition_rows: BTreeMap<&'static str, usize>,
+    /// Doctors whose visits are in several provider partitions (judged per partition by
+    /// `phantom_service.doctor_volume`; 0 means the run is exact).
+    pub doctors_in_several: usize,
 }
 
 fn key_of(set: Set) -> Key {
@@ -109,16 +112,34 @@ pub(crate) fn analyse(
     let mut period = cut.period;
     let mut previous = std::sync::Arc::new(Populations::default());
     let mut round = 1;
+    // The trace-code rules' values depend on no other month value: collected on the first
+    // pass only and kept for the second.
+    let mut trace = Populations::default();
     let month = loop {
         let mut month = Populations::default();
-        for set in [Set::Provider, Set::TraceCode] {
+        let sets: &[Set] = if round == 1 {
+            &[Set::Provider, Set::TraceCode]
+        } else {
+            month.merge(trace.clone());
+            &[Set::Provider]
+        };
+        for &set in sets {
             for k in 0..parts {
                 say(format!(
                     "collecting the month's values ({round}/2): {} partition {}/{parts} …",
                     set.name(),
                     k + 1
                 ));
-                let part = read(set, k)?;
+                // The first pass over the provider partitions gathers the month statistics the
+                // second works its values out from (stay costs, nights, markers, derived peer
+                // groups): visits, lines, diagnoses, providers and catalogue are enough, so it
+                // reads a view of the partition with only those.
+                let part = if round == 1 && set == Set::Provider {
+                    let view = statistics_view(&cut, set, k)?;
+                    ingest(&view, options).map_err(|e| Failure::Input(e.into()))?
+                } else {
+                    read(set, k)?
+                };
                 let scope = Scope::collect(key_of(set), period, previous.clone());
                 fundguard_engine::run_scoped(
                     &part.dump,
@@ -128,7 +149,11 @@ pub(crate) fn analyse(
                     Some(&scope),
                     &|_, _, _| {},
                 );
-                month.merge(scope.take());
+                let values = scope.take();
+                if set == Set::TraceCode {
+                    trace.merge(values.clone());
+                }
+                month.merge(values);
             }
         }
         if month.period != period && month.period.is_some() {
@@ -136,6 +161,7 @@ pub(crate) fn analyse(
             // partitions accept.
             period = month.period;
             previous = std::sync::Arc::default();
+            trace = Populations::default();
             round = 1;
             continue;
         }
@@ -314,8 +340,36 @@ pub(crate) fn analyse(
             parts,
             bytes: cut.bytes,
             largest_partition_rows: largest,
+            doctors_in_several: cut.doctors_in_several,
         }),
     })
+}
+
+/// A directory beside partition `k` of `set` whose tables are links to the partition's visits,
+/// lines, diagnoses, providers and catalogue only.
+fn statistics_view(cut: &partition::Partitioned, set: Set, k: usize) -> Result<PathBuf, Failure> {
+    let from = cut.part(set, k);
+    let view = from.with_file_name(format!(
+        "{}.statistics",
+        from.file_name().and_then(|n| n.to_str()).unwrap_or("part")
+    ));
+    let fail = |e: std::io::Error| Failure::Output(anyhow::anyhow!("{}: {e}", view.display()));
+    if !view.exists() {
+        std::fs::create_dir_all(&view).map_err(fail)?;
+        for t in [
+            Table::Visits,
+            Table::LineItems,
+            Table::SettlementDiagnoses,
+            Table::Providers,
+            Table::Catalog,
+        ] {
+            let target = from.join(t.name());
+            if target.exists() {
+                std::os::unix::fs::symlink(&target, view.join(t.name())).map_err(fail)?;
+            }
+        }
+    }
+    Ok(view)
 }
 
 /// Adds one partition's outcome of a rule: hits, money and time summed where it ran (on its

@@ -926,11 +926,17 @@ fn print_summary(analysed: &Analysed, m: &Manifest<'_>, out: &Path) {
     );
     if let Some(p) = &analysed.partitions {
         println!(
-            "out of core: {} partitions per set, {:.1} GB written to {}",
+            "out of core: {} partitions per set, {:.1} GB written to {} (removed)",
             p.parts,
             p.bytes as f64 / 1e9,
             p.dir.display()
         );
+        if p.doctors_in_several > 0 {
+            println!(
+                "warning: {} doctors bill at providers of several partitions; phantom_service.doctor_volume judged their days per partition",
+                p.doctors_in_several
+            );
+        }
     }
     println!(
         "{:<34} {:>8} {:>16} {:>8}",

@@ -58,6 +58,14 @@ pub fn reference() -> String {
                 let t: Vec<&str> = i.needs.iter().map(|t| t.name()).collect();
                 let _ = writeln!(s, "- **Needs tables:** {}", t.join(", "));
             }
+            if let Some(key) = crate::scope::key_of(i.id) {
+                let _ = writeln!(
+                    s,
+                    "- **Out of core:** runs on the {} partitions; from the whole month: {}",
+                    key.as_str(),
+                    crate::scope::month_needs(i.id)
+                );
+            }
             for n in i.rulebase {
                 let _ = match n {
                     RuleBaseNeed::Required(t) => {

@@ -75,6 +75,46 @@ pub fn key_of(rule_id: &str) -> Option<Key> {
     })
 }
 
+/// What a rule needs from the whole month beyond its partition (docs/rules.md, docs/outofcore.md).
+/// Every rule also takes the month's period (its earliest and latest time) from the month.
+pub fn month_needs(rule_id: &str) -> &'static str {
+    match rule_id {
+        "admission_standard.low_acuity" => {
+            "the median cost of the month's whole stays, then its peer group's shares"
+        }
+        "upcoding.complication_share" => {
+            "each main diagnosis' median nights over the month's stays without a complication, \
+             then its peer group's shares and medians"
+        }
+        "phantom_service.cloned_claims" => {
+            "how many providers bill each claim signature in the month (standard baskets), then \
+             its peer group's shares worked out from every provider's claims"
+        }
+        "item_swap.peer_share" => {
+            "every item's price over the month (which items pair), and every provider's lines of \
+             both items of a pair (the peer group's shares)"
+        }
+        "trace_code.resold" => "how many codes each provider resold itself over the month",
+        "phantom_service.doctor_volume" => {
+            "nothing beyond its providers: exact when each doctor bills at providers of one \
+             partition (the manifest counts doctors seen in several)"
+        }
+        id if id.starts_with("peer_outlier.")
+            || matches!(
+                id,
+                "trace_code.missing_share"
+                    | "admission_standard.waived_copay"
+                    | "split_admission.readmission_share"
+                    | "upcoding.main_diagnosis"
+            ) =>
+        {
+            "its peer group's values (providers of the same type and level; without a providers \
+             table, the month's providers of a kind ranked by size)"
+        }
+        _ => "nothing beyond its partition",
+    }
+}
+
 /// Which pass over the partitions this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {

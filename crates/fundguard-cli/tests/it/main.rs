@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
+mod outofcore;
 mod ties;
 
 fn fundguard(args: &[&str]) -> (i32, String, String) {

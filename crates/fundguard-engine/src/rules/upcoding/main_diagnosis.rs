@@ -181,32 +181,65 @@ impl Rule for MainDiagnosis {
             items_of[i] = Some(items);
         }
         // Stays per category, per item, and per (category, item).
-        let (mut stays, mut total) = (vec![0usize; names.len()], 0usize);
+        let mut stays = vec![0usize; names.len()];
         let mut with_item: FxHashMap<u32, usize> = FxHashMap::default();
         let mut with_both: FxHashMap<(u32, u32), usize> = FxHashMap::default();
         for (i, items) in items_of.iter().enumerate() {
             let Some(items) = items else { continue };
             let c = category(i);
             stays[c as usize] += 1;
-            total += 1;
             for &item in items {
                 *with_item.entry(item).or_default() += 1;
                 *with_both.entry((c, item)).or_default() += 1;
             }
         }
+        // The month's counts (this dump's in memory; every partition's out of core), by text:
+        // stays per category, per item and per (category, item).
+        let key = |what: &str| format!("{}|{what}", INFO.id);
+        let summed = |what: &str, local: Vec<(String, i64, i64)>| -> BTreeMap<String, usize> {
+            let mut out: BTreeMap<String, usize> = BTreeMap::new();
+            for (k, n, _) in ctx.records(&key(what), local).iter() {
+                *out.entry(k.clone()).or_default() += *n as usize;
+            }
+            out
+        };
+        let month_stays = summed(
+            "stays",
+            (0..names.len())
+                .filter(|&c| stays[c] > 0)
+                .map(|c| (names_by_id[c].to_string(), stays[c] as i64, 0))
+                .collect(),
+        );
+        let month_item = summed(
+            "item",
+            with_item.iter().map(|(&i, &k)| (ctx.item_id(i).to_string(), k as i64, 0)).collect(),
+        );
+        let month_both = summed(
+            "both",
+            with_both
+                .iter()
+                .map(|(&(c, i), &k)| {
+                    (format!("{}\u{1f}{}", names_by_id[c as usize], ctx.item_id(i)), k as i64, 0)
+                })
+                .collect(),
+        );
+        let total: usize = month_stays.values().sum();
         // Markers per category.
         let mut markers: Vec<Vec<u32>> = vec![Vec::new(); names.len()];
-        for (&(c, item), &k) in &with_both {
-            let own = stays[c as usize];
+        for (pair, &k) in &month_both {
+            let Some((c, item)) = pair.split_once('\u{1f}') else { continue };
+            let own = month_stays.get(c).copied().unwrap_or(0);
             let others = total - own;
             if own < p.min_reference || others == 0 {
                 continue;
             }
-            let elsewhere = with_item[&item] - k;
+            let elsewhere = month_item.get(item).copied().unwrap_or(0) - k;
             if k as f64 >= p.marker_share * own as f64
                 && elsewhere as f64 <= p.other_share * others as f64
             {
-                markers[c as usize].push(item);
+                if let (Some(&c), Some(item)) = (names.get(c), ctx.dump.dicts.items.code(item)) {
+                    markers[c as usize].push(item);
+                }
             }
         }
         for m in &mut markers {
