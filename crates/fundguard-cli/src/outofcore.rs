@@ -273,6 +273,7 @@ pub(crate) fn analyse(
                     r.file = cut.sources[src as usize].clone();
                     r.row = row;
                 }
+                r.reason = sources_in(&r.reason, &cut, &mut origins)?;
             }
             if let Some(p) = &pseudo {
                 p.rejects(&mut mine);
@@ -343,6 +344,54 @@ pub(crate) fn analyse(
             doctors_in_several: cut.doctors_in_several,
         }),
     })
+}
+
+/// `text` with each `row N of <partition file>` (a reason naming another row, such as the
+/// first of a duplicate) written as the source file and row.
+fn sources_in(
+    text: &str,
+    cut: &partition::Partitioned,
+    origins: &mut BTreeMap<PathBuf, Vec<(u32, u64)>>,
+) -> Result<String, Failure> {
+    let dir = cut.dir.display().to_string();
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(&dir) {
+        let end = rest[at..]
+            .find(|c: char| c.is_whitespace() || c == ';' || c == ',' || c == ')')
+            .map_or(rest.len(), |e| at + e);
+        let path = PathBuf::from(&rest[at..end]);
+        let before = &rest[..at];
+        // "… row 12 of " just before the path.
+        let row = before
+            .strip_suffix(" of ")
+            .and_then(|b| b.rsplit_once("row "))
+            .and_then(|(head, n)| n.parse::<u64>().ok().map(|n| (head, n)));
+        if !origins.contains_key(&path) {
+            let o = partition::origins(&path).map_err(|e| Failure::Input(e.into()))?;
+            origins.insert(path.clone(), o);
+        }
+        match row.and_then(|(head, n)| {
+            origins[&path]
+                .get(n.saturating_sub(1) as usize)
+                .map(|&(src, r)| (head, src, r))
+        }) {
+            Some((head, src, r)) => {
+                out.push_str(head);
+                out.push_str(&format!(
+                    "row {r} of {}",
+                    cut.sources[src as usize].display()
+                ));
+            }
+            None => {
+                out.push_str(before);
+                out.push_str(&rest[at..end]);
+            }
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    Ok(out)
 }
 
 /// A directory beside partition `k` of `set` whose tables are links to the partition's visits,

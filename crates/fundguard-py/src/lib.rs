@@ -19,7 +19,7 @@ create_exception!(
 /// Runs the dump directory `input` into the new run directory `out`, as `fundguard run` does;
 /// returns the run's manifest (`manifest.json`) as text.
 #[pyfunction]
-#[pyo3(signature = (input, out, config=None, rulebase=None, feedback=None, baseline=None, mapping=None, null_values=Vec::new(), pseudonymize=None, keep_going=false))]
+#[pyo3(signature = (input, out, config=None, rulebase=None, feedback=None, baseline=None, mapping=None, null_values=Vec::new(), pseudonymize=None, keep_going=false, partitions=None, memory_limit=None, spill_dir=None))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -33,6 +33,9 @@ fn run(
     null_values: Vec<String>,
     pseudonymize: Option<PathBuf>,
     keep_going: bool,
+    partitions: Option<usize>,
+    memory_limit: Option<u64>,
+    spill_dir: Option<PathBuf>,
 ) -> PyResult<String> {
     let options = fundguard_cli::run::RunOptions {
         input,
@@ -46,6 +49,9 @@ fn run(
         keep_going,
         pseudonymize,
         quiet: true,
+        partitions,
+        memory_limit,
+        spill_dir,
     };
     match py.detach(|| fundguard_cli::run::run(&options.args())) {
         Ok(_) => std::fs::read_to_string(options.out.join("manifest.json"))

@@ -1,5 +1,5 @@
 """The Python package against the command line: the same dump gives the same bytes of hits and
-leads, from a directory and from Arrow tables in memory; a failed run raises FundguardError with
+leads, from a directory, from Arrow tables in memory and out of core; a failed run raises FundguardError with
 the command line's exit code.
 
 Run by `.ci/run` after `pip install crates/fundguard-py` into a fresh virtual environment:
@@ -41,6 +41,11 @@ def main(binary: str, rulebase: str) -> None:
     assert {"visits", "line_items"} <= set(tables)
     m = fundguard.run(tables, rulebase=rulebase, out=work / "py-tables")
     same_bytes(cli_run, m.out)
+
+    # Out of core (the month cut into 2 partitions per set): the same bytes.
+    o = fundguard.run(dump, rulebase=rulebase, out=work / "py-outofcore", partitions=2)
+    same_bytes(cli_run, o.out)
+    assert o.account["partitions"]["parts"] == 2
 
     # Polars frames, when polars is there.
     try:

@@ -753,6 +753,24 @@ fn eval_on_realistic_200k_months_meets_the_quality_bar_at_two_seeds() {
         // filters and each kind of picture.
         if seed == "2026" {
             the_report_works_in_chromium(&dir.join("run"), &dir, "report-200k");
+            // The realistic month out of core (4 partitions per set): the same bytes.
+            run_ok(
+                dump.to_str().unwrap(),
+                &dir.join("outofcore"),
+                &[
+                    "--rulebase",
+                    "../shared/data/nhsa-rules",
+                    "--partitions",
+                    "4",
+                ],
+            );
+            for f in ["hits.parquet", "leads.parquet"] {
+                assert!(
+                    std::fs::read(dir.join("run").join(f)).unwrap()
+                        == std::fs::read(dir.join("outofcore").join(f)).unwrap(),
+                    "200k month: {f} out of core differs from the run in memory"
+                );
+            }
         }
         std::fs::remove_dir_all(&dir).unwrap();
     }

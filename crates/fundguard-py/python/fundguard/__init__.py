@@ -95,6 +95,9 @@ def run(
     null_values: Sequence[str] = (),
     pseudonymize: Optional[PathLike] = None,
     keep_going: bool = False,
+    partitions: Optional[int] = None,
+    memory_limit: Optional[int] = None,
+    spill_dir: Optional[PathLike] = None,
 ) -> Result:
     """Runs fundguard on a dump.
 
@@ -107,6 +110,9 @@ def run(
         out: the run directory to write; a temporary one (kept, see ``Result.out``) by default.
         feedback, baseline, mapping, null_values, pseudonymize, keep_going: as the command
             line's options of the same names.
+        partitions, memory_limit, spill_dir: an out-of-core run (``--partitions``,
+            ``--memory-limit`` in bytes, ``--spill-dir``; docs/outofcore.md): by default the
+            month runs out of core when it will not fit in the memory budget.
 
     Returns:
         A :class:`Result` with ``hits``, ``leads`` (Arrow tables) and ``account`` (the manifest).
@@ -134,6 +140,9 @@ def run(
             null_values=list(null_values),
             pseudonymize=None if pseudonymize is None else str(pseudonymize),
             keep_going=keep_going,
+            partitions=partitions,
+            memory_limit=memory_limit,
+            spill_dir=None if spill_dir is None else str(spill_dir),
         )
     finally:
         if staged is not None:
