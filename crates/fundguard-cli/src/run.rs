@@ -356,9 +356,28 @@ pub fn plan_partitions(input: &Path, limit: Option<u64>) -> Result<usize, Failur
     if need <= available {
         return Ok(0);
     }
+    let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
+    // Out of core reads the contract's Parquet tables; a text dump must be imported first.
+    let text = fundguard_model::Table::ALL.iter().any(|&t| {
+        fundguard_ingest::locate(input, t).is_ok_and(|files| {
+            files.iter().any(|f| {
+                !f.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+            })
+        })
+    }) || fundguard_ingest::locate(input, fundguard_model::Table::Visits)
+        .is_ok_and(|f| f.is_empty());
+    if text {
+        return Err(Failure::Input(anyhow::anyhow!(
+            "{} needs about {:.1} GiB of memory (estimated from its files) and {:.1} GiB are available; a month this large runs out of core from Parquet: convert it with `fundguard import` (on a machine where it fits) and run the imported dump, or run it on a larger machine",
+            input.display(),
+            gib(need),
+            gib(available)
+        )));
+    }
     let parts = need.div_ceil((available / 2).max(1)) as usize;
     if parts > fundguard_ingest::partition::MAX_PARTS {
-        let gib = |b: u64| b as f64 / (1u64 << 30) as f64;
         return Err(Failure::Input(anyhow::anyhow!(
             "{} needs about {:.1} GiB of memory (estimated from its files) and {:.1} GiB are available: even cut into {} partitions a part would not fit; run it on a larger machine",
             input.display(),

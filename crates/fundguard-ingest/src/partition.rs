@@ -534,19 +534,6 @@ fn read_batches(files: &[PathBuf], mut f: impl FnMut(&RecordBatch)) -> Result<()
     Ok(())
 }
 
-struct Timer(&'static str, std::time::Instant);
-impl Drop for Timer {
-    fn drop(&mut self) {
-        if std::env::var_os("FG_TIMES").is_some() {
-            eprintln!(
-                "partition {}: {:.2} s",
-                self.0,
-                self.1.elapsed().as_secs_f64()
-            );
-        }
-    }
-}
-
 /// Where each row of a batch goes: row indexes per partition, in row order.
 struct Routes {
     parts: usize,
@@ -644,8 +631,6 @@ impl Partitioner {
         count: bool,
         mut route: impl FnMut(&mut Partitioner, &RecordBatch, &mut Routes),
     ) -> Result<(), IngestError> {
-        let t0 = std::time::Instant::now();
-        let _timer = Timer(table.name(), t0);
         for path in files {
             let source = match self.out.sources.iter().position(|s| s == path) {
                 Some(i) => i,

@@ -1208,38 +1208,49 @@ fn a_pseudonymised_run_contains_no_raw_patient_id() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Issue 8: a dump that will not fit in memory fails early with the numbers (exit 3), before
-/// reading it — here with the machine's memory set low.
+/// Issue 8: a dump that will not fit even out of core fails early with the numbers (exit 3),
+/// before reading it — here with the machine's memory set low; a text dump too large for memory
+/// is told to be imported (out-of-core runs read Parquet).
 #[test]
 fn a_dump_larger_than_memory_fails_early() {
     let dir = scratch("memory");
     std::fs::create_dir_all(&dir).unwrap();
-    let (code, _, stderr) = fundguard(&[
-        "synth",
-        "--out",
-        dir.join("dump").to_str().unwrap(),
-        "--patients",
-        "3000",
-    ]);
-    assert_eq!(code, 0, "{stderr}");
-    let out = Command::new(env!("CARGO_BIN_EXE_fundguard"))
-        .args([
-            "run",
-            "--input",
-            dir.join("dump").to_str().unwrap(),
+    for (name, format) in [("dump", "parquet"), ("csv", "csv")] {
+        let (code, _, stderr) = fundguard(&[
+            "synth",
             "--out",
-            dir.join("run").to_str().unwrap(),
-        ])
-        .env("FUNDGUARD_MEMORY_LIMIT", "1000000")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(
-        stderr.contains("GiB of memory") && stderr.contains("available"),
-        "{stderr}"
-    );
-    assert!(!dir.join("run").exists());
+            dir.join(name).to_str().unwrap(),
+            "--patients",
+            "3000",
+            "--format",
+            format,
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let out = Command::new(env!("CARGO_BIN_EXE_fundguard"))
+            .args([
+                "run",
+                "--input",
+                dir.join(name).to_str().unwrap(),
+                "--out",
+                dir.join("run").to_str().unwrap(),
+            ])
+            .env("FUNDGUARD_MEMORY_LIMIT", "100000")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{stderr}");
+        assert!(
+            stderr.contains("GiB of memory") && stderr.contains("available"),
+            "{stderr}"
+        );
+        let advice = if format == "csv" {
+            "fundguard import"
+        } else {
+            "partitions a part would not fit"
+        };
+        assert!(stderr.contains(advice), "{stderr}");
+        assert!(!dir.join("run").exists());
+    }
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
