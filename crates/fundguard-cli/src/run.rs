@@ -344,10 +344,14 @@ fn analyse(
     })
 }
 
+/// The most memory (as estimated) one partition of an out-of-core run is given: about 250,000
+/// people of the realistic month.
+const PART_BYTES: u64 = 1 << 30;
+
 /// Partitions per set for an out-of-core run, 0 when the month fits in memory: the dump's
 /// estimated need ([`fundguard_ingest::estimate_memory`]) against the budget (`--memory-limit`,
 /// else `FUNDGUARD_MEMORY_LIMIT`, else what the machine has available), each partition given at
-/// most half of the budget.
+/// most half of the budget and at most [`PART_BYTES`].
 pub fn plan_partitions(input: &Path, limit: Option<u64>) -> Result<usize, Failure> {
     let Some(available) = limit.or_else(available_memory).filter(|_| input.is_dir()) else {
         return Ok(0); // ingest says what is wrong with an input that is not a directory
@@ -376,6 +380,8 @@ pub fn plan_partitions(input: &Path, limit: Option<u64>) -> Result<usize, Failur
             gib(available)
         )));
     }
+    // Each partition gets at most half the budget and at most PART_BYTES: the engine's time
+    // grows faster than its input, so many moderate partitions beat few large ones.
     let parts = need.div_ceil((available / 2).max(1)) as usize;
     if parts > fundguard_ingest::partition::MAX_PARTS {
         return Err(Failure::Input(anyhow::anyhow!(
@@ -386,7 +392,7 @@ pub fn plan_partitions(input: &Path, limit: Option<u64>) -> Result<usize, Failur
             fundguard_ingest::partition::MAX_PARTS
         )));
     }
-    Ok(parts)
+    Ok((need.div_ceil(PART_BYTES) as usize).clamp(parts, fundguard_ingest::partition::MAX_PARTS))
 }
 
 /// Runs everything; returns the number of hits.
