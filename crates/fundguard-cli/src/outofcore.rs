@@ -181,7 +181,17 @@ pub(crate) fn analyse(
 
     // Every partition judged with the month's values.
     let (mut ingest_ms, mut rules_ms) = (0u64, 0u64);
-    let mut rows: Vec<(HitRow, HitRow)> = Vec::new();
+    // Each hit's place in the output (its text before pseudonymisation, as a run in memory
+    // sorts), with its Chinese and English rows.
+    type Place = (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+    );
+    let mut rows: Vec<(Place, HitRow, HitRow)> = Vec::new();
     let mut outcomes: BTreeMap<String, RuleOutcome> = BTreeMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut reports: BTreeMap<Table, Vec<TableReport>> = BTreeMap::new();
@@ -221,11 +231,30 @@ pub(crate) fn analyse(
             let pseudo = key.map(|key| {
                 crate::pseudo::Pseudonymizer::new(key.to_vec(), &part.dump.dicts.patients)
             });
+            let places: Vec<Place> = zh
+                .iter()
+                .map(|h| {
+                    (
+                        h.rule_id.clone(),
+                        h.subject_type.clone(),
+                        h.subject_id.clone(),
+                        h.visit_id.clone(),
+                        h.line_ids.first().cloned(),
+                        h.evidence.clone(),
+                    )
+                })
+                .collect();
             if let Some(p) = &pseudo {
                 p.rows(&mut zh);
                 p.rows(&mut en);
             }
-            rows.extend(zh.into_iter().zip(en));
+            rows.extend(
+                places
+                    .into_iter()
+                    .zip(zh)
+                    .zip(en)
+                    .map(|((k, z), e)| (k, z, e)),
+            );
             for o in result.outcomes {
                 merge_outcome(&mut outcomes, &mut order, o, set);
             }
@@ -291,12 +320,9 @@ pub(crate) fn analyse(
     });
     // Rows as a run in memory orders them: by text (rule, subject, visit, first line, then the
     // Chinese evidence), the English rows in the same order.
-    rows.sort_by(|a, b| {
-        a.0.order_key()
-            .cmp(&b.0.order_key())
-            .then_with(|| a.0.evidence.cmp(&b.0.evidence))
-    });
-    let (rows_zh, rows_en): (Vec<HitRow>, Vec<HitRow>) = rows.into_iter().unzip();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let (rows_zh, rows_en): (Vec<HitRow>, Vec<HitRow>) =
+        rows.into_iter().map(|(_, z, e)| (z, e)).unzip();
     // Rejects in table, file and row order (as a run in memory lists them).
     let table_order = |t: Table| {
         Table::ALL

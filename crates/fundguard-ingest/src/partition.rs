@@ -75,8 +75,12 @@ pub fn home(table: Table) -> Option<Set> {
 /// Most partitions per set (masks of partitions are 64-bit).
 pub const MAX_PARTS: usize = 64;
 
-/// Rows per batch read and per row group written.
-const BATCH: usize = 65_536;
+/// Rows per batch read: each batch is cut into up to 3 × parts pieces, which should stay large
+/// enough to write efficiently.
+const BATCH: usize = 262_144;
+
+/// Rows per row group written.
+const ROW_GROUP: usize = 65_536;
 
 /// A dump cut into partitions.
 #[derive(Debug, Clone)]
@@ -707,7 +711,7 @@ impl Partitioner {
                                 .set_statistics_enabled(
                                     parquet::file::properties::EnabledStatistics::None,
                                 )
-                                .set_max_row_group_row_count(Some(BATCH))
+                                .set_max_row_group_row_count(Some(ROW_GROUP))
                                 .build();
                             v.insert(
                                 ArrowWriter::try_new(f, schema.clone(), Some(props))

@@ -1171,40 +1171,63 @@ fn a_pseudonymised_run_contains_no_raw_patient_id() {
             .collect()
     };
     assert!(tokens(&stdout).is_empty(), "printed: {:?}", tokens(&stdout));
-    let run = dir.join("run");
-    let mut files = Vec::new();
-    let mut stack = vec![run.clone()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
+    // The same out of core (each partition pseudonymises its own rows): the same bytes, and no
+    // raw id in any file either.
+    let ooc = run_ok(
+        dir.join("dump").to_str().unwrap(),
+        &dir.join("run-ooc"),
+        &[
+            "--rulebase",
+            "../shared/data/nhsa-rules",
+            "--pseudonymize",
+            key.to_str().unwrap(),
+            "--partitions",
+            "2",
+        ],
+    );
+    assert!(tokens(&ooc).is_empty(), "printed: {:?}", tokens(&ooc));
+    for f in ["hits.parquet", "leads.parquet"] {
+        assert!(
+            std::fs::read(dir.join("run").join(f)).unwrap()
+                == std::fs::read(dir.join("run-ooc").join(f)).unwrap(),
+            "{f}: out of core differs"
+        );
+    }
+    for run in [dir.join("run"), dir.join("run-ooc")] {
+        let mut files = Vec::new();
+        let mut stack = vec![run.clone()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    files.push(p);
+                }
             }
         }
+        assert!(files.len() > 10);
+        let mut pseudonyms = 0;
+        for f in &files {
+            let text = if f.extension().is_some_and(|e| e == "parquet") {
+                parquet_strings(f).join("\n")
+            } else {
+                String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned()
+            };
+            let found = tokens(&text);
+            assert!(
+                found.is_empty(),
+                "{} holds patient ids: {:?}",
+                f.display(),
+                &found[..found.len().min(3)]
+            );
+            pseudonyms += text.matches("PSN-").count();
+        }
+        assert!(pseudonyms > 0, "no pseudonyms written");
+        let m = std::fs::read_to_string(run.join("manifest.json")).unwrap();
+        assert!(m.contains("\"pseudonymized\": true"));
+        assert!(!m.contains("secret"));
     }
-    assert!(files.len() > 10);
-    let mut pseudonyms = 0;
-    for f in &files {
-        let text = if f.extension().is_some_and(|e| e == "parquet") {
-            parquet_strings(f).join("\n")
-        } else {
-            String::from_utf8_lossy(&std::fs::read(f).unwrap()).into_owned()
-        };
-        let found = tokens(&text);
-        assert!(
-            found.is_empty(),
-            "{} holds patient ids: {:?}",
-            f.display(),
-            &found[..found.len().min(3)]
-        );
-        pseudonyms += text.matches("PSN-").count();
-    }
-    assert!(pseudonyms > 0, "no pseudonyms written");
-    let m = std::fs::read_to_string(run.join("manifest.json")).unwrap();
-    assert!(m.contains("\"pseudonymized\": true"));
-    assert!(!m.contains("secret"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
