@@ -100,6 +100,16 @@ pub(crate) fn analyse(
         stage: "partition",
         millis: t.elapsed().as_millis() as u64,
     });
+    let run_part = |dump: &fundguard_model::Dump, scope: &Scope| {
+        fundguard_engine::run_scoped(
+            dump,
+            &cfg.run,
+            &cfg.rules,
+            rulebase,
+            Some(scope),
+            &|_, _, _| {},
+        )
+    };
     let read = |set: Set, k: usize| {
         ingest(&cut.part(set, k), options).map_err(|e| Failure::Input(e.into()))
     };
@@ -141,14 +151,7 @@ pub(crate) fn analyse(
                     read(set, k)?
                 };
                 let scope = Scope::collect(key_of(set), period, previous.clone());
-                fundguard_engine::run_scoped(
-                    &part.dump,
-                    &cfg.run,
-                    &cfg.rules,
-                    rulebase,
-                    Some(&scope),
-                    &|_, _, _| {},
-                );
+                run_part(&part.dump, &scope);
                 let values = scope.take();
                 if set == Set::TraceCode {
                     trace.merge(values.clone());
@@ -212,14 +215,7 @@ pub(crate) fn analyse(
             *l = (*l).max(n);
             let t = Instant::now();
             let scope = Scope::judge(key_of(set), month.clone());
-            let result = fundguard_engine::run_scoped(
-                &part.dump,
-                &cfg.run,
-                &cfg.rules,
-                rulebase,
-                Some(&scope),
-                &|_, _, _| {},
-            );
+            let result = run_part(&part.dump, &scope);
             if let Some(missing) = scope.missing() {
                 return Err(Failure::Rule(anyhow::anyhow!(
                     "out of core: the month's values of {missing} were not collected (a rule compares with the month in a partition set that is not collected); run in memory (--partitions 0)"

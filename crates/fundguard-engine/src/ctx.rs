@@ -3,6 +3,8 @@
 //!
 //! Rules read the dump through this and never re-sort an entity themselves.
 
+use std::collections::BTreeMap;
+
 use fundguard_model::{
     day_of, Days, Dump, Fen, ProviderType, Seconds, VisitType, NONE, NULL_I64, NULL_TIME,
 };
@@ -249,28 +251,7 @@ impl<'a> Ctx<'a> {
     /// values are returned when there are some; every partition's (sorted) when judging. Rules take statistics over other entities than the ones they judge (peer
     /// groups, all stays) through here, so that a partition sees the month.
     pub fn population<'s>(&'s self, key: &str, local: Vec<f64>) -> std::borrow::Cow<'s, [f64]> {
-        match self.scope {
-            None => local.into(),
-            Some(s) if s.phase == Phase::Collect => {
-                s.record(|p| {
-                    p.values
-                        .entry(key.to_string())
-                        .or_default()
-                        .extend_from_slice(&local)
-                });
-                match s.global.values.get(key) {
-                    Some(v) => v[..].into(),
-                    None => local.into(),
-                }
-            }
-            Some(s) => match s.global.values.get(key) {
-                Some(v) => v[..].into(),
-                None => {
-                    s.miss(key);
-                    (&[][..]).into()
-                }
-            },
-        }
+        self.asked(key, local, |p| &p.values, |p| &mut p.values, true)
     }
 
     /// [`Ctx::population`] of ranked members (size, text id), sorted when judging.
@@ -279,51 +260,51 @@ impl<'a> Ctx<'a> {
         key: &str,
         local: Vec<(u64, String)>,
     ) -> std::borrow::Cow<'s, [(u64, String)]> {
-        match self.scope {
-            None => local.into(),
-            Some(s) if s.phase == Phase::Collect => {
-                s.record(|p| {
-                    p.members
-                        .entry(key.to_string())
-                        .or_default()
-                        .extend(local.iter().cloned())
-                });
-                match s.global.members.get(key) {
-                    Some(v) => v[..].into(),
-                    None => local.into(),
-                }
-            }
-            Some(s) => match s.global.members.get(key) {
-                Some(v) => v[..].into(),
-                None => {
-                    s.miss(key);
-                    (&[][..]).into()
-                }
-            },
-        }
+        self.asked(key, local, |p| &p.members, |p| &mut p.members, true)
     }
 
-    /// [`Ctx::population`] of records (a text key and two numbers).
+    /// [`Ctx::population`] of records (a text key and two numbers); none when no partition gave
+    /// any (an item no provider billed).
     pub fn records<'s>(
         &'s self,
         key: &str,
         local: Vec<(String, i64, i64)>,
     ) -> std::borrow::Cow<'s, [(String, i64, i64)]> {
-        match self.scope {
-            None => local.into(),
-            Some(s) if s.phase == Phase::Collect => {
-                s.record(|p| {
-                    p.records
-                        .entry(key.to_string())
-                        .or_default()
-                        .extend(local.iter().cloned())
-                });
-                match s.global.records.get(key) {
-                    Some(v) => v[..].into(),
-                    None => local.into(),
+        self.asked(key, local, |p| &p.records, |p| &mut p.records, false)
+    }
+
+    /// The one mechanism behind [`Ctx::population`], [`Ctx::ranked`] and [`Ctx::records`], over
+    /// the list of [`crate::scope::Populations`] that `lists` picks; `missing` notes a value
+    /// asked for while judging that no partition gave.
+    fn asked<'s, T: Clone>(
+        &'s self,
+        key: &str,
+        local: Vec<T>,
+        lists: fn(&crate::scope::Populations) -> &BTreeMap<String, Vec<T>>,
+        lists_mut: fn(&mut crate::scope::Populations) -> &mut BTreeMap<String, Vec<T>>,
+        missing: bool,
+    ) -> std::borrow::Cow<'s, [T]> {
+        let Some(s) = self.scope else {
+            return local.into();
+        };
+        let month = lists(&s.global).get(key);
+        if s.phase == Phase::Collect {
+            s.record(|p| {
+                lists_mut(p)
+                    .entry(key.to_string())
+                    .or_default()
+                    .extend_from_slice(&local)
+            });
+            return month.map_or(local.into(), |v| v[..].into());
+        }
+        match month {
+            Some(v) => v[..].into(),
+            None => {
+                if missing {
+                    s.miss(key);
                 }
+                (&[][..]).into()
             }
-            Some(s) => s.global.records.get(key).map_or(&[][..], |v| &v[..]).into(),
         }
     }
 

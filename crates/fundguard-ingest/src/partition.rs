@@ -207,21 +207,15 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
             span(b, &["admit_time", "discharge_time"]),
         );
         for r in 0..b.num_rows() {
-            let placed = match visit.as_ref().and_then(|v| text(v, r)) {
+            let placed = match cell(&visit, r) {
                 Some(id) => {
                     let k = key(id);
                     match p.visits.get(&k) {
                         Some(&placed) => placed,
                         None => {
                             let placed = Placed {
-                                patient: bucket(
-                                    patient.as_ref().and_then(|c| text(c, r)).unwrap_or(""),
-                                    p.parts,
-                                ) as u16,
-                                provider: bucket(
-                                    provider.as_ref().and_then(|c| text(c, r)).unwrap_or(""),
-                                    p.parts,
-                                ) as u16,
+                                patient: bucket(cell(&patient, r).unwrap_or(""), p.parts) as u16,
+                                provider: bucket(cell(&provider, r).unwrap_or(""), p.parts) as u16,
                                 traces: 0,
                             };
                             p.visits.insert(k, placed);
@@ -235,14 +229,10 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
                     traces: 0,
                 },
             };
-            if let Some(id) = patient.as_ref().and_then(|c| text(c, r)) {
+            if let Some(id) = cell(&patient, r) {
                 *p.patient_providers.entry(key(id)).or_default() |= 1u64 << placed.provider;
             }
-            if let Some(id) = doctor
-                .as_ref()
-                .and_then(|c| text(c, r))
-                .filter(|d| !d.is_empty())
-            {
+            if let Some(id) = cell(&doctor, r).filter(|d| !d.is_empty()) {
                 let e = p.doctors.entry(key(id)).or_insert(placed.provider);
                 if *e != placed.provider && *e != u16::MAX {
                     *e = u16::MAX;
@@ -265,8 +255,8 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
     read_batches(&files[&Table::DrugTraces], |b| {
         let (visit, code) = (strings(b, "visit_id"), strings(b, "trace_code"));
         for r in 0..b.num_rows() {
-            let c = groups.node(0, code.as_ref().and_then(|c| text(c, r)).unwrap_or(""));
-            let v = groups.node(1, visit.as_ref().and_then(|c| text(c, r)).unwrap_or(""));
+            let c = groups.node(0, cell(&code, r).unwrap_or(""));
+            let v = groups.node(1, cell(&visit, r).unwrap_or(""));
             groups.union(c, v);
         }
     })?;
@@ -278,16 +268,8 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
             let visit = strings(b, "visit_id");
             let code = strings(b, "trace_code");
             for r in 0..b.num_rows() {
-                let t = groups.part(
-                    0,
-                    code.as_ref().and_then(|c| text(c, r)).unwrap_or(""),
-                    p.parts,
-                );
-                match visit
-                    .as_ref()
-                    .and_then(|v| text(v, r))
-                    .and_then(|id| p.visits.get_mut(&key(id)))
-                {
+                let t = groups.part(0, cell(&code, r).unwrap_or(""), p.parts);
+                match cell(&visit, r).and_then(|id| p.visits.get_mut(&key(id))) {
                     Some(placed) => {
                         placed.traces |= 1u64 << t;
                         out.row(
@@ -310,13 +292,11 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
             let visit = strings(b, "visit_id");
             let patient = strings(b, "patient_id");
             for r in 0..b.num_rows() {
-                let traces = visit
-                    .as_ref()
-                    .and_then(|v| text(v, r))
+                let traces = cell(&visit, r)
                     .and_then(|id| p.visits.get(&key(id)))
                     .map_or(0, |placed| placed.traces);
                 if traces != 0 {
-                    if let Some(id) = patient.as_ref().and_then(|c| text(c, r)) {
+                    if let Some(id) = cell(&patient, r) {
                         *p.patient_traces.entry(key(id)).or_default() |= traces;
                     }
                 }
@@ -333,11 +313,7 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
                 widen(&mut p.span, t, t);
             }
             for r in 0..b.num_rows() {
-                match visit
-                    .as_ref()
-                    .and_then(|v| text(v, r))
-                    .and_then(|id| p.visits.get(&key(id)))
-                {
+                match cell(&visit, r).and_then(|id| p.visits.get(&key(id))) {
                     Some(placed) => {
                         out.row(
                             r,
@@ -362,7 +338,7 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
         |p, b, out| {
             let patient = strings(b, "patient_id");
             for r in 0..b.num_rows() {
-                let id = patient.as_ref().and_then(|c| text(c, r)).unwrap_or("");
+                let id = cell(&patient, r).unwrap_or("");
                 let k = key(id);
                 out.row(r, [(Set::Patient, bucket(id, p.parts))]);
                 out.row(
@@ -389,7 +365,7 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
         |p, b, out| {
             let provider = strings(b, "provider_id");
             for r in 0..b.num_rows() {
-                let id = provider.as_ref().and_then(|c| text(c, r)).unwrap_or("");
+                let id = cell(&provider, r).unwrap_or("");
                 out.row(r, [(Set::Provider, bucket(id, p.parts))]);
             }
         },
@@ -402,8 +378,8 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
             let code = strings(b, "trace_code");
             let provider = strings(b, "provider_id");
             for r in 0..b.num_rows() {
-                let id = code.as_ref().and_then(|c| text(c, r)).unwrap_or("");
-                let by = provider.as_ref().and_then(|c| text(c, r)).unwrap_or("");
+                let id = cell(&code, r).unwrap_or("");
+                let by = cell(&provider, r).unwrap_or("");
                 out.row(
                     r,
                     [
@@ -619,6 +595,11 @@ fn widen(
     if let Some((_, hi)) = end {
         into.1 = Some(into.1.map_or(hi, |a| a.max(hi)));
     }
+}
+
+/// Row `r` of a text column the file may lack; `None` when absent or null.
+fn cell(c: &Option<StringArray>, r: usize) -> Option<&str> {
+    c.as_ref().and_then(|c| text(c, r))
 }
 
 fn text(c: &StringArray, r: usize) -> Option<&str> {

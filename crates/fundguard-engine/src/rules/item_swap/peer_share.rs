@@ -284,7 +284,6 @@ impl Rule for PeerShare {
             .filter_map(|c| items.code(c))
             .collect();
         let month = self.month_items(ctx, &sums, &wanted);
-        let pairs = self.pairs(&month);
         let scale = 10f64.powi(fundguard_model::QTY_SCALE as i32);
         // The peer group (derived from the claims without a providers table); a provider the
         // table does not list is compared with the others of its type.
@@ -299,20 +298,23 @@ impl Rule for PeerShare {
         }
         // In the collecting pass of an out-of-core run every item's billing is gathered, not only
         // this partition's pairs' (the month's pairs may differ).
+        // An item's billing as records: (peer group, provider id), lines, units.
+        let billing = |v: &[(u32, u32, i64)]| -> Vec<(String, i64, i64)> {
+            v.iter()
+                .map(|&(p, n, q)| {
+                    let g = peer_name(ctx, peer_key(p));
+                    (format!("{g}\u{1f}{}", ctx.provider_id(p)), i64::from(n), q)
+                })
+                .collect()
+        };
         if ctx.collecting() {
             for (&item, v) in &by_item {
                 let code = items.get(item);
-                let local = v
-                    .iter()
-                    .map(|&(p, n, q)| {
-                        let g = peer_name(ctx, peer_key(p));
-                        (format!("{g}\u{1f}{}", ctx.provider_id(p)), i64::from(n), q)
-                    })
-                    .collect();
-                ctx.records(&format!("{}|billed|{code}", INFO.id), local);
+                ctx.records(&format!("{}|billed|{code}", INFO.id), billing(v));
             }
             return Vec::new();
         }
+        let pairs = self.pairs(&month);
         let mut billed: BTreeMap<usize, FxHashMap<String, (i64, i64)>> = BTreeMap::new();
         for &(c, e) in &pairs {
             for i in [c, e] {
@@ -320,14 +322,7 @@ impl Rule for PeerShare {
                     let local = items
                         .code(&month[i].code)
                         .and_then(|code| by_item.get(&code))
-                        .map(|v| {
-                            v.iter()
-                                .map(|&(p, n, q)| {
-                                    let g = peer_name(ctx, peer_key(p));
-                                    (format!("{g}\u{1f}{}", ctx.provider_id(p)), i64::from(n), q)
-                                })
-                                .collect()
-                        })
+                        .map(|v| billing(v))
                         .unwrap_or_default();
                     let key = format!("{}|billed|{}", INFO.id, month[i].code);
                     ctx.records(&key, local)
