@@ -7,6 +7,7 @@ pub mod config;
 pub mod evidence;
 pub mod import;
 pub mod outofcore;
+pub mod parts;
 pub mod pseudo;
 pub mod run;
 pub mod sweep;

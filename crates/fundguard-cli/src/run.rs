@@ -395,10 +395,41 @@ pub fn plan_partitions(input: &Path, limit: Option<u64>) -> Result<usize, Failur
     Ok((need.div_ceil(PART_BYTES) as usize).clamp(parts, fundguard_ingest::partition::MAX_PARTS))
 }
 
+/// How a run's month is analysed: in memory, out of core, or from partitions judged elsewhere
+/// ([`crate::parts::finish_run`]).
+pub(crate) type Analyse<'f> = dyn FnMut(
+        &RunArgs<'_>,
+        &Config,
+        Option<&RuleBase>,
+        &IngestOptions,
+        Option<&[u8]>,
+        &(dyn Fn(String) + Sync),
+    ) -> Result<Analysed, Failure>
+    + 'f;
+
 /// Runs everything; returns the number of hits.
 pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
+    run_with(a, 0, &mut |a, cfg, rulebase, options, key, say| {
+        let parts = match a.partitions {
+            Some(n) => n,
+            None => plan_partitions(a.input, a.memory_limit)?,
+        };
+        if parts > 0 {
+            crate::outofcore::analyse(a, cfg, rulebase, options, key, parts, say)
+        } else {
+            analyse(a, cfg, rulebase, options, key, say)
+        }
+    })
+}
+
+/// [`run`] with the month analysed by `analysing`; `earlier_ms` is the time the run took before
+/// (elsewhere), counted in its total.
+pub(crate) fn run_with(
+    a: &RunArgs<'_>,
+    earlier_ms: u64,
+    analysing: &mut Analyse<'_>,
+) -> Result<usize, Failure> {
     let total = Instant::now();
-    let cfg = load_config(a.config)?;
     let feedback = match a.feedback {
         Some(p) => Some(
             fundguard_ingest::records::read_text(p)
@@ -416,29 +447,23 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
         ),
         None => None,
     };
-    let rulebase = match a.rulebase {
-        Some(dir) => Some(
-            RuleBase::load(dir).map_err(|p| Failure::Input(anyhow::anyhow!("rule base: {p}")))?,
-        ),
-        None => None,
-    };
+    let crate::parts::Setup {
+        cfg,
+        rulebase,
+        options,
+        key,
+    } = crate::parts::Setup::load(
+        a.config,
+        a.rulebase,
+        a.mapping,
+        a.null_values,
+        a.pseudonymize,
+    )?;
     if let Some(rb) = &rulebase {
         for p in &rb.problems {
             eprintln!("warning: rule base: {p}; the rules that need it are skipped");
         }
     }
-    let options = IngestOptions {
-        mapping: load_mapping(a.mapping)?,
-        nulls: fundguard_ingest::NullMarkers {
-            declared: a.null_values.to_vec(),
-        },
-        ..IngestOptions::default()
-    };
-    let key = a
-        .pseudonymize
-        .map(crate::pseudo::Pseudonymizer::read_key)
-        .transpose()
-        .map_err(|e| Failure::Config(anyhow::anyhow!("pseudonymize: {e}")))?;
     // Progress on stderr, for a person watching: only when it is a terminal and not --quiet.
     let progress = !a.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let say = |text: String| {
@@ -446,23 +471,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
             eprint!("\r\x1b[2K{text}");
         }
     };
-    let parts = match a.partitions {
-        Some(n) => n,
-        None => plan_partitions(a.input, a.memory_limit)?,
-    };
-    let mut analysed = if parts > 0 {
-        crate::outofcore::analyse(
-            a,
-            &cfg,
-            rulebase.as_ref(),
-            &options,
-            key.as_deref(),
-            parts,
-            &say,
-        )?
-    } else {
-        analyse(a, &cfg, rulebase.as_ref(), &options, key.as_deref(), &say)?
-    };
+    let mut analysed = analysing(a, &cfg, rulebase.as_ref(), &options, key.as_deref(), &say)?;
     let t = Instant::now();
     // Everything is written into a temporary directory beside the target and renamed into place
     // only when complete: an interrupted or failed run leaves the previous output as it was.
@@ -594,7 +603,7 @@ pub fn run(a: &RunArgs<'_>) -> Result<usize, Failure> {
     });
     stages.push(Stage {
         stage: "total",
-        millis: total.elapsed().as_millis() as u64,
+        millis: earlier_ms + total.elapsed().as_millis() as u64,
     });
     let manifest = Manifest {
         engine: "fundguard",
@@ -950,12 +959,19 @@ fn print_summary(analysed: &Analysed, m: &Manifest<'_>, out: &Path) {
         analysed.netting.refund_visits
     );
     if let Some(p) = &analysed.partitions {
-        println!(
-            "out of core: {} partitions per set, {:.1} GB written to {} (removed)",
-            p.parts,
-            p.bytes as f64 / 1e9,
-            p.dir.display()
-        );
+        match p.bytes {
+            Some(bytes) => println!(
+                "out of core: {} partitions per set, {:.1} GB written to {} (removed)",
+                p.parts,
+                bytes as f64 / 1e9,
+                p.dir.display()
+            ),
+            None => println!(
+                "out of core: {} partitions per set, judged by {}",
+                p.parts,
+                p.dir.display()
+            ),
+        }
         if p.doctors_in_several > 0 {
             println!(
                 "warning: {} doctors bill at providers of several partitions; phantom_service.doctor_volume judged their days per partition",

@@ -74,7 +74,7 @@ impl Csr {
 }
 
 /// What reversal netting did.
-#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, serde::Serialize, serde::Deserialize)]
 pub struct NettingStats {
     /// Lines with a negative quantity.
     pub reversal_lines: usize,

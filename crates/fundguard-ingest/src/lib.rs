@@ -21,6 +21,7 @@ use serde::Serialize;
 
 mod error;
 mod extract;
+pub mod known;
 pub mod mapping;
 pub mod partition;
 mod read;
@@ -60,7 +61,7 @@ impl Default for IngestOptions {
 }
 
 /// An input row that was not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Reject {
     pub table: Table,
     pub file: PathBuf,
@@ -77,7 +78,7 @@ pub struct Reject {
 }
 
 /// What happened to one table.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct TableReport {
     pub table: Table,
     pub present: bool,
@@ -86,6 +87,7 @@ pub struct TableReport {
     pub accepted: usize,
     pub rejected: usize,
     /// Rules that cannot run because this optional table is absent.
+    #[serde(deserialize_with = "crate::known::rule_ids")]
     pub disables: Vec<&'static str>,
 }
 

@@ -42,7 +42,10 @@ use rustc_hash::FxHashMap;
 use crate::IngestError;
 
 /// The three ways a month is cut.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Set {
     Patient,
     Provider,
@@ -58,6 +61,11 @@ impl Set {
             Set::Provider => "provider",
             Set::TraceCode => "trace_code",
         }
+    }
+
+    /// The set of a [`name`](Set::name).
+    pub fn named(name: &str) -> Option<Set> {
+        Set::ALL.into_iter().find(|s| s.name() == name)
     }
 }
 

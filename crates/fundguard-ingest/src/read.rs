@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::error::IngestError;
 
 /// The format of one table file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     Csv,
@@ -20,29 +20,30 @@ pub enum Format {
 }
 
 /// One file of a table, as read.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct FileReport {
     pub path: PathBuf,
     pub format: Format,
     /// `utf-8` or `gb18030` for CSV.
-    pub encoding: Option<&'static str>,
+    #[serde(deserialize_with = "crate::known::encoding")]
+    pub encoding: Option<crate::known::Name>,
     pub rows: usize,
     pub sha256: String,
     /// Columns in the file that the contract does not name (ignored).
     pub ignored_columns: Vec<String>,
     /// Rows left out before validation: extract rows marked invalid (`vali_flag` = 0).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub skipped_invalid: usize,
     /// Rows replaced by a later file's row of the same key (`latest = true` in a mapping).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub superseded: usize,
     /// Text cells read as missing because they spell it (`NA`, `NULL`, `\N`, `-` … or a declared
     /// marker; [`NullMarkers`]).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub null_cells: usize,
     /// The table was made from this file's columns of another table (patients from MDTRT_D
     /// when PSN_INFO_B is not exported).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub derived: bool,
 }
 

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The contract's `family` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Family {
     BedHanging,
@@ -105,7 +105,7 @@ pub enum Language {
 }
 
 /// A hit with its ids decoded to text: the contract's row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HitRow {
     pub rule_id: String,
     pub family: String,
@@ -124,7 +124,7 @@ pub struct HitRow {
     /// contract's columns.
     pub doctor_id: Option<String>,
     /// Tail probability of outlier evidence (not written to hits.parquet; scoring uses it).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p: Option<f64>,
 }
 
@@ -176,7 +176,7 @@ pub struct LeadRecord {
 }
 
 /// What happened to one rule in a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
     Ran {
@@ -193,7 +193,7 @@ pub enum Outcome {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RuleOutcome {
     pub rule_id: String,
     pub family: Family,

@@ -3,10 +3,10 @@
 //! Ingest validates against these specs and the generator writes them; column names here are the
 //! contract's and must not change.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An input table of a claims dump.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Table {
     Visits,

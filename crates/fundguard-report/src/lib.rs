@@ -51,7 +51,7 @@ pub struct InstitutionKind {
 }
 
 /// What the providers table says of one provider.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct ProviderFacts {
     pub name: Option<String>,
     /// `hosp_lv` code.

@@ -1,6 +1,6 @@
 //! The real binary: exit codes and what it prints.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod outofcore;
@@ -1344,27 +1344,25 @@ fn sweep_prints_a_curve_and_refuses_an_unknown_parameter() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// The Python package (crates/fundguard-py), as a user installs it: `pip install` of the
-/// checkout into a fresh virtual environment (with the machine's pyarrow and maturin, which
-/// `.ci/run` installs, and this build's directory, so the engine is not compiled again), then
-/// its test: the same dump from Python, as a directory and as Arrow tables in memory, gives the
-/// same bytes of hits and leads as this binary; failures carry the exit codes.
-#[test]
-fn the_python_package_installs_and_matches_the_command_line() {
-    let dir = scratch("python");
-    std::fs::create_dir_all(&dir).unwrap();
+/// Runs `what` and returns its stdout; panics with its output when it fails.
+fn checked(c: &mut Command, what: &str) -> String {
+    let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert!(
+        out.status.success(),
+        "{what}:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The Python package (crates/fundguard-py) as a user installs it: `pip install` of the checkout
+/// into a fresh virtual environment in `dir` (with the machine's pyarrow, maturin and pyspark,
+/// which `.ci/run` installs, and this build's directory, so the engine is not compiled again).
+/// Returns the environment's python.
+fn python_package(dir: &Path) -> PathBuf {
     let venv = dir.join("venv");
-    let ok = |c: &mut Command, what: &str| {
-        let out = c.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-        assert!(
-            out.status.success(),
-            "{what}:\n{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    ok(
+    checked(
         Command::new("python3")
             .args(["-m", "venv", "--system-site-packages"])
             .arg(&venv),
@@ -1390,19 +1388,47 @@ fn the_python_package_installs_and_matches_the_command_line() {
             pip.env_remove(&*k);
         }
     }
-    ok(
+    checked(
         pip.args(["install", "--quiet", "--no-build-isolation", "--no-deps"])
             .arg(root.join("crates/fundguard-py"))
             .env("CARGO_TARGET_DIR", &target),
         "pip install crates/fundguard-py (needs maturin and pyarrow, as .ci/run installs them)",
     );
-    let out = ok(
-        Command::new(venv.join("bin/python"))
-            .arg(root.join("crates/fundguard-py/tests/test_run.py"))
+    venv.join("bin/python")
+}
+
+/// A test script of crates/fundguard-py/tests, run with this binary and the rule base.
+fn python_test(python: &Path, script: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    checked(
+        Command::new(python)
+            .arg(root.join("crates/fundguard-py/tests").join(script))
             .arg(env!("CARGO_BIN_EXE_fundguard"))
             .arg(root.join("../shared/data/nhsa-rules")),
-        "crates/fundguard-py/tests/test_run.py",
-    );
+        script,
+    )
+}
+
+/// The Python package, installed as a user installs it, then its test: the same dump from
+/// Python, as a directory and as Arrow tables in memory, gives the same bytes of hits and leads
+/// as this binary; failures carry the exit codes.
+#[test]
+fn the_python_package_installs_and_matches_the_command_line() {
+    let dir = scratch("python");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = python_test(&python_package(&dir), "test_run.py");
     assert!(out.contains("Python runs match the command line"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The Spark job (`fundguard.spark`) in Spark's local mode on a 200,000-person month with bad
+/// rows: the bytes of hits and leads of the run in memory, the same account, run id and
+/// rejects (crates/fundguard-py/tests/test_spark.py; Java and pyspark from `.ci/run`).
+#[test]
+fn the_spark_job_matches_the_command_line_on_a_200k_month() {
+    let dir = scratch("spark");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = python_test(&python_package(&dir), "test_spark.py");
+    assert!(out.contains("Spark run matches the command line"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -147,6 +147,11 @@ def run(
     finally:
         if staged is not None:
             shutil.rmtree(staged, ignore_errors=True)
+    return _result(out_dir, manifest)
+
+
+def _result(out_dir: Path, manifest: str) -> Result:
+    """The Result of a run whose outputs are in ``out_dir``."""
     return Result(
         out=out_dir,
         hits=pq.read_table(out_dir / "hits.parquet"),
