@@ -54,6 +54,12 @@ def main(binary: str, rulebase: str) -> None:
     except ImportError:
         pass
 
+    # The example of docs/examples runs as its docstring says.
+    root = Path(__file__).resolve().parents[3]
+    example = subprocess.run([sys.executable, str(root / "docs/examples/run_month.py"), str(dump), rulebase],
+                             check=True, capture_output=True, text=True).stdout
+    assert f"{r.leads.num_rows} leads in" in example and "leads above the referral threshold" in example, example
+
     # Failures carry the command line's exit code.
     try:
         fundguard.run(work / "no-such-dump", out=work / "failed")

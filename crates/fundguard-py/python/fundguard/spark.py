@@ -28,6 +28,7 @@ import hashlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -515,3 +516,49 @@ def run(
         keep_going=keep_going,
     )
     return _result(Path(out), manifest)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m fundguard.spark`` (or ``spark-submit docs/examples/spark_job.py``): a month on
+    the cluster the Spark configuration names; prints the top leads."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m fundguard.spark", description=__doc__.split("\n\n")[0])
+    p.add_argument("--input", required=True, help="the dump: a directory of the contract's Parquet tables (path or URI)")
+    p.add_argument("--out", required=True, help="the run directory to write (on the driver)")
+    p.add_argument("--parts", type=int, help="partitions per set (default: spark.sql.shuffle.partitions)")
+    p.add_argument("--config", help="a TOML configuration, as fundguard run --config")
+    p.add_argument("--rulebase", help="the national rule-base directory")
+    p.add_argument("--feedback", help="inspectors' verdicts on earlier leads (CSV)")
+    p.add_argument("--baseline", help="an earlier run directory")
+    p.add_argument("--pseudonymize", metavar="KEYFILE", help="patient ids in the outputs become keyed hashes")
+    p.add_argument("--null-values", default="", help="extra spellings of a missing value, comma-separated")
+    p.add_argument("--keep-going", action="store_true", help="commit the outputs even when a rule failed")
+    p.add_argument("--master", help="Spark master when not started by spark-submit (local[2], yarn …)")
+    a = p.parse_args(argv)
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("fundguard")
+    if a.master:
+        builder = builder.master(a.master)
+    spark = builder.getOrCreate()
+    try:
+        r = run(
+            spark, a.input, a.out, parts=a.parts, config=a.config, rulebase=a.rulebase, feedback=a.feedback,
+            baseline=a.baseline, pseudonymize=a.pseudonymize,
+            null_values=[v for v in a.null_values.split(",") if v], keep_going=a.keep_going,
+        )
+    except FundguardError as e:
+        print(f"error: {e.args[0]}", file=sys.stderr)
+        return int(e.args[1])
+    finally:
+        spark.stop()
+    m = r.account
+    print(f"{m['hits']} hits, {m['leads']['leads']} leads in {a.out} ({m['partitions']['parts']} partitions per set, {m['partitions']['dir']})")
+    for lead in r.leads.sort_by("rank").slice(0, 10).to_pylist():
+        print(f"{lead['rank']:>4}  {lead['lead_id']}  {lead['score']:>7.3f}  {lead['headline']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
