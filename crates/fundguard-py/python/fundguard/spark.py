@@ -261,8 +261,9 @@ def run(
             ``visits/*.parquet`` …), a local path or a URI Spark and pyarrow read (``hdfs://``,
             ``s3://``).
         out: the run directory to write, on the driver's disk.
-        parts: partitions per set (1-64); default: the session's ``spark.sql.shuffle.partitions``
-            capped at 64. docs/distributed.md says how to size them.
+        parts: partitions per set (any number from 1: Spark places the rows, so the single
+            machine's limit of 64 does not apply); default: the session's
+            ``spark.sql.shuffle.partitions``, at most 64. docs/distributed.md says how to size them.
         config, rulebase, pseudonymize: local files on the driver, shipped to the workers.
         feedback, baseline, null_values, keep_going: as ``fundguard run``.
 
@@ -278,8 +279,10 @@ def run(
     t0 = time.monotonic()
     dump = str(dump)
     if parts is None:
-        parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
-    parts = max(1, min(int(parts), 64))
+        parts = min(int(spark.conf.get("spark.sql.shuffle.partitions")), 64)
+    parts = int(parts)
+    if parts < 1:
+        raise FundguardError(f"parts: {parts}; a run has at least one partition per set", 5)
     fs, root = _open(dump)
     files = _locate(fs, root)
     schemas: Dict[str, pa.Schema] = {}
