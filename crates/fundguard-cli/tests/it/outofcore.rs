@@ -205,3 +205,38 @@ fn an_out_of_core_run_of_csv_says_to_import_first() {
     assert!(stderr.contains("fundguard import"), "{stderr}");
     assert!(!dir.join("run").exists());
 }
+
+/// A month whose partitions would not fit on the spill disk stops before cutting, with the
+/// numbers (exit 3); `FUNDGUARD_DISK_LIMIT` stands for a small disk.
+#[test]
+fn an_out_of_core_run_too_large_for_the_disk_says_so() {
+    let dir = scratch("outofcore-disk");
+    let dump = dir.join("dump");
+    synth(&dump, "2000", "7", &[]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_fundguard"))
+        .args(["run", "--partitions", "2", "--input"])
+        .arg(&dump)
+        .arg("--out")
+        .arg(dir.join("run"))
+        .arg("--spill-dir")
+        .arg(&dir)
+        .env("FUNDGUARD_DISK_LIMIT", "1000")
+        .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("GB of disk for its out-of-core partitions")
+            && stderr.contains("(FUNDGUARD_DISK_LIMIT)")
+            && stderr.contains("--spill-dir"),
+        "{stderr}"
+    );
+    assert!(!dir.join("run").exists());
+    // With room, the same month runs.
+    run_ok(
+        dump.to_str().unwrap(),
+        &dir.join("run"),
+        &["--partitions", "2", "--spill-dir", dir.to_str().unwrap()],
+    );
+}
