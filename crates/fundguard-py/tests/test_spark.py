@@ -97,21 +97,26 @@ def main(binary: str, rulebase: str, patients: str = "200000") -> None:
         assert e.args[1] == 3 and "fundguard import" in e.args[0], e.args
     spark.stop()
 
-    # The job as spark-submit starts it (docs/examples/spark_job.py), on a 20,000-person month.
-    small, small_run = work / "small", work / "small-cli"
+    # The job as spark-submit starts it (docs/examples/spark_job.py), on a 20,000-person month,
+    # pseudonymised with a key the job ships to its workers.
+    small, small_run, key = work / "small", work / "small-cli", work / "key"
+    key.write_bytes(b"fundguard spark test key, 32 b.")
     subprocess.run([binary, "synth", "--out", str(small), "--patients", "20000", "--seed", "7"],
                    check=True, stdout=subprocess.DEVNULL)
     subprocess.run([binary, "run", "--input", str(small), "--out", str(small_run), "--rulebase", rulebase,
-                    "--quiet"], check=True, stdout=subprocess.DEVNULL)
+                    "--pseudonymize", str(key), "--quiet"], check=True, stdout=subprocess.DEVNULL)
     root = Path(__file__).resolve().parents[3]
     job = subprocess.run(
         [sys.executable, str(root / "docs/examples/spark_job.py"), "--master", "local[2]", "--input", str(small),
-         "--out", str(work / "small-spark"), "--rulebase", rulebase, "--parts", "3"],
+         "--out", str(work / "small-spark"), "--rulebase", rulebase, "--parts", "3", "--pseudonymize", str(key)],
         check=True, capture_output=True, text=True,
     ).stdout
     assert "3 partitions per set" in job, job
     for f in ("hits.parquet", "leads.parquet"):
         assert (small_run / f).read_bytes() == (work / "small-spark" / f).read_bytes(), f"the job's {f} differs"
+    patients = set(pq.read_table(small / "patients.parquet").column("patient_id").to_pylist())
+    shown = set(pq.read_table(work / "small-spark" / "hits.parquet").column("patient_id").drop_null().to_pylist())
+    assert shown and not shown & patients and all(p.startswith("PSN-") for p in shown), sorted(shown)[:3]
     print(f"Spark run matches the command line: {r.hits.num_rows} hits, {r.leads.num_rows} leads, "
           f"{took:.0f} s in local mode")
 
