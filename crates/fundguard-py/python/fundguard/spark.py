@@ -432,7 +432,10 @@ def run(
                 _pack(table, schema), _PACKED
             )
             frame = p if frame is None else frame.unionByName(p)
-        packed[s] = frame.persist() if frame is not None else None
+        # Not cached: a cached block of packed rows is a whole input split's worth of messages,
+        # read back in one piece by the JVM (out of heap on a 200k month with 4 GiB); each pass
+        # reads and packs its set again from the sources instead.
+        packed[s] = frame
     partition_ms = int((time.monotonic() - t0) * 1000)
 
     shipped_config = _shipped(spark, config)
@@ -500,9 +503,6 @@ def run(
 
         judged += [payload for _, payload in each(s, None, judge)]
     month_shared.unpersist()
-    for frame in packed.values():
-        if frame is not None:
-            frame.unpersist()
     place.unpersist()
 
     judge_ms = int((time.monotonic() - t) * 1000)
