@@ -96,7 +96,23 @@ impl Setup {
         null_values: &[String],
         pseudonymize: Option<&Path>,
     ) -> Result<Setup, Failure> {
-        let cfg = crate::run::load_config(config)?;
+        Setup::with(
+            crate::run::load_config(config)?,
+            rulebase,
+            mapping,
+            null_values,
+            pseudonymize,
+        )
+    }
+
+    /// [`Setup::load`] with the configuration already loaded.
+    pub fn with(
+        cfg: Config,
+        rulebase: Option<&Path>,
+        mapping: Option<&Path>,
+        null_values: &[String],
+        pseudonymize: Option<&Path>,
+    ) -> Result<Setup, Failure> {
         let rulebase = rulebase
             .map(|dir| {
                 RuleBase::load(dir).map_err(|p| Failure::Input(anyhow::anyhow!("rule base: {p}")))
@@ -590,14 +606,8 @@ pub(crate) fn assemble(
             .position(|&x| x == t)
             .unwrap_or(usize::MAX)
     };
-    let source_order = |f: &Path| sources.iter().position(|(s, _)| s == f);
     rejects.sort_by(|a, b| {
-        (table_order(a.table), source_order(&a.file), &a.file, a.row).cmp(&(
-            table_order(b.table),
-            source_order(&b.file),
-            &b.file,
-            b.row,
-        ))
+        (table_order(a.table), &a.file, a.row).cmp(&(table_order(b.table), &b.file, b.row))
     });
     let mut outcomes: Vec<RuleOutcome> = order
         .iter()
@@ -639,6 +649,11 @@ fn month_account(
     sources: &[(PathBuf, String)],
     reports: BTreeMap<Table, Vec<TableReport>>,
 ) -> IngestReport {
+    let index: BTreeMap<&Path, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, (s, _))| (s.as_path(), i))
+        .collect();
     let mut tables = Vec::new();
     for t in Table::ALL {
         let Some(parts) = reports.get(&t) else {
@@ -651,7 +666,7 @@ fn month_account(
         merged.present = parts.iter().any(|p| p.present);
         let mut files: BTreeMap<usize, fundguard_ingest::FileReport> = BTreeMap::new();
         for f in parts.iter().flat_map(|p| &p.files) {
-            let Some(src) = sources.iter().position(|(s, _)| *s == f.path) else {
+            let Some(&src) = index.get(f.path.as_path()) else {
                 continue;
             };
             let e = files.entry(src).or_insert_with(|| {

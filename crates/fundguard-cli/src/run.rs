@@ -430,6 +430,7 @@ pub(crate) fn run_with(
     analysing: &mut Analyse<'_>,
 ) -> Result<usize, Failure> {
     let total = Instant::now();
+    let cfg = load_config(a.config)?;
     let feedback = match a.feedback {
         Some(p) => Some(
             fundguard_ingest::records::read_text(p)
@@ -452,13 +453,7 @@ pub(crate) fn run_with(
         rulebase,
         options,
         key,
-    } = crate::parts::Setup::load(
-        a.config,
-        a.rulebase,
-        a.mapping,
-        a.null_values,
-        a.pseudonymize,
-    )?;
+    } = crate::parts::Setup::with(cfg, a.rulebase, a.mapping, a.null_values, a.pseudonymize)?;
     if let Some(rb) = &rulebase {
         for p in &rb.problems {
             eprintln!("warning: rule base: {p}; the rules that need it are skipped");

@@ -190,19 +190,25 @@ fn collect_part<'py>(
     null_values: Vec<String>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let set = set_named(set)?;
-    let values = py
-        .detach(|| -> Result<Vec<u8>, Failure> {
-            let s = setup(config, rulebase, null_values, None)?;
-            let pass = parts::Pass {
-                round,
-                sets: vec![set],
-                period,
-                previous: Arc::new(parts::from_bytes(&previous, "the previous pass's values")?),
-            };
-            Ok(parts::to_bytes(&s.job().collect(&dir, set, &pass)?))
-        })
-        .map_err(failed)?;
-    Ok(PyBytes::new(py, &values))
+    in_worker(py, || {
+        let s = setup(config, rulebase, null_values, None)?;
+        let pass = parts::Pass {
+            round,
+            sets: vec![set],
+            period,
+            previous: Arc::new(parts::from_bytes(&previous, "the previous pass's values")?),
+        };
+        Ok(parts::to_bytes(&s.job().collect(&dir, set, &pass)?))
+    })
+}
+
+/// A partition's work with Python's lock released; its bytes, or its failure as FundguardError.
+fn in_worker<'py>(
+    py: Python<'py>,
+    work: impl FnOnce() -> Result<Vec<u8>, Failure> + Send,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let bytes = py.detach(work).map_err(failed)?;
+    Ok(PyBytes::new(py, &bytes))
 }
 
 /// Judges partition `k` of `set` in `dir` with the month's values (bytes of `Rounds.done`);
@@ -223,16 +229,13 @@ fn judge_part<'py>(
     pseudonymize: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let set = set_named(set)?;
-    let judged = py
-        .detach(|| -> Result<Vec<u8>, Failure> {
-            let s = setup(config, rulebase, null_values, pseudonymize)?;
-            let month = Arc::new(parts::from_bytes(&month, "the month's values")?);
-            Ok(parts::to_bytes(
-                &s.job().judge(&dir, set, k, &month, &sources)?,
-            ))
-        })
-        .map_err(failed)?;
-    Ok(PyBytes::new(py, &judged))
+    in_worker(py, || {
+        let s = setup(config, rulebase, null_values, pseudonymize)?;
+        let month = Arc::new(parts::from_bytes(&month, "the month's values")?);
+        Ok(parts::to_bytes(
+            &s.job().judge(&dir, set, k, &month, &sources)?,
+        ))
+    })
 }
 
 /// Writes the outputs of `fundguard run` into `out` from every judged partition of a month

@@ -72,6 +72,11 @@ class Result:
         return {"hits": pl.from_arrow(self.hits), "leads": pl.from_arrow(self.leads)}
 
 
+def _text(path: Optional[PathLike]) -> Optional[str]:
+    """A path as the engine takes it, ``None`` kept."""
+    return None if path is None else str(path)
+
+
 def _write_tables(tables: Tables, into: Path) -> None:
     unknown = sorted(set(tables) - set(TABLES))
     if unknown:
@@ -132,17 +137,17 @@ def run(
         manifest = _fundguard.run(
             str(input_dir),
             str(out_dir),
-            config=None if config is None else str(config),
-            rulebase=None if rulebase is None else str(rulebase),
-            feedback=None if feedback is None else str(feedback),
-            baseline=None if baseline is None else str(baseline),
-            mapping=None if mapping is None else str(mapping),
+            config=_text(config),
+            rulebase=_text(rulebase),
+            feedback=_text(feedback),
+            baseline=_text(baseline),
+            mapping=_text(mapping),
             null_values=list(null_values),
-            pseudonymize=None if pseudonymize is None else str(pseudonymize),
+            pseudonymize=_text(pseudonymize),
             keep_going=keep_going,
             partitions=partitions,
             memory_limit=memory_limit,
-            spill_dir=None if spill_dir is None else str(spill_dir),
+            spill_dir=_text(spill_dir),
         )
     finally:
         if staged is not None:

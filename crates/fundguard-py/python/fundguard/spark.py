@@ -40,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
-from . import TABLES, FundguardError, PathLike, Result, _fundguard, _result
+from . import TABLES, FundguardError, PathLike, Result, _fundguard, _result, _text
 
 __all__ = ["run", "SETS"]
 
@@ -64,8 +64,8 @@ def _uri(fs: pafs.FileSystem, path: str, dump: str) -> str:
     """A path of ``fs`` as Spark reads it."""
     if isinstance(fs, pafs.LocalFileSystem):
         return Path(path).as_uri()
-    scheme = urlparse(dump).scheme
-    netloc = urlparse(dump).netloc
+    u = urlparse(dump)
+    scheme, netloc = u.scheme, u.netloc
     return f"{scheme}://{netloc}/{path.lstrip('/')}" if netloc else f"{scheme}://{path}"
 
 
@@ -156,8 +156,9 @@ def _materialise(group: pa.Table, into: Path, schemas: Dict[str, pa.Schema], onl
     """Writes a partition's rows as the engine reads a partition: ``<table>/<source>.parquet`` in
     source order, ``<table>/empty.parquet`` for a table of the month without rows here."""
     pieces: Dict[str, List[pa.Table]] = {}
-    for tbl, payload in zip(group.column("tbl").to_pylist(), group.column("payload").to_pylist()):
-        pieces.setdefault(tbl, []).append(pa.ipc.open_stream(payload).read_all())
+    # The messages are read where they are (the scalars' buffers), not copied into Python bytes.
+    for tbl, payload in zip(group.column("tbl").to_pylist(), group.column("payload")):
+        pieces.setdefault(tbl, []).append(pa.ipc.open_stream(payload.as_buffer()).read_all())
     for name, schema in schemas.items():
         if only is not None and name not in only:
             continue
@@ -510,12 +511,12 @@ def run(
     manifest = _fundguard.finish_run(
         dump, str(out), judged, checksums, parts, f"spark:{spark.sparkContext.applicationId}", doctors_in_several,
         [("partition", partition_ms), ("collect", collect_ms), ("judge", judge_ms)],
-        config=None if config is None else str(config),
-        rulebase=None if rulebase is None else str(rulebase),
-        feedback=None if feedback is None else str(feedback),
-        baseline=None if baseline is None else str(baseline),
+        config=_text(config),
+        rulebase=_text(rulebase),
+        feedback=_text(feedback),
+        baseline=_text(baseline),
         null_values=nulls,
-        pseudonymize=None if pseudonymize is None else str(pseudonymize),
+        pseudonymize=_text(pseudonymize),
         keep_going=keep_going,
     )
     return _result(Path(out), manifest)
