@@ -1,14 +1,15 @@
 //! A month too large for memory: cut into partitions on disk (`fundguard_ingest::partition`),
 //! each read and run on its own within the budget, the hits merged.
 //!
-//! 1. **Partition** the dump three ways (patient, provider, trace code), `parts` each.
+//! 1. **Partition** the dump by provider and by trace code, `parts` each.
 //! 2. **Collect**: every provider partition is read and its rules run in the collecting phase
 //!    (`fundguard_engine::scope`): the period each partition covers and the values the rules
 //!    compare with the month (peer groups, stay costs, item prices) are gathered and merged.
-//! 3. **Judge**: every partition of every set is read and the rules of its key run with the
+//! 3. **Judge**: every partition of those sets is read and the rules of its key run with the
 //!    month's values; their hits are decoded to text rows there (so codes never cross
-//!    partitions) and kept. The account and the rejects come from each table's home set, rejects
-//!    mapped back to their source file and row.
+//!    partitions) and kept, and the partition is removed. Then the patient set is cut and judged
+//!    the same way, so that the disk never holds the three sets at once. The account and the
+//!    rejects come from each table's home set, rejects mapped back to their source file and row.
 //! 4. The rows of all partitions are sorted as a run in memory sorts them; scoring and the
 //!    outputs follow as usual. Hits and leads are byte-identical to the run in memory.
 
@@ -83,15 +84,16 @@ pub(crate) fn analyse(
     let _spill = Spill(dir.clone());
     let mut stages = Vec::new();
     let t = Instant::now();
+    // The provider and trace-code sets first: the month's values come from them. The patient
+    // set is cut when they have been judged and removed, so that the disk holds two sets at most.
     say(format!(
-        "cutting {} into {parts} partitions per set …",
+        "cutting {} into {parts} provider and trace-code partitions …",
         a.input.display()
     ));
-    let cut = partition::partition(a.input, parts, &dir).map_err(|e| Failure::Input(e.into()))?;
-    stages.push(Stage {
-        stage: "partition",
-        millis: t.elapsed().as_millis() as u64,
-    });
+    let cut = partition::partition(a.input, parts, &dir, &[Set::Provider, Set::TraceCode])
+        .map_err(|e| Failure::Input(e.into()))?;
+    let mut cut_ms = t.elapsed().as_millis() as u64;
+    let mut bytes = cut.bytes;
     let job = crate::parts::Job {
         cfg,
         rulebase,
@@ -134,14 +136,37 @@ pub(crate) fn analyse(
         millis: t.elapsed().as_millis() as u64,
     });
 
-    // Every partition judged with the month's values.
+    // Every partition judged with the month's values, and removed once judged.
     let mut judged = Vec::new();
-    for set in Set::ALL {
+    let mut judge = |cut: &partition::Partitioned, set: Set| -> Result<(), Failure> {
         for k in 0..parts {
             say(format!("{} partition {}/{parts} …", set.name(), k + 1));
-            judged.push(job.judge(&cut.part(set, k), set, k, &month, &cut.sources)?);
+            let part = cut.part(set, k);
+            judged.push(job.judge(&part, set, k, &month, &cut.sources)?);
+            remove(&part)?;
+            remove(&view_of(&part))?;
         }
-    }
+        Ok(())
+    };
+    judge(&cut, Set::Provider)?;
+    judge(&cut, Set::TraceCode)?;
+    let t = Instant::now();
+    say(format!(
+        "cutting {} into {parts} patient partitions …",
+        a.input.display()
+    ));
+    let patients = partition::partition(a.input, parts, &dir, &[Set::Patient])
+        .map_err(|e| Failure::Input(e.into()))?;
+    cut_ms += t.elapsed().as_millis() as u64;
+    bytes += patients.bytes;
+    judge(&patients, Set::Patient)?;
+    stages.insert(
+        0,
+        Stage {
+            stage: "partition",
+            millis: cut_ms,
+        },
+    );
     let mut sources = Vec::with_capacity(cut.sources.len());
     for s in &cut.sources {
         sources.push((s.clone(), sha256_file(s)?));
@@ -154,7 +179,7 @@ pub(crate) fn analyse(
         PartitionAccount {
             dir: cut.dir.clone(),
             parts,
-            bytes: Some(cut.bytes),
+            bytes: Some(bytes),
             largest_partition_rows: BTreeMap::new(),
             doctors_in_several: cut.doctors_in_several,
         },
@@ -162,10 +187,11 @@ pub(crate) fn analyse(
     )
 }
 
-/// Bytes of partitions per byte of the dump's Parquet: measured 6.1x on the 200,000-person
-/// month, 6.6x at 1M and 7.1x at 10M (three sets, lines in each, snappy against the sources'
-/// zstd); with a margin.
-const SPILL_PER_INPUT: u64 = 8;
+/// Bytes of partitions on disk at once per byte of the dump's Parquet: the provider and
+/// trace-code sets together (the patient set is cut after they are removed), zstd 1 against the
+/// sources' zstd: measured 3.3x on the realistic 1,000,000-person month (it was 6.6x with the
+/// three sets at once in snappy, 7.1x at 10M); with a margin.
+const SPILL_PER_INPUT: u64 = 5;
 
 /// Fails (exit 3, with the numbers) when the partitions of the month in `input` would not fit on
 /// the disk of `dir`: its free space, or `FUNDGUARD_DISK_LIMIT` (bytes) when that is less.
@@ -213,10 +239,7 @@ fn check_disk(input: &Path, dir: &Path) -> Result<(), Failure> {
 /// lines, diagnoses, providers and catalogue only.
 fn statistics_view(cut: &partition::Partitioned, set: Set, k: usize) -> Result<PathBuf, Failure> {
     let from = cut.part(set, k);
-    let view = from.with_file_name(format!(
-        "{}.statistics",
-        from.file_name().and_then(|n| n.to_str()).unwrap_or("part")
-    ));
+    let view = view_of(&from);
     let fail = |e: std::io::Error| Failure::Output(anyhow::anyhow!("{}: {e}", view.display()));
     if !view.exists() {
         std::fs::create_dir_all(&view).map_err(fail)?;
@@ -231,6 +254,24 @@ fn statistics_view(cut: &partition::Partitioned, set: Set, k: usize) -> Result<P
         }
     }
     Ok(view)
+}
+
+/// Where [`statistics_view`] puts the view of the partition in `part`.
+fn view_of(part: &Path) -> PathBuf {
+    part.with_file_name(format!(
+        "{}.statistics",
+        part.file_name().and_then(|n| n.to_str()).unwrap_or("part")
+    ))
+}
+
+/// Removes a judged partition (nothing when it is not there).
+fn remove(dir: &Path) -> Result<(), Failure> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Failure::Output(
+            anyhow::anyhow!("removing the judged partition {}: {e}", dir.display()),
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn sha256_file(path: &Path) -> Result<String, Failure> {

@@ -708,7 +708,7 @@ impl ExtractStream {
 }
 
 /// Bytes decoded as `encoding` (`utf-8` or `gb18030`); whether anything was replaced.
-fn decode_as<'b>(encoding: &str, bytes: &'b [u8]) -> (std::borrow::Cow<'b, str>, bool) {
+pub(crate) fn decode_as<'b>(encoding: &str, bytes: &'b [u8]) -> (std::borrow::Cow<'b, str>, bool) {
     if encoding == "gb18030" {
         let (text, replaced) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
         (text, replaced)

@@ -230,8 +230,14 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
             if files.is_empty() {
                 Ok(None)
             } else if big(*t) {
-                read::TableReader::files(*t, files, opts.piece_rows.max(1), &opts.nulls)
-                    .map(|r| Some(Source::Pieces(Box::new(r))))
+                read::TableReader::files(
+                    *t,
+                    files,
+                    opts.piece_rows.max(1),
+                    opts.stream_bytes,
+                    &opts.nulls,
+                )
+                .map(|r| Some(Source::Pieces(Box::new(r))))
             } else {
                 read::read_table(*t, files).map(|mut r| {
                     r.blank_nulls(&opts.nulls);

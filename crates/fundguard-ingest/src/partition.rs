@@ -21,9 +21,14 @@
 //! Each table has a home set ([`home`]) whose partitions hold each of its rows exactly once: the
 //! account and the rejects of an out-of-core run are taken from there.
 //!
+//! The sets can be cut one call at a time ([`partition`]'s `sets`), each call reading the dump
+//! again, so that the disk holds only the partitions in use.
+//!
 //! Reads the contract's tables as Parquet only (what `fundguard import` writes from extracts
-//! and CSV); memory is bounded by a batch of rows per open file and the id maps (visit id →
-//! partitions, about 16 bytes per visit).
+//! and CSV); memory is bounded by a batch of rows per open file and the id maps: visit id →
+//! partitions (16 bytes a visit in a map sized from the footers), the visits' groups (4 bytes a
+//! visit) and the scans' codes (16 bytes a scan, sorted; no map of codes), and the patients'
+//! provider and trace-code partitions (16 bytes a patient each).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -35,7 +40,7 @@ use arrow::datatypes::{DataType, Field, Schema};
 use fundguard_model::Table;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
+use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use rustc_hash::FxHashMap;
 
@@ -145,15 +150,29 @@ fn key(id: &str) -> u64 {
 /// Where a visit went.
 #[derive(Clone, Copy)]
 struct Placed {
+    /// Its index among the month's visits (`u32::MAX`: a row without a visit id).
+    ordinal: u32,
     patient: u16,
     provider: u16,
-    /// Trace-code partitions of its scans.
-    traces: u64,
 }
 
-/// Cuts the dump in `input` into `parts` partitions per set under `dir` (created; must not
-/// exist or be empty).
-pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, IngestError> {
+const NO_VISIT: Placed = Placed {
+    ordinal: u32::MAX,
+    patient: 0,
+    provider: 0,
+};
+
+/// Cuts the dump in `input` into `parts` partitions of each of `sets` under `dir` (created;
+/// its partitions of those sets must not exist). The sets can be cut one call at a time (each
+/// call reads the dump again), so that the disk holds only the partitions in use: an
+/// out-of-core run cuts and judges the provider and trace-code sets, removes them, then cuts the
+/// patient set. The partitions of a set are the same whichever sets are cut with it.
+pub fn partition(
+    input: &Path,
+    parts: usize,
+    dir: &Path,
+    sets: &[Set],
+) -> Result<Partitioned, IngestError> {
     let parts = parts.clamp(1, MAX_PARTS);
     let mut files: BTreeMap<Table, Vec<PathBuf>> = BTreeMap::new();
     for t in Table::ALL {
@@ -177,10 +196,15 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
         });
     }
     std::fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
+    let cut = |s: Set| sets.contains(&s);
+    // Every call numbers the sources alike (`_fg_file`), whatever it reads.
+    let sources: Vec<PathBuf> = files.values().flatten().cloned().collect();
+    let visit_rows = footer_rows(&files[&Table::Visits])?;
     let mut p = Partitioner {
         dir: dir.to_path_buf(),
         parts,
-        visits: FxHashMap::default(),
+        sets: Set::ALL.map(cut),
+        visits: FxHashMap::with_capacity_and_hasher(visit_rows, Default::default()),
         patient_providers: FxHashMap::default(),
         patient_traces: FxHashMap::default(),
         written: BTreeMap::new(),
@@ -189,26 +213,21 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
         out: Partitioned {
             dir: dir.to_path_buf(),
             parts,
-            sources: Vec::new(),
+            sources,
             rows: BTreeMap::new(),
             bytes: 0,
             period: None,
             doctors_in_several: 0,
         },
     };
-    let all = || {
-        (0..parts)
-            .map(|k| (Set::Patient, k))
-            .chain((0..parts).map(|k| (Set::Provider, k)))
-            .chain((0..parts).map(|k| (Set::TraceCode, k)))
-            .collect::<Vec<_>>()
-    };
     // Visits first: where each goes.
+    let mut next = 0u32;
     p.table(Table::Visits, &files[&Table::Visits], true, |p, b, out| {
         let visit = strings(b, "visit_id");
         let patient = strings(b, "patient_id");
         let provider = strings(b, "provider_id");
         let doctor = strings(b, "doctor_id");
+        let parts = p.parts;
         widen(
             &mut p.span,
             span(b, &["settle_time"]),
@@ -216,35 +235,26 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
         );
         for r in 0..b.num_rows() {
             let placed = match cell(&visit, r) {
-                Some(id) => {
-                    let k = key(id);
-                    match p.visits.get(&k) {
-                        Some(&placed) => placed,
-                        None => {
-                            let placed = Placed {
-                                patient: bucket(cell(&patient, r).unwrap_or(""), p.parts) as u16,
-                                provider: bucket(cell(&provider, r).unwrap_or(""), p.parts) as u16,
-                                traces: 0,
-                            };
-                            p.visits.insert(k, placed);
-                            placed
-                        }
+                Some(id) => *p.visits.entry(key(id)).or_insert_with(|| {
+                    next += 1;
+                    Placed {
+                        ordinal: next - 1,
+                        patient: bucket(cell(&patient, r).unwrap_or(""), parts) as u16,
+                        provider: bucket(cell(&provider, r).unwrap_or(""), parts) as u16,
                     }
-                }
-                None => Placed {
-                    patient: 0,
-                    provider: 0,
-                    traces: 0,
-                },
+                }),
+                None => NO_VISIT,
             };
-            if let Some(id) = cell(&patient, r) {
-                *p.patient_providers.entry(key(id)).or_default() |= 1u64 << placed.provider;
-            }
-            if let Some(id) = cell(&doctor, r).filter(|d| !d.is_empty()) {
-                let e = p.doctors.entry(key(id)).or_insert(placed.provider);
-                if *e != placed.provider && *e != u16::MAX {
-                    *e = u16::MAX;
-                    p.out.doctors_in_several += 1;
+            if p.sets[Set::Provider as usize] {
+                if let Some(id) = cell(&patient, r) {
+                    *p.patient_providers.entry(key(id)).or_default() |= 1u64 << placed.provider;
+                }
+                if let Some(id) = cell(&doctor, r).filter(|d| !d.is_empty()) {
+                    let e = p.doctors.entry(key(id)).or_insert(placed.provider);
+                    if *e != placed.provider && *e != u16::MAX {
+                        *e = u16::MAX;
+                        p.out.doctors_in_several += 1;
+                    }
                 }
             }
             out.row(
@@ -259,56 +269,80 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
     // Scans: beside their visit, and by the group of codes and visits they link (so that a
     // code's scans and a visit's scans are in one trace-code partition).
     let has_traces = !files[&Table::DrugTraces].is_empty();
-    let mut groups = Groups::default();
-    read_batches(&files[&Table::DrugTraces], |b| {
-        let (visit, code) = (strings(b, "visit_id"), strings(b, "trace_code"));
-        for r in 0..b.num_rows() {
-            let c = groups.node(0, cell(&code, r).unwrap_or(""));
-            let v = groups.node(1, cell(&visit, r).unwrap_or(""));
-            groups.union(c, v);
-        }
-    })?;
+    let trace_set = p.sets[Set::TraceCode as usize];
+    let mut groups = Groups::new(if trace_set { next as usize } else { 0 });
+    if trace_set {
+        read_batches(&files[&Table::DrugTraces], |b| {
+            let (visit, code) = (strings(b, "visit_id"), strings(b, "trace_code"));
+            for r in 0..b.num_rows() {
+                if let Some(v) = cell(&visit, r).and_then(|id| p.visits.get(&key(id))) {
+                    groups.scan(v.ordinal, cell(&code, r).filter(|c| !c.is_empty()).map(key));
+                }
+            }
+        })?;
+        groups.join();
+    }
     p.table(
         Table::DrugTraces,
         &files[&Table::DrugTraces],
         true,
         |p, b, out| {
             let visit = strings(b, "visit_id");
-            let code = strings(b, "trace_code");
             for r in 0..b.num_rows() {
-                let t = groups.part(0, cell(&code, r).unwrap_or(""), p.parts);
-                match cell(&visit, r).and_then(|id| p.visits.get_mut(&key(id))) {
+                match cell(&visit, r).and_then(|id| p.visits.get(&key(id))) {
                     Some(placed) => {
-                        placed.traces |= 1u64 << t;
                         out.row(
                             r,
                             [
                                 (Set::Patient, placed.patient as usize),
                                 (Set::Provider, placed.provider as usize),
-                                (Set::TraceCode, t),
                             ],
                         );
+                        if let Some(t) = groups.part(placed.ordinal, p.parts) {
+                            out.row(r, [(Set::TraceCode, t)]);
+                        }
                     }
                     None => out.row(r, [(Set::Patient, 0)]),
                 }
             }
         },
     )?;
-    if has_traces {
+    p.table(
+        Table::DrugStock,
+        &files[&Table::DrugStock],
+        true,
+        |p, b, out| {
+            let code = strings(b, "trace_code");
+            let provider = strings(b, "provider_id");
+            for r in 0..b.num_rows() {
+                let id = cell(&code, r).unwrap_or("");
+                let by = cell(&provider, r).unwrap_or("");
+                let t = groups
+                    .code_part(key(id), p.parts)
+                    .unwrap_or_else(|| bucket(id, p.parts));
+                out.row(
+                    r,
+                    [(Set::TraceCode, t), (Set::Provider, bucket(by, p.parts))],
+                );
+            }
+        },
+    )?;
+    groups.codes = Vec::new();
+    if has_traces && trace_set {
         // The scans' visits again, into the trace-code partitions of their scans.
         p.table(Table::Visits, &files[&Table::Visits], false, |p, b, out| {
             let visit = strings(b, "visit_id");
             let patient = strings(b, "patient_id");
             for r in 0..b.num_rows() {
-                let traces = cell(&visit, r)
+                let t = cell(&visit, r)
                     .and_then(|id| p.visits.get(&key(id)))
-                    .map_or(0, |placed| placed.traces);
-                if traces != 0 {
+                    .and_then(|placed| groups.part(placed.ordinal, p.parts));
+                if let Some(t) = t {
                     if let Some(id) = cell(&patient, r) {
-                        *p.patient_traces.entry(key(id)).or_default() |= traces;
+                        *p.patient_traces.entry(key(id)).or_default() |= 1u64 << t;
                     }
+                    out.row(r, [(Set::TraceCode, t)]);
                 }
-                out.row(r, mask(Set::TraceCode, traces));
             }
         })?;
     }
@@ -331,7 +365,9 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
                             ],
                         );
                         if traces {
-                            out.row(r, mask(Set::TraceCode, placed.traces));
+                            if let Some(t) = groups.part(placed.ordinal, p.parts) {
+                                out.row(r, [(Set::TraceCode, t)]);
+                            }
                         }
                     }
                     None => out.row(r, [(Set::Patient, 0)]),
@@ -339,6 +375,8 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
             }
         })?;
     }
+    p.visits = FxHashMap::default();
+    drop(groups);
     p.table(
         Table::Patients,
         &files[&Table::Patients],
@@ -378,27 +416,10 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
             }
         },
     )?;
-    p.table(
-        Table::DrugStock,
-        &files[&Table::DrugStock],
-        true,
-        |p, b, out| {
-            let code = strings(b, "trace_code");
-            let provider = strings(b, "provider_id");
-            for r in 0..b.num_rows() {
-                let id = cell(&code, r).unwrap_or("");
-                let by = cell(&provider, r).unwrap_or("");
-                out.row(
-                    r,
-                    [
-                        (Set::TraceCode, groups.part(0, id, p.parts)),
-                        (Set::Provider, bucket(by, p.parts)),
-                    ],
-                );
-            }
-        },
-    )?;
-    let every = all();
+    let every: Vec<(Set, usize)> = Set::ALL
+        .into_iter()
+        .flat_map(|s| (0..parts).map(move |k| (s, k)))
+        .collect();
     for table in [Table::Providers, Table::Catalog] {
         p.table(table, &files[&table], true, |_, b, out| {
             for r in 0..b.num_rows() {
@@ -409,7 +430,7 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
     // Every partition has every table the dump has, empty where no row went, so that a rule
     // that needs a table runs (and finds nothing) as it does on the whole month.
     for (table, (schema, done)) in std::mem::take(&mut p.written) {
-        for set in Set::ALL {
+        for &set in sets {
             for k in 0..parts {
                 if done.contains(&(set, k)) {
                     continue;
@@ -428,7 +449,7 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
             }
         }
     }
-    for set in Set::ALL {
+    for &set in sets {
         for k in 0..parts {
             let d = part_dir(dir, set, k);
             std::fs::create_dir_all(&d).map_err(|e| IngestError::io(&d, e))?;
@@ -440,9 +461,28 @@ pub fn partition(input: &Path, parts: usize, dir: &Path) -> Result<Partitioned, 
     Ok(p.out)
 }
 
+/// Rows of `files` by their footers.
+fn footer_rows(files: &[PathBuf]) -> Result<usize, IngestError> {
+    let mut rows = 0usize;
+    for path in files {
+        let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
+        let b = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| {
+            IngestError::Unreadable {
+                file: path.clone(),
+                message: format!("reading for partitioning: {e}"),
+            }
+        })?;
+        rows = rows.saturating_add(b.metadata().file_metadata().num_rows().max(0) as usize);
+    }
+    Ok(rows)
+}
+
 struct Partitioner {
     dir: PathBuf,
     parts: usize,
+    /// The sets cut, by `Set as usize`.
+    sets: [bool; 3],
+    /// Visit id key → where it went.
     visits: FxHashMap<u64, Placed>,
     /// Provider partitions each patient's visits went to.
     patient_providers: FxHashMap<u64, u64>,
@@ -457,21 +497,33 @@ struct Partitioner {
     doctors: FxHashMap<u64, u16>,
 }
 
-/// Codes and visits joined by scans: a union-find over their keys.
-#[derive(Default)]
+/// Visits joined by the codes their scans share: a union-find over visit ordinals, built from
+/// the scans' (code, visit) pairs sorted by code (no map of codes: most codes are scanned once).
 struct Groups {
-    index: FxHashMap<(u8, u64), u32>,
+    /// Per visit ordinal: its group's root, `u32::MAX` for a visit without scans.
     parent: Vec<u32>,
+    /// (code key, visit ordinal) of every scan with a code, sorted after [`join`](Groups::join).
+    codes: Vec<(u64, u32)>,
 }
 
 impl Groups {
-    fn node(&mut self, kind: u8, id: &str) -> u32 {
-        let next = self.parent.len() as u32;
-        let n = *self.index.entry((kind, key(id))).or_insert(next);
-        if n == next {
-            self.parent.push(n);
+    /// For `visits` visit ordinals (0 when no trace-code set is cut).
+    fn new(visits: usize) -> Groups {
+        Groups {
+            parent: vec![u32::MAX; visits],
+            codes: Vec::new(),
         }
-        n
+    }
+
+    /// A scan of visit `ordinal` with the code of key `code` (`None`: no code).
+    fn scan(&mut self, ordinal: u32, code: Option<u64>) {
+        let o = ordinal as usize;
+        if self.parent[o] == u32::MAX {
+            self.parent[o] = ordinal;
+        }
+        if let Some(c) = code {
+            self.codes.push((c, ordinal));
+        }
     }
 
     fn find(&mut self, mut n: u32) -> u32 {
@@ -483,24 +535,45 @@ impl Groups {
         n
     }
 
-    fn union(&mut self, a: u32, b: u32) {
-        let (a, b) = (self.find(a), self.find(b));
-        if a != b {
-            // The smaller index is the root: the group's partition is its first member's.
-            let (lo, hi) = (a.min(b), a.max(b));
-            self.parent[hi as usize] = lo;
+    /// Joins the visits of each code, then points every visit at its group's root.
+    fn join(&mut self) {
+        use rayon::prelude::*;
+        self.codes.par_sort_unstable();
+        let codes = std::mem::take(&mut self.codes);
+        for run in codes.chunk_by(|a, b| a.0 == b.0) {
+            let first = run[0].1;
+            for &(_, v) in &run[1..] {
+                let (a, b) = (self.find(first), self.find(v));
+                if a != b {
+                    // The smaller ordinal is the root: the group's partition is its first
+                    // visit's.
+                    let (lo, hi) = (a.min(b), a.max(b));
+                    self.parent[hi as usize] = lo;
+                }
+            }
+        }
+        self.codes = codes;
+        for n in 0..self.parent.len() as u32 {
+            if self.parent[n as usize] != u32::MAX {
+                let root = self.find(n);
+                self.parent[n as usize] = root;
+            }
         }
     }
 
-    /// The trace-code partition of an id's group (a code no scan names: by its own hash).
-    fn part(&mut self, kind: u8, id: &str, parts: usize) -> usize {
-        match self.index.get(&(kind, key(id))).copied() {
-            Some(n) => {
-                let root = self.find(n);
-                (u64::from(root).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize % parts
-            }
-            None => bucket(id, parts),
-        }
+    /// The trace-code partition of visit `ordinal`'s group (`None`: it has no scans).
+    fn part(&self, ordinal: u32, parts: usize) -> Option<usize> {
+        let root = *self.parent.get(ordinal as usize)?;
+        (root != u32::MAX)
+            .then(|| (u64::from(root).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize % parts)
+    }
+
+    /// The trace-code partition of the group of the code of key `code` (`None`: no scan names
+    /// it).
+    fn code_part(&self, code: u64, parts: usize) -> Option<usize> {
+        let at = self.codes.partition_point(|&(c, _)| c < code);
+        let &(c, v) = self.codes.get(at)?;
+        (c == code).then(|| self.part(v, parts)).flatten()
     }
 }
 
@@ -525,14 +598,17 @@ fn read_batches(files: &[PathBuf], mut f: impl FnMut(&RecordBatch)) -> Result<()
 /// Where each row of a batch goes: row indexes per partition, in row order.
 struct Routes {
     parts: usize,
+    /// The sets cut: rows routed to another are left out.
+    sets: [bool; 3],
     /// Per (set, partition), at `set × parts + partition`.
     by: Vec<Vec<u32>>,
 }
 
 impl Routes {
-    fn new(parts: usize) -> Routes {
+    fn new(parts: usize, sets: [bool; 3]) -> Routes {
         Routes {
             parts,
+            sets,
             by: vec![Vec::new(); Set::ALL.len() * parts],
         }
     }
@@ -540,7 +616,9 @@ impl Routes {
     /// Row `r` goes to each of `to`.
     fn row(&mut self, r: usize, to: impl IntoIterator<Item = (Set, usize)>) {
         for (set, k) in to {
-            self.by[set as usize * self.parts + k].push(r as u32);
+            if self.sets[set as usize] {
+                self.by[set as usize * self.parts + k].push(r as u32);
+            }
         }
     }
 
@@ -642,7 +720,7 @@ impl Partitioner {
                 .map_err(|e| fail(format!("reading for partitioning: {e}")))?;
             let mut writers: FxHashMap<(Set, usize), ArrowWriter<File>> = FxHashMap::default();
             let mut row = 0u64;
-            let mut to = Routes::new(self.parts);
+            let mut to = Routes::new(self.parts, self.sets);
             // The next batch is decoded on a thread of its own while this one is routed and
             // written.
             let (send, batches) = std::sync::mpsc::sync_channel(2);
@@ -693,9 +771,12 @@ impl Partitioner {
                             let p = d.join(format!("{source:05}.parquet"));
                             let f = File::create(&p).map_err(|e| IngestError::io(&p, e))?;
                             // Read back once by this run: dictionaries (ids repeat, and ingest
-                            // interns them faster), fast compression, no statistics.
+                            // interns them faster), fast compression (zstd 1: a third smaller
+                            // than snappy for the same time), no statistics.
                             let props = WriterProperties::builder()
-                                .set_compression(Compression::SNAPPY)
+                                .set_compression(Compression::ZSTD(
+                                    ZstdLevel::try_new(1).unwrap_or_default(),
+                                ))
                                 .set_dictionary_enabled(true)
                                 .set_statistics_enabled(
                                     parquet::file::properties::EnabledStatistics::None,

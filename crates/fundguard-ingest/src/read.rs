@@ -511,6 +511,10 @@ pub(crate) struct TableReader {
     markers: NullMarkers,
     /// A national extract read piece by piece, the next piece read ahead on a thread.
     stream: Option<Prefetch>,
+    /// The CSV file being read block by block.
+    csv: Option<CsvStream>,
+    /// Bytes of text per block of a CSV file.
+    stream_bytes: usize,
     /// Rows the files hold, from the Parquet footers (0 when a file is text).
     expected_rows: usize,
     pub meta: RawTable,
@@ -531,6 +535,7 @@ impl TableReader {
         table: Table,
         paths: &[PathBuf],
         piece_rows: usize,
+        stream_bytes: usize,
         markers: &NullMarkers,
     ) -> Result<Self, IngestError> {
         let mut expected_rows = 0;
@@ -557,6 +562,8 @@ impl TableReader {
             piece_rows,
             markers: markers.clone(),
             stream: None,
+            csv: None,
+            stream_bytes: stream_bytes.max(1),
             expected_rows: if all_parquet { expected_rows } else { 0 },
             meta: RawTable::empty(table),
         })
@@ -582,6 +589,8 @@ impl TableReader {
             piece_rows: PIECE_ROWS,
             markers: markers.clone(),
             stream: Some(Prefetch::start(stream)),
+            csv: None,
+            stream_bytes: crate::extract::STREAM_BYTES,
             expected_rows: 0,
             meta: RawTable::empty(table),
         }
@@ -635,6 +644,8 @@ impl TableReader {
             piece_rows: PIECE_ROWS,
             markers: NullMarkers::default(),
             stream: None,
+            csv: None,
+            stream_bytes: crate::extract::STREAM_BYTES,
             expected_rows: raw.rows,
             meta: raw.meta(),
             ready: Some(raw),
@@ -661,6 +672,30 @@ impl TableReader {
             return self.next_streamed();
         }
         loop {
+            if let Some(csv) = &mut self.csv {
+                match csv.next_piece()? {
+                    Some(mut piece) => {
+                        piece.blank_nulls(&self.markers);
+                        let f = &mut self.meta.files.last_mut().expect("an open file");
+                        f.rows += piece.rows;
+                        f.null_cells += piece.files[0].null_cells;
+                        f.ignored_columns
+                            .clone_from(&piece.files[0].ignored_columns);
+                        self.meta.rows += piece.rows;
+                        if let Some(Some(all)) = self.meta.csv_lines.last_mut() {
+                            all.extend(piece.csv_lines[0].iter().flatten());
+                        }
+                        return Ok(Some(piece));
+                    }
+                    None => {
+                        let f = self.meta.files.last_mut().expect("an open file");
+                        f.sha256 = csv.sha256();
+                        f.encoding = Some(csv.encoding());
+                        self.csv = None;
+                        continue;
+                    }
+                }
+            }
             if let Some(open) = &mut self.open {
                 if let Some((first, rows)) = open.pieces.pop_front() {
                     let path = &self.paths[self.next_file - 1];
@@ -687,20 +722,15 @@ impl TableReader {
                 return Ok(None);
             };
             self.next_file += 1;
+            if !is_parquet(&path) {
+                let csv = CsvStream::open(self.table, &path, self.stream_bytes)?;
+                self.meta
+                    .push_file(csv.report.clone(), Vec::new(), Vec::new(), Some(Vec::new()));
+                self.csv = Some(csv);
+                continue;
+            }
             let bytes = std::fs::read(&path).map_err(|e| IngestError::io(&path, e))?;
             let sha256 = hex(&Sha256::digest(&bytes));
-            if !is_parquet(&path) {
-                let file = read_csv(self.table, &path, &bytes, self.table.columns())?;
-                let report = file_report(&path, &file, sha256);
-                let mut piece = RawTable::empty(self.table);
-                piece.push_file(report, file.chunks, file.broken, file.csv_lines.clone());
-                let mut piece = piece.finish();
-                piece.blank_nulls(&self.markers);
-                let report = piece.files[0].clone();
-                self.meta
-                    .push_file(report, Vec::new(), Vec::new(), file.csv_lines);
-                return Ok(Some(piece));
-            }
             let bad = |e: polars::prelude::PolarsError| IngestError::Unreadable {
                 file: path.clone(),
                 message: e.to_string(),
@@ -751,6 +781,251 @@ impl TableReader {
                 pieces,
                 bytes,
             });
+        }
+    }
+}
+
+/// Longest CSV record read: one without an end within this many bytes is refused (no memory is
+/// spent looking for its end).
+const MAX_RECORD: usize = 64 << 20;
+
+/// A CSV file read in blocks of about `block_bytes`, each cut after its last complete record
+/// (a line end outside quotes, found by the same rules the reader applies: a quote opens a field
+/// only at its start, `""` inside one is a quote), decoded in the file's encoding — decided by
+/// the first block holding a byte above ASCII — and read with the header in front, so that each
+/// block is converted and dropped before the next is read. Rows, lines and rejects are those of
+/// reading the file whole; the SHA-256 is computed on the way.
+pub(crate) struct CsvStream {
+    table: Table,
+    path: PathBuf,
+    file: std::fs::File,
+    hasher: Sha256,
+    /// Bytes read and not yet handed out (they start at a record boundary).
+    carry: Vec<u8>,
+    eof: bool,
+    block_bytes: usize,
+    /// The header record's bytes, with its line end.
+    header: Vec<u8>,
+    /// Line ends in `header`.
+    header_lines: u64,
+    /// The file line of the first byte of `carry`.
+    line: u64,
+    encoding: Option<&'static str>,
+    /// Pieces handed out.
+    pieces: usize,
+    report: FileReport,
+}
+
+/// Where a CSV scan is within a record.
+#[derive(Clone, Copy, PartialEq)]
+enum CsvState {
+    FieldStart,
+    Unquoted,
+    Quoted,
+    /// A quote inside a quoted field: the field's end, or the first of `""`.
+    QuoteInQuoted,
+}
+
+/// One byte further in a CSV record: the next state, and whether the byte ends the record.
+fn csv_step(state: CsvState, b: u8) -> (CsvState, bool) {
+    match (state, b) {
+        (CsvState::Quoted, b'"') => (CsvState::QuoteInQuoted, false),
+        (CsvState::Quoted, _) => (CsvState::Quoted, false),
+        (CsvState::QuoteInQuoted | CsvState::FieldStart, b'"') => (CsvState::Quoted, false),
+        (_, b'\n') => (CsvState::FieldStart, true),
+        (_, b',') => (CsvState::FieldStart, false),
+        _ => (CsvState::Unquoted, false),
+    }
+}
+
+/// The ends (one past the line feed) of the complete records in `bytes`, which start at a
+/// record boundary.
+fn record_ends(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    let mut state = CsvState::FieldStart;
+    bytes.iter().enumerate().filter_map(move |(i, &b)| {
+        let (next, end) = csv_step(state, b);
+        state = next;
+        end.then_some(i + 1)
+    })
+}
+
+impl CsvStream {
+    /// Opens `path` and reads up to its header (blank lines before it are skipped, as the
+    /// reader skips them).
+    fn open(table: Table, path: &Path, block_bytes: usize) -> Result<Self, IngestError> {
+        let file = std::fs::File::open(path).map_err(|e| IngestError::io(path, e))?;
+        let mut s = CsvStream {
+            table,
+            path: path.to_path_buf(),
+            file,
+            hasher: Sha256::new(),
+            carry: Vec::new(),
+            eof: false,
+            block_bytes,
+            header: Vec::new(),
+            header_lines: 0,
+            line: 1,
+            encoding: None,
+            pieces: 0,
+            report: FileReport {
+                path: path.to_path_buf(),
+                format: Format::Csv,
+                encoding: None,
+                rows: 0,
+                sha256: String::new(),
+                ignored_columns: Vec::new(),
+                skipped_invalid: 0,
+                superseded: 0,
+                null_cells: 0,
+                derived: false,
+            },
+        };
+        let mut first = true;
+        loop {
+            let more = s.fill()?;
+            if first {
+                first = false;
+                if s.carry.starts_with(b"\xEF\xBB\xBF") {
+                    s.carry.drain(..3);
+                }
+            }
+            let Some(end) = record_ends(&s.carry)
+                .next()
+                .or((s.eof && !s.carry.is_empty()).then_some(s.carry.len()))
+            else {
+                if !more {
+                    break; // an empty file: the reader says what is missing
+                }
+                if s.carry.len() >= MAX_RECORD {
+                    return Err(s.too_long());
+                }
+                continue;
+            };
+            let record: Vec<u8> = s.carry.drain(..end).collect();
+            let lines = record.iter().filter(|&&b| b == b'\n').count() as u64;
+            s.line += lines;
+            if !record.iter().all(|b| matches!(b, b'\r' | b'\n')) {
+                // The first record that is not blank (the reader skips blank lines too).
+                s.header = record;
+                s.header_lines = lines;
+                break;
+            }
+        }
+        s.decide(&[]);
+        Ok(s)
+    }
+
+    /// Reads up to a block more into `carry`, hashed; false at the end of the file.
+    fn fill(&mut self) -> Result<bool, IngestError> {
+        use std::io::Read;
+        let want = self.carry.len() + self.block_bytes;
+        let mut got = false;
+        while self.carry.len() < want && !self.eof {
+            let at = self.carry.len();
+            self.carry.resize(want, 0);
+            let n = self
+                .file
+                .read(&mut self.carry[at..])
+                .map_err(|e| IngestError::io(&self.path, e))?;
+            self.carry.truncate(at + n);
+            self.hasher.update(&self.carry[at..]);
+            self.eof = n == 0;
+            got |= n > 0;
+        }
+        Ok(got)
+    }
+
+    /// The encoding, decided on the first bytes above ASCII seen (the header's, then the
+    /// blocks' records).
+    fn decide(&mut self, records: &[u8]) {
+        if self.encoding.is_none() {
+            for bytes in [&self.header[..], records] {
+                if !bytes.is_ascii() {
+                    self.encoding = Some(fundguard_model::decode_bytes(bytes).encoding);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn encoding(&self) -> &'static str {
+        self.encoding.unwrap_or("utf-8")
+    }
+
+    /// The next block's rows as the contract's columns, or `None` at the end.
+    fn next_piece(&mut self) -> Result<Option<RawTable>, IngestError> {
+        let end = loop {
+            if self.eof {
+                break self.carry.len();
+            }
+            self.fill()?;
+            if self.eof {
+                break self.carry.len();
+            }
+            match record_ends(&self.carry).last() {
+                Some(end) => break end,
+                None if self.carry.len() >= MAX_RECORD => return Err(self.too_long()),
+                None => {}
+            }
+        };
+        // The last piece has been handed out; a file of a header alone still gives one (empty)
+        // piece, so that its header is checked.
+        if end == 0 && self.pieces > 0 {
+            return Ok(None);
+        }
+        self.pieces += 1;
+        let rest = self.carry.split_off(end);
+        let block = std::mem::replace(&mut self.carry, rest);
+        self.decide(&block);
+        let encoding = self.encoding();
+        let mut bytes = Vec::with_capacity(self.header.len() + 1 + block.len());
+        bytes.extend_from_slice(&self.header);
+        if !self.header.ends_with(b"\n") {
+            bytes.push(b'\n');
+        }
+        bytes.extend_from_slice(&block);
+        let first = self.line;
+        self.line += block.iter().filter(|&&b| b == b'\n').count() as u64;
+        drop(block);
+        let (text, replaced) = crate::extract::decode_as(encoding, &bytes);
+        let mut file = read_csv_text(
+            self.table,
+            &self.path,
+            &text,
+            (encoding, replaced),
+            self.table.columns(),
+        )?;
+        drop(text);
+        drop(bytes);
+        // Lines of the text read (the header first) as lines of the file.
+        let shift = first as i64 - (self.header_lines.max(1) as i64 + 1);
+        if let Some(lines) = &mut file.csv_lines {
+            for l in lines.iter_mut() {
+                *l = (*l as i64 + shift).max(1) as u64;
+            }
+        }
+        self.report.rows += file.rows;
+        let mut report = file_report(&self.path, &file, String::new());
+        report.rows = file.rows;
+        let mut piece = RawTable::empty(self.table);
+        piece.push_file(report, file.chunks, file.broken, file.csv_lines);
+        Ok(Some(piece.finish()))
+    }
+
+    /// The file's SHA-256 (when it has been read to the end).
+    fn sha256(&mut self) -> String {
+        let hasher = std::mem::replace(&mut self.hasher, Sha256::new());
+        hex(&hasher.finalize())
+    }
+
+    fn too_long(&self) -> IngestError {
+        IngestError::Unreadable {
+            file: self.path.clone(),
+            message: format!(
+                "line {}: a record longer than {} MiB (an unclosed quote?)",
+                self.line,
+                MAX_RECORD >> 20
+            ),
         }
     }
 }
@@ -893,7 +1168,18 @@ fn read_csv(
         encoding,
         replaced,
     } = fundguard_model::decode_bytes(bytes);
-    let (mut reader, header) = csv_reader(path, &text, b',')?;
+    read_csv_text(table, path, &text, (encoding, replaced), specs)
+}
+
+/// CSV text (decoded as `encoding`; `replaced`: some bytes were not) into the contract's columns.
+fn read_csv_text(
+    table: Table,
+    path: &Path,
+    text: &str,
+    (encoding, replaced): (&'static str, bool),
+    specs: &[ColumnSpec],
+) -> Result<FileColumns, IngestError> {
+    let (mut reader, header) = csv_reader(path, text, b',')?;
     if let Some(dup) = header
         .iter()
         .enumerate()

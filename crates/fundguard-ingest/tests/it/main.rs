@@ -9,6 +9,7 @@ use fundguard_model::Table;
 
 mod fuzz;
 mod parquet_fixture;
+mod partition;
 mod props;
 
 fn fixture(name: &str) -> PathBuf {
@@ -178,6 +179,115 @@ fn reading_in_pieces_changes_nothing() {
     );
     assert_eq!(accepted(&a), accepted(&b));
     assert!(!accepted(&a).is_empty());
+}
+
+/// Copies fixture `name` into a scratch directory and appends `extra` to its line items.
+fn fixture_with_lines(name: &str, tag: &str, extra: &[u8]) -> PathBuf {
+    let dir = scratch(tag);
+    for e in std::fs::read_dir(fixture(name)).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, dir.join(p.file_name().unwrap())).unwrap();
+    }
+    let lines = dir.join("line_items.csv");
+    let mut bytes = std::fs::read(&lines).unwrap();
+    if !bytes.ends_with(b"\n") {
+        bytes.push(b'\n');
+    }
+    bytes.extend_from_slice(extra);
+    std::fs::write(&lines, bytes).unwrap();
+    dir
+}
+
+#[test]
+fn csv_read_in_blocks_gives_the_rows_and_rejects_of_reading_it_whole() {
+    // The planted bad rows, plus records whose quoted fields hold line breaks, commas and
+    // doubled quotes, a stray quote inside an unquoted field, a blank line and a CRLF, cut at
+    // every place a block can end.
+    let header = std::fs::read_to_string(fixture("dump-bad-csv").join("line_items.csv")).unwrap();
+    let columns = header.lines().next().unwrap().split(',').count();
+    let row = |id: &str, note: &str| {
+        let mut f: Vec<String> = header
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        assert_eq!(f.len(), columns);
+        f[0] = id.to_string();
+        f[3] = note.to_string(); // item_name
+        f.join(",")
+    };
+    let extra = format!(
+        "{}\n\n{}\r\n{}\n",
+        row(
+            "Q1",
+            "\"a note, with a comma\nand a line break \"\"quoted\"\"\""
+        ),
+        row("Q2", "12\" monitor"),
+        row("Q3", "\"\"")
+    );
+    for (name, encode) in [("dump-bad-csv", false), ("dump-bad-gbk", true)] {
+        let extra = if encode {
+            encoding_rs::GB18030.encode(&extra).0.into_owned()
+        } else {
+            extra.clone().into_bytes()
+        };
+        let dir = fixture_with_lines(name, "csv-blocks", &extra);
+        let whole = ingest(&dir, &IngestOptions::default()).unwrap();
+        check_balance(&whole);
+        assert!(!whole.rejects.is_empty());
+        let rows = accepted(&whole);
+        for id in ["Q1", "Q2", "Q3"] {
+            assert!(
+                rows.contains(&format!("\n{id} ")),
+                "{name}: {id} accepted\n{rows}"
+            );
+        }
+        assert!(rows.contains("a note, with a comma\\nand a line break \\\"quoted\\\""));
+        assert!(rows.contains("12\\\" monitor"));
+        let lines = whole.report.table(Table::LineItems);
+        for block in [1, 2, 7, 37, 200, 1000] {
+            let opts = IngestOptions {
+                stream_bytes: block,
+                ..IngestOptions::default()
+            };
+            let streamed = ingest(&dir, &opts).unwrap();
+            check_balance(&streamed);
+            assert_eq!(counts(&whole), counts(&streamed), "{name}, block {block}");
+            assert_eq!(
+                render(&whole.rejects),
+                render(&streamed.rejects),
+                "{name}, block {block}"
+            );
+            assert_eq!(
+                accepted(&whole),
+                accepted(&streamed),
+                "{name}, block {block}"
+            );
+            let f = &streamed.report.table(Table::LineItems).files[0];
+            assert_eq!(f.sha256, lines.files[0].sha256, "{name}, block {block}");
+            assert_eq!(f.encoding, lines.files[0].encoding, "{name}, block {block}");
+            assert_eq!(
+                f.ignored_columns, lines.files[0].ignored_columns,
+                "{name}, block {block}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_csv_record_left_open_reads_to_the_end_of_the_file_as_when_read_whole() {
+    let dir = fixture_with_lines("dump-bad-csv", "csv-open", b"X1,\"never closed\n");
+    let opts = IngestOptions {
+        stream_bytes: 16,
+        ..IngestOptions::default()
+    };
+    // An unclosed quote runs to the end of the file: read as the last record, as whole.
+    let a = ingest(&dir, &opts).unwrap();
+    let b = ingest(&dir, &IngestOptions::default()).unwrap();
+    assert_eq!(render(&a.rejects), render(&b.rejects));
+    assert_eq!(counts(&a), counts(&b));
 }
 
 #[test]
