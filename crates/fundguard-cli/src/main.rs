@@ -476,6 +476,9 @@ fn print_report(ing: &Ingested, secs: f64, show: usize) {
             t.rejected
         );
     }
+    for u in &ing.report.unused_extracts {
+        println!("{}", run::unused_extract(u));
+    }
     for t in ing.report.tables.iter().filter(|t| !t.present) {
         println!(
             "absent: {} — disables {}",

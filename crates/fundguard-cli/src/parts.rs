@@ -685,6 +685,8 @@ fn month_account(
     IngestReport {
         input: input.to_path_buf(),
         tables,
+        // An out-of-core month is the contract's tables in Parquet: no extracts.
+        unused_extracts: Vec::new(),
     }
 }
 

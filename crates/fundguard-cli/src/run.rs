@@ -939,6 +939,18 @@ fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
         .map_err(Failure::Output)
 }
 
+/// The line `validate` and `run` print for an extract that feeds no table.
+pub fn unused_extract(u: &fundguard_ingest::UnusedExtract) -> String {
+    format!(
+        "note: {} read, not used ({}): {} rows, {} of visits of the month, {} unreadable",
+        u.file.display(),
+        u.why,
+        u.rows,
+        u.linked,
+        u.unreadable
+    )
+}
+
 fn print_summary(analysed: &Analysed, m: &Manifest<'_>, out: &Path) {
     let read: usize = analysed.report.tables.iter().map(|t| t.read).sum();
     let nulls = analysed.report.null_cells();
@@ -953,6 +965,9 @@ fn print_summary(analysed: &Analysed, m: &Manifest<'_>, out: &Path) {
         analysed.netting.reversal_lines,
         analysed.netting.refund_visits
     );
+    for u in &analysed.report.unused_extracts {
+        println!("{}", unused_extract(u));
+    }
     if let Some(p) = &analysed.partitions {
         match p.bytes {
             Some(bytes) => println!(

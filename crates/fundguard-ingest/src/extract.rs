@@ -37,11 +37,13 @@ pub(crate) fn find(dir: &Path) -> Result<BTreeMap<&'static str, PathBuf>, Ingest
         {
             continue;
         }
-        if let Some((name, _, _)) = EXTRACTS
+        let name = EXTRACTS
             .iter()
-            .find(|(n, _, _)| stem.eq_ignore_ascii_case(n))
-        {
-            if let Some(other) = out.insert(*name, path.clone()) {
+            .map(|(n, _, _)| *n)
+            .chain(national::UNUSED_EXTRACTS.iter().map(|(n, _, _)| *n))
+            .find(|n| stem.eq_ignore_ascii_case(n));
+        if let Some(name) = name {
+            if let Some(other) = out.insert(name, path.clone()) {
                 return Err(IngestError::Unreadable {
                     file: path,
                     message: format!("two files for extract table {name}: {}", other.display()),
@@ -764,10 +766,18 @@ fn required(fields: &[Field], names: &[&str]) -> Vec<Field> {
 
 /// The contract tables the extracts in `files` provide, indexed by [`Table`].
 /// The line items (FEE_LIST_D), streamed ([`ExtractStream`]), are the second value.
+/// What the extracts in `files` give: the contract's tables (the line items as a stream) and the
+/// account of the extracts no table is made of.
+pub(crate) struct Read {
+    pub tables: Vec<Option<RawTable>>,
+    pub lines: Option<ExtractStream>,
+    pub unused: Vec<crate::UnusedExtract>,
+}
+
 pub(crate) fn read(
     files: &BTreeMap<&'static str, PathBuf>,
     stream_bytes: usize,
-) -> Result<(Vec<Option<RawTable>>, Option<ExtractStream>), IngestError> {
+) -> Result<Read, IngestError> {
     let mut out: Vec<Option<RawTable>> = Table::ALL.iter().map(|_| None).collect();
     // MDTRT_D and its settlements, read side by side.
     let (m, settlements) = match files.get("MDTRT_D") {
@@ -828,6 +838,7 @@ pub(crate) fn read(
         },
         || others(files, settlements.as_ref(), stream_bytes),
     );
+    let unused = unused(files, m.as_ref(), settlements.as_ref())?;
     drop(m);
     if let Some((visits, patients, providers)) = from_visits {
         out[Table::Visits as usize] = Some(visits);
@@ -838,7 +849,64 @@ pub(crate) fn read(
     for (t, raw) in tables {
         out[t as usize] = Some(raw);
     }
-    Ok((out, lines))
+    Ok(Read {
+        tables: out,
+        lines,
+        unused,
+    })
+}
+
+/// The account of the extracts that feed no contract table ([`national::UNUSED_EXTRACTS`]):
+/// their rows read, unreadable, and linked to a visit of `MDTRT_D` (directly or through the
+/// settlement in `SETL_D`).
+fn unused(
+    files: &BTreeMap<&'static str, PathBuf>,
+    visits: Option<&Extract>,
+    settlements: Option<&Extract>,
+) -> Result<Vec<crate::UnusedExtract>, IngestError> {
+    let mut out = Vec::new();
+    for (stem, fields, why) in national::UNUSED_EXTRACTS {
+        let Some(p) = files.get(stem) else { continue };
+        let e = parse(p, &required(fields, &[]))?;
+        // Without a visit or settlement key nothing links (the rows are still counted).
+        let keyed = e.position(&["mdtrt_id", "setl_id"]).is_some();
+        let derived = if keyed {
+            visit_by_settlement(&e, p, stem, settlements)?
+        } else {
+            Vec::new()
+        };
+        let ids: rustc_hash::FxHashSet<&str> = match visits {
+            Some(m) => {
+                let id = m.position(&["mdtrt_id"]);
+                (0..m.rows())
+                    .filter(|&r| !m.is_broken(r))
+                    .map(|r| m.get(r, id))
+                    .collect()
+            }
+            None => Default::default(),
+        };
+        let own = e.position(&["mdtrt_id"]);
+        let mut linked = 0;
+        for r in (0..e.rows()).filter(|&r| !e.is_broken(r)) {
+            let visit = match (derived.first(), own) {
+                (Some((_, col)), _) => col.get(r),
+                (None, Some(_)) => e.get(r, own),
+                (None, None) => continue,
+            };
+            linked += usize::from(ids.contains(visit.trim()));
+        }
+        out.push(crate::UnusedExtract {
+            extract: stem,
+            file: p.clone(),
+            encoding: e.report.encoding,
+            sha256: e.report.sha256.clone(),
+            rows: e.rows(),
+            unreadable: e.broken.len(),
+            linked,
+            why,
+        });
+    }
+    Ok(out)
 }
 
 /// The extracts besides MDTRT_D and SETL_D: the line items' stream and the tables read whole.

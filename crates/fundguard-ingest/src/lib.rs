@@ -96,6 +96,26 @@ pub struct TableReport {
 pub struct IngestReport {
     pub input: PathBuf,
     pub tables: Vec<TableReport>,
+    /// National extracts read that feed no table of the contract (`SETL_LIST_OPRN_D`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unused_extracts: Vec<UnusedExtract>,
+}
+
+/// An extract that feeds no table of the contract: read, counted and linked to the month's
+/// visits, its rows used by no rule (why says so). Its rows are not in any table's account.
+#[derive(Debug, Clone, Serialize)]
+pub struct UnusedExtract {
+    pub extract: &'static str,
+    pub file: PathBuf,
+    pub encoding: Option<&'static str>,
+    pub sha256: String,
+    /// Data rows read (invalid rows, `vali_flag` 0, not counted).
+    pub rows: usize,
+    /// Rows that could not be split into the header's fields.
+    pub unreadable: usize,
+    /// Rows naming a visit of `MDTRT_D` (directly or through their settlement).
+    pub linked: usize,
+    pub why: &'static str,
 }
 
 impl IngestReport {
@@ -182,14 +202,17 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
     }
     // National-platform extracts stand in for the tables the directory has no canonical file of.
     let extracts = extract::find(dir)?;
+    let mut unused_extracts = Vec::new();
     let (mut translated, mut streamed) = if extracts.is_empty() {
         (Table::ALL.iter().map(|_| None).collect(), None)
     } else {
-        let (mut tables, lines) = extract::read(&extracts, opts.stream_bytes)?;
+        let read = extract::read(&extracts, opts.stream_bytes)?;
+        let mut tables = read.tables;
         for raw in tables.iter_mut().flatten() {
             raw.blank_nulls(&opts.nulls);
         }
-        (tables, lines)
+        unused_extracts = read.unused;
+        (tables, read.lines)
     };
     let mut found = Vec::new();
     for t in Table::ALL {
@@ -388,6 +411,7 @@ pub fn ingest(dir: &Path, opts: &IngestOptions) -> Result<Ingested, IngestError>
         report: IngestReport {
             input: dir.to_path_buf(),
             tables: reports,
+            unused_extracts,
         },
         rejects,
     })

@@ -126,6 +126,24 @@ pub const SETL_LIST_DIAG_D: &[Field] = &[
     f("is_main", &["maindiag_flag"]),
 ];
 
+/// The settlement list's operations (医保结算清单 手术操作信息). The contract has no table of
+/// operations: the extract is read and accounted for ([`UNUSED_EXTRACTS`]), and used by no rule.
+/// Its personal columns (`oper_dr_name`, `anst_dr_name` …) are not read.
+pub const SETL_LIST_OPRN_D: &[Field] = &[
+    f("visit_id", &["mdtrt_id"]),
+    f("operation_code", &["oprn_oprt_code"]),
+    f("operation_date", &["oprn_oprt_date"]),
+    f("is_main", &["main_oprn_flag"]),
+];
+
+/// Extract tables that feed no contract table: file stem, fields, why they are not used. They
+/// are read, their rows counted and linked to the month's visits, and reported in the account.
+pub const UNUSED_EXTRACTS: [(&str, &[Field], &str); 1] = [(
+    "SETL_LIST_OPRN_D",
+    SETL_LIST_OPRN_D,
+    "the data contract has no table of operations; no rule reads them",
+)];
+
 /// The extract tables: file stem, the contract table they feed, their fields.
 pub const EXTRACTS: [(&str, Table, &[Field]); 8] = [
     ("MDTRT_D", Table::Visits, MDTRT_D),

@@ -439,6 +439,51 @@ mod extracts {
         }
     }
 
+    /// The settlement list's operations feed no table of the contract: read, counted and linked
+    /// to the month's visits in the account, their rows in no table's account, the operating
+    /// doctors' names nowhere.
+    #[test]
+    fn settlement_list_operations_are_read_and_accounted_for_not_lost() {
+        let dir = scratch("extract-oprn");
+        // Keyed by settlement, as the settlement list is: S1 is M1's, S9 names no visit of the
+        // month, and the last row cannot be split (an enclosure left open).
+        let oprn = "setl_id|oprn_oprt_code|oprn_oprt_name|oprn_oprt_date|main_oprn_flag|oper_dr_name|vali_flag\r\n\
+            S1|47.0901|腹腔镜下阑尾切除术|2026-03-02|1|张医生|1\r\n\
+            S1|54.5101|腹腔镜下腹膜粘连松解术|2026-03-02|0|张医生|1\r\n\
+            S9|86.0401|皮肤切开引流术|2026-03-03|1|李医生|1\r\n\
+            S4|@|unclosed|2026-03-03|1|王医生|1\r\n";
+        write(
+            &dir,
+            &[
+                ("MDTRT_D.txt", MDTRT),
+                ("SETL_D.txt", SETL),
+                ("FEE_LIST_D.txt", FEE),
+                ("SETL_LIST_OPRN_D.txt", oprn),
+            ],
+            true,
+        );
+        let i = ingest(&dir, &IngestOptions::default()).unwrap();
+        check_balance(&i);
+        let u = &i.report.unused_extracts;
+        assert_eq!(u.len(), 1, "{u:?}");
+        assert_eq!(u[0].extract, "SETL_LIST_OPRN_D");
+        assert_eq!(u[0].encoding, Some("gb18030"));
+        assert_eq!(
+            (u[0].rows, u[0].linked, u[0].unreadable),
+            (4, 2, 1),
+            "{u:?}"
+        );
+        assert!(u[0].why.contains("no table of operations"));
+        let account = format!("{:?}", i.report);
+        assert!(account.contains("unused_extracts"));
+        assert!(!account.contains("张医生"));
+        // The same month without the operations reads the same tables.
+        std::fs::remove_file(dir.join("SETL_LIST_OPRN_D.txt")).unwrap();
+        let without = ingest(&dir, &IngestOptions::default()).unwrap();
+        assert_eq!(counts(&i), counts(&without));
+        assert!(without.report.unused_extracts.is_empty());
+    }
+
     /// Fee lines keyed by settlement (`setl_id` beside `smdtrt_id`, no `mdtrt_id`), as some
     /// provinces' loaders define FEE_LIST_D: linked to their visits through SETL_D, the same
     /// lines as the `mdtrt_id` layout gives; a line of an unknown settlement is rejected.
