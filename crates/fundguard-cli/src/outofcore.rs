@@ -34,6 +34,10 @@ pub struct PartitionAccount {
     /// Bytes of Parquet written (when the partitions are files of this run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bytes: Option<u64>,
+    /// The most bytes of partitions on disk at once: the provider and trace-code sets, or the
+    /// patient set, whichever is larger (when the partitions are files of this run).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peak_bytes: Option<u64>,
     /// Rows read by the largest partition of each set.
     pub largest_partition_rows: BTreeMap<&'static str, usize>,
     /// Doctors whose visits are in several provider partitions (judged per partition by
@@ -93,7 +97,7 @@ pub(crate) fn analyse(
     let cut = partition::partition(a.input, parts, &dir, &[Set::Provider, Set::TraceCode])
         .map_err(|e| Failure::Input(e.into()))?;
     let mut cut_ms = t.elapsed().as_millis() as u64;
-    let mut bytes = cut.bytes;
+    let (mut bytes, mut peak) = (cut.bytes, cut.bytes);
     let job = crate::parts::Job {
         cfg,
         rulebase,
@@ -159,6 +163,7 @@ pub(crate) fn analyse(
         .map_err(|e| Failure::Input(e.into()))?;
     cut_ms += t.elapsed().as_millis() as u64;
     bytes += patients.bytes;
+    peak = peak.max(patients.bytes);
     judge(&patients, Set::Patient)?;
     stages.insert(
         0,
@@ -180,6 +185,7 @@ pub(crate) fn analyse(
             dir: cut.dir.clone(),
             parts,
             bytes: Some(bytes),
+            peak_bytes: Some(peak),
             largest_partition_rows: BTreeMap::new(),
             doctors_in_several: cut.doctors_in_several,
         },

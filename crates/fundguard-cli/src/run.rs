@@ -971,10 +971,11 @@ fn print_summary(analysed: &Analysed, m: &Manifest<'_>, out: &Path) {
     if let Some(p) = &analysed.partitions {
         match p.bytes {
             Some(bytes) => println!(
-                "out of core: {} partitions per set, {:.1} GB written to {} (removed)",
+                "out of core: {} partitions per set, {:.1} GB written to {} ({:.1} GB at most at once; removed)",
                 p.parts,
                 bytes as f64 / 1e9,
-                p.dir.display()
+                p.dir.display(),
+                p.peak_bytes.unwrap_or(bytes) as f64 / 1e9
             ),
             None => println!(
                 "out of core: {} partitions per set, judged by {}",

@@ -300,6 +300,7 @@ fn finish_run(
                 dir: Path::new(&by).to_path_buf(),
                 parts: parts_per_set,
                 bytes: None,
+                peak_bytes: None,
                 largest_partition_rows: Default::default(),
                 doctors_in_several,
             },

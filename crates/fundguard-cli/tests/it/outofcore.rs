@@ -137,6 +137,12 @@ fn an_out_of_core_run_gives_the_bytes_of_the_run_in_memory() {
         }
         let m = manifest(&out);
         assert!(m["partitions"]["parts"].as_u64().unwrap() >= 1, "{m}");
+        // The three sets are never on disk together: at most the larger of the two cuts.
+        let (all, peak) = (
+            m["partitions"]["bytes"].as_u64().unwrap(),
+            m["partitions"]["peak_bytes"].as_u64().unwrap(),
+        );
+        assert!(peak > 0 && peak < all, "{m}");
         assert!(
             !out.with_file_name(format!(".{run}.partitions")).exists(),
             "partitions are removed"
