@@ -96,8 +96,8 @@ pub struct RunOptions {
     /// `FUNDGUARD_MEMORY_LIMIT` (bytes), else the memory the machine has available.
     #[arg(long, value_name = "BYTES", value_parser = parse_bytes)]
     pub memory_limit: Option<u64>,
-    /// Where an out-of-core run writes its partitions (default: `OUT.partitions` beside the
-    /// run directory); removed when the run ends.
+    /// Where an out-of-core run writes its partitions (default: a hidden `.OUT.partitions`
+    /// beside the run directory); removed when the run ends.
     #[arg(long, value_name = "DIR")]
     pub spill_dir: Option<PathBuf>,
 }
