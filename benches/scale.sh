@@ -12,8 +12,7 @@
 # a new folder under /tmp) keeps the generated months between calls, so a second call reuses
 # them; it needs about 0.4 GB per million people for the month and 1.3 GB per million for the
 # partitions at once. A 25,000,000-person month takes about 11 minutes to generate, 15 GiB of
-# memory to do so, and 88 minutes to run
-# out of core (19.4 GiB at most).
+# memory to do so, and 88 minutes to run out of core (19.4 GiB at most).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/fundguard/target}"
@@ -49,6 +48,16 @@ print(f"| {label} | {lines:,} | {kind} | {n(secs)} s | {lines / secs:,.0f} | {st
 EOF
 }
 
+# measure LABEL MONTH RUN_DIR RUN_OPTIONS…: `fundguard run` under /usr/bin/time -v, and its row.
+measure() {
+  local label="$1" month="$2" run="$3"
+  shift 3
+  rm -rf "$run"
+  /usr/bin/time -v "$BIN" run --input "$month" --out "$run" --rulebase "$RULEBASE" --quiet "$@" \
+    2>"$run.time"
+  row "$label" "$run" "$run.time"
+}
+
 echo "| month | line items | run | wall | line items/s | stages (s) | peak RSS | partitions on disk |"
 echo "|---|---|---|---|---|---|---|---|"
 for entry in $SIZES; do
@@ -61,17 +70,11 @@ for entry in $SIZES; do
     "$BIN" synth --out "$month" --patients "$people" --seed 2026 >/dev/null
   fi
   label="$(python3 -c "print(f'{$people:,} people')")"
-  rm -rf "$WORK/ooc$people"
-  /usr/bin/time -v "$BIN" run --input "$month" --out "$WORK/ooc$people" --rulebase "$RULEBASE" \
-    --quiet ${parts:+--partitions "$parts"} 2>"$WORK/ooc$people.time"
-  row "$label" "$WORK/ooc$people" "$WORK/ooc$people.time"
+  measure "$label" "$month" "$WORK/run$people" ${parts:+--partitions "$parts"}
   if [ -n "$parts" ]; then
-    rm -rf "$WORK/mem$people"
-    /usr/bin/time -v "$BIN" run --input "$month" --out "$WORK/mem$people" --rulebase "$RULEBASE" \
-      --quiet --partitions 0 2>"$WORK/mem$people.time"
-    row "$label" "$WORK/mem$people" "$WORK/mem$people.time"
+    measure "$label" "$month" "$WORK/mem$people" --partitions 0
     for f in hits.parquet leads.parquet; do
-      cmp "$WORK/ooc$people/$f" "$WORK/mem$people/$f" || { echo "$f differs at $people people"; exit 1; }
+      cmp "$WORK/run$people/$f" "$WORK/mem$people/$f" || { echo "$f differs at $people people" >&2; exit 1; }
     done
     echo "|   | hits.parquet and leads.parquet byte-identical in memory and out of core (cmp) | | | | | | |"
   fi
